@@ -1,0 +1,1 @@
+"""aishock engine: data in, target weights to a simulated portfolio, stats out."""

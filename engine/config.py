@@ -1,0 +1,68 @@
+"""Project configuration: `[tool.aishock]` in pyproject.toml, overridden by `--data` or the
+AISHOCK_DATA environment variable (folders separated by os.pathsep)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from engine.errors import AishockError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved settings. Paths are absolute.
+
+    data_dirs: folders searched in order for `<TICKER>.csv` (directly or under `prices/`).
+    cache_dir: parsed-CSV cache and yfinance downloads (parquet).
+    reports_dir: where tearsheets and index pages are written.
+    online: whether tickers missing locally may be downloaded with yfinance.
+    risk_free: annual risk-free rate (fraction) used by every Sharpe/Sortino figure.
+    trading_days: periods per year used for annualisation.
+    """
+
+    data_dirs: tuple[Path, ...]
+    cache_dir: Path
+    reports_dir: Path
+    benchmark: str = "SPY"
+    risk_free: float = 0.0
+    trading_days: int = 252
+    online: bool = True
+
+    def with_data(self, data: str | os.PathLike | None) -> Config:
+        """This config with its data folders replaced by `data` (os.pathsep-separated)."""
+        if not data:
+            return self
+        dirs = tuple(Path(p).expanduser().resolve() for p in str(data).split(os.pathsep) if p)
+        for d in dirs:
+            if not d.is_dir():
+                raise AishockError(f"data folder {d} does not exist: pass an existing folder")
+        return replace(self, data_dirs=dirs)
+
+
+def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = None) -> Config:
+    """Read `[tool.aishock]`; then AISHOCK_DATA, then `data` (highest) replace the folders."""
+    path = pyproject or PROJECT_ROOT / "pyproject.toml"
+    table = {}
+    if path.is_file():
+        with path.open("rb") as f:
+            table = tomllib.load(f).get("tool", {}).get("aishock", {})
+    base = path.parent
+
+    def here(p: str) -> Path:
+        return (base / p).resolve()
+
+    cfg = Config(
+        data_dirs=tuple(here(p) for p in table.get("data_dirs", ["data/market"])),
+        cache_dir=here(table.get("cache_dir", "data/cache")),
+        reports_dir=here(table.get("reports_dir", "reports/out")),
+        benchmark=table.get("benchmark", "SPY"),
+        risk_free=float(table.get("risk_free", 0.0)),
+        trading_days=int(table.get("trading_days", 252)),
+        online=os.environ.get("AISHOCK_OFFLINE", "") in ("", "0"),
+    )
+    return cfg.with_data(os.environ.get("AISHOCK_DATA")).with_data(data)

@@ -1,0 +1,162 @@
+"""The price panel: aligned wide frames (dates x tickers) for each bar field."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from engine.config import Config, load_config
+from engine.data import store, yahoo
+from engine.data.validate import FIELDS
+from engine.errors import AishockError
+
+
+def normalise_symbol(symbol: str) -> str:
+    """A symbol as yfinance spells it: upper case, share classes with '-' (BRK.B -> BRK-B)."""
+    s = str(symbol).strip().upper().replace(".", "-").replace("/", "-")
+    if not s or not all(c.isalnum() or c in "-^=" for c in s):
+        raise AishockError(f"'{symbol}' is not a ticker symbol")
+    return s
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Daily bars of many tickers on one calendar (the union of their trading days).
+
+    Each field is a DataFrame (dates x tickers). A ticker is NaN before its first bar and
+    after its last (never back-filled); a gap inside its history carries the last close
+    forward (open/high/low stay NaN there). Close-only tickers have all-NaN open, high, low
+    and volume and are listed in `close_only`. `sources` says where each ticker came from.
+    """
+
+    close: pd.DataFrame
+    open: pd.DataFrame
+    high: pd.DataFrame
+    low: pd.DataFrame
+    volume: pd.DataFrame
+    close_only: frozenset[str] = frozenset()
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self.close.columns)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.close.index
+
+    def fill_price(self) -> pd.DataFrame:
+        """The price an order placed for bar t fills at: the open where the ticker has opens,
+        else the close."""
+        return self.open.where(self.open.notna(), self.close)
+
+    def returns(self) -> pd.DataFrame:
+        """Close-to-close simple returns (fraction); NaN on each ticker's first bar."""
+        return self.close.pct_change(fill_method=None)
+
+    def select(self, tickers: Iterable[str]) -> Prices:
+        """The panel restricted to `tickers` (all must be loaded)."""
+        cols = list(tickers)
+        missing = [t for t in cols if t not in self.close.columns]
+        if missing:
+            raise AishockError(f"ticker(s) not loaded: {', '.join(missing)}")
+        return Prices(*(getattr(self, f)[cols] for f in FIELDS_ORDER),
+                      close_only=self.close_only & set(cols),
+                      sources={t: self.sources[t] for t in cols if t in self.sources})
+
+    def window(self, start=None, end=None) -> Prices:
+        """The rows from `start` to `end` inclusive (either may be None)."""
+        start, end = _dates(start, end)
+        rows = slice(start, end)
+        picked = Prices(*(getattr(self, f).loc[rows] for f in FIELDS_ORDER),
+                        close_only=self.close_only, sources=self.sources)
+        if picked.close.empty or picked.close.isna().all().all():
+            span = f"{self.index[0].date()}..{self.index[-1].date()}" if len(self.index) else "none"
+            raise AishockError(f"no prices between {start and start.date()} and {end and end.date()} "
+                               f"(data covers {span}); choose dates inside it")
+        return picked
+
+    def fingerprint(self) -> str:
+        """A short hash of every value in the panel, for run manifests."""
+        h = hashlib.sha256()
+        for f in FIELDS_ORDER:
+            h.update(pd.util.hash_pandas_object(getattr(self, f), index=True).to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+FIELDS_ORDER = ("close", "open", "high", "low", "volume")
+
+
+def _dates(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    def parse(value, name):
+        if value is None or value == "":
+            return None
+        try:
+            return pd.Timestamp(value).normalize()
+        except (ValueError, TypeError):
+            raise AishockError(f"{name} date '{value}' is not a date; use YYYY-MM-DD") from None
+
+    s, e = parse(start, "start"), parse(end, "end")
+    if s is not None and e is not None and s > e:
+        raise AishockError(f"start {s.date()} is after end {e.date()}; swap them")
+    return s, e
+
+
+def _assemble(wide: pd.DataFrame, tickers: list[str], sources: dict[str, str]) -> Prices:
+    """Split a wide `TICKER|field` frame into one frame per field (dates x tickers)."""
+    wide = wide.dropna(how="all")
+    ticker_of, field_of = zip(*(c.split(store.SEP, 1) for c in wide.columns), strict=True)
+    split = {f: [i for i, x in enumerate(field_of) if x == f] for f in FIELDS}
+    frames = {}
+    for f in FIELDS:
+        part = wide.iloc[:, split[f]]
+        part.columns = pd.Index([ticker_of[i] for i in split[f]], name="ticker")
+        frames[f] = part.reindex(columns=pd.Index(tickers, name="ticker")).astype(float)
+    close = frames["close"]
+    inside = close.ffill().notna() & close.bfill().notna()
+    frames["close"] = close.ffill().where(inside)
+    has_open = frames["open"].notna().any()
+    close_only = frozenset(t for t in tickers if not has_open[t])
+    return Prices(**frames, close_only=close_only, sources=sources)
+
+
+def load_prices(tickers: Iterable[str], start=None, end=None, config: Config | None = None,
+                data: str | Path | None = None) -> Prices:
+    """Load `tickers` into one Prices panel between `start` and `end` (inclusive).
+
+    Each ticker is read from the first data folder that has its CSV, else from the yfinance
+    cache, else downloaded with yfinance (when `config.online`). `data` replaces the
+    configured folders. Raises AishockError for a bad symbol, a ticker found nowhere, a start
+    after the end, or a window with no data.
+    """
+    cfg = (config or load_config()).with_data(data)
+    symbols = list(dict.fromkeys(normalise_symbol(t) for t in tickers))
+    if not symbols:
+        raise AishockError("no tickers given; name at least one")
+    _dates(start, end)
+    paths = {t: p for t in symbols if (p := store.find_csv(t, cfg.data_dirs))}
+    wide = store.read_local(paths, cfg.cache_dir)
+    sources = {t: str(p) for t, p in paths.items()}
+    remote = {t: _remote(t, cfg) for t in symbols if t not in paths}
+    if remote:
+        wide = pd.concat([wide, store.widen(remote)], axis=1, sort=True)
+        sources.update(dict.fromkeys(remote, "yfinance"))
+    return _assemble(wide, symbols, sources).window(start, end)
+
+
+def _remote(ticker: str, cfg: Config) -> pd.DataFrame:
+    cached = yahoo.read_cached(cfg.cache_dir, ticker)
+    if cached is not None:
+        return cached
+    places = ", ".join(str(d) for d in cfg.data_dirs) or "no data folders"
+    if not cfg.online:
+        raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and offline "
+                           "(AISHOCK_OFFLINE is set); check the symbol or add its CSV")
+    try:
+        return yahoo.download(ticker, cfg.cache_dir)
+    except AishockError as e:
+        raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and {e}") from None

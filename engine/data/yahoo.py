@@ -1,0 +1,70 @@
+"""Online source: download a ticker's daily bars with yfinance into the parquet cache.
+
+Only reached for tickers that no data folder has. The download is adjusted for splits and
+dividends (`auto_adjust=True`), like the snapshot's files. Whatever goes wrong (no network,
+rate limit, an empty or malformed answer) ends in one AishockError and an unchanged cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from engine.data.cache import read_frame, write_frame
+from engine.data.validate import FIELDS, validate_bars
+from engine.errors import AishockError
+
+
+def cache_file(cache_dir: Path, ticker: str) -> Path:
+    return cache_dir / "yahoo" / f"{ticker}.parquet"
+
+
+def read_cached(cache_dir: Path, ticker: str) -> pd.DataFrame | None:
+    """The cached download of `ticker`, or None if there is none."""
+    path = cache_file(cache_dir, ticker)
+    if not path.exists():
+        return None
+    frame = read_frame(path)
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    return frame
+
+
+def normalise(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """yfinance's frame (flat or (Price, Ticker) multi-index columns) as FIELDS columns."""
+    if raw is None or raw.empty:
+        raise AishockError(f"yfinance returned no data for {ticker}; check the symbol")
+    frame = raw
+    if isinstance(frame.columns, pd.MultiIndex):
+        level = next((i for i in range(frame.columns.nlevels)
+                      if ticker in frame.columns.get_level_values(i)), None)
+        if level is None:
+            raise AishockError(f"yfinance answered for other tickers than {ticker}")
+        frame = frame.xs(ticker, axis=1, level=level)
+    frame = frame.rename(columns=lambda c: str(c).strip().lower())
+    if "close" not in frame:
+        raise AishockError(f"yfinance data for {ticker} has no Close column "
+                           f"(got {', '.join(map(str, frame.columns))})")
+    frame = frame[[f for f in FIELDS if f in frame]].apply(pd.to_numeric, errors="coerce")
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is not None:
+        index = index.tz_convert("America/New_York").tz_localize(None)
+    frame.index = pd.DatetimeIndex(index.normalize(), name="date")
+    frame = frame[frame["close"].notna()].astype(float)
+    validate_bars(f"yfinance {ticker}", frame)
+    return frame
+
+
+def download(ticker: str, cache_dir: Path) -> pd.DataFrame:
+    """Download `ticker` with yfinance, store it in the cache atomically and return it."""
+    try:
+        import yfinance as yf
+
+        raw = yf.download(ticker, period="max", auto_adjust=True, progress=False,
+                          threads=False, multi_level_index=True)
+    except Exception as e:  # yfinance raises many kinds; all mean "could not download"
+        raise AishockError(f"could not download {ticker} with yfinance: {type(e).__name__}: "
+                           f"{str(e).splitlines()[0] if str(e) else 'no detail'}") from None
+    frame = normalise(raw, ticker)
+    write_frame(cache_file(cache_dir, ticker), frame)
+    return frame
