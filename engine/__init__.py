@@ -1,1 +1,14 @@
-"""aishock engine: data in, target weights to a simulated portfolio, stats out."""
+"""aishock engine: data in, strategies' target weights to a simulated portfolio, stats out.
+
+import engine
+result = engine.run("oversold_rebound", {"top_k": 5}, start="2025-01-02", end="2025-06-30")
+result.stats_table()
+"""
+
+from engine.backtest import run
+from engine.data import Prices, load_prices
+from engine.errors import AishockError
+from engine.result import Result
+from engine.simulate import Costs
+
+__all__ = ["AishockError", "Costs", "Prices", "Result", "load_prices", "run"]

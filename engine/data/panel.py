@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from engine.config import Config, load_config
+from engine.data import earnings as earnings_file
 from engine.data import store, yahoo
 from engine.data.validate import FIELDS
 from engine.errors import AishockError
@@ -25,7 +26,8 @@ def normalise_symbol(symbol: str) -> str:
 
 @dataclass(frozen=True)
 class Prices:
-    """Daily bars of many tickers on one calendar (the union of their trading days).
+    """Daily bars of many tickers on one calendar (the union of their trading days), plus the
+    earnings calendar found beside them (date, ticker, note; empty if none).
 
     Each field is a DataFrame (dates x tickers). A ticker is NaN before its first bar and
     after its last (never back-filled); a gap inside its history carries the last close
@@ -40,6 +42,7 @@ class Prices:
     volume: pd.DataFrame
     close_only: frozenset[str] = frozenset()
     sources: dict[str, str] = field(default_factory=dict)
+    earnings: pd.DataFrame = field(default_factory=earnings_file.empty)
 
     @property
     def tickers(self) -> list[str]:
@@ -66,14 +69,15 @@ class Prices:
             raise AishockError(f"ticker(s) not loaded: {', '.join(missing)}")
         return Prices(*(getattr(self, f)[cols] for f in FIELDS_ORDER),
                       close_only=self.close_only & set(cols),
-                      sources={t: self.sources[t] for t in cols if t in self.sources})
+                      sources={t: self.sources[t] for t in cols if t in self.sources},
+                      earnings=self.earnings)
 
     def window(self, start=None, end=None) -> Prices:
         """The rows from `start` to `end` inclusive (either may be None)."""
         start, end = _dates(start, end)
         rows = slice(start, end)
         picked = Prices(*(getattr(self, f).loc[rows] for f in FIELDS_ORDER),
-                        close_only=self.close_only, sources=self.sources)
+                        close_only=self.close_only, sources=self.sources, earnings=self.earnings)
         if picked.close.empty or picked.close.isna().all().all():
             span = f"{self.index[0].date()}..{self.index[-1].date()}" if len(self.index) else "none"
             raise AishockError(f"no prices between {start and start.date()} and {end and end.date()} "
@@ -145,7 +149,9 @@ def load_prices(tickers: Iterable[str], start=None, end=None, config: Config | N
     if remote:
         wide = pd.concat([wide, store.widen(remote)], axis=1, sort=True)
         sources.update(dict.fromkeys(remote, "yfinance"))
-    return _assemble(wide, symbols, sources).window(start, end)
+    prices = _assemble(wide, symbols, sources)
+    prices = replace(prices, earnings=earnings_file.read_earnings(cfg.data_dirs))
+    return prices.window(start, end)
 
 
 def _remote(ticker: str, cfg: Config) -> pd.DataFrame:

@@ -1,0 +1,108 @@
+"""`run`: strategy + parameter sets + window -> Result, all parameter sets in one simulation."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from engine import params as params_mod
+from engine import registry, stats
+from engine.config import Config, load_config
+from engine.data.panel import Prices, load_prices
+from engine.errors import AishockError
+from engine.result import Result
+from engine.simulate import Costs, simulate
+
+
+def param_sets(spec: registry.StrategySpec, params: Any) -> list:
+    """Normalise `params` (None, an instance, a dict of overrides, or a list of either) to a
+    list of params instances."""
+    if params is None or isinstance(params, Mapping) or dataclasses.is_dataclass(params):
+        params = [params]
+    out = []
+    for p in params:
+        if p is None or isinstance(p, Mapping):
+            out.append(params_mod.make(spec.params, p))
+        elif isinstance(p, spec.params):
+            out.append(p)
+        else:
+            raise AishockError(
+                f"parameters for {spec.name} must be {spec.params.__name__} or a dict"
+            )
+    if not out:
+        raise AishockError("no parameter sets to run")
+    return out
+
+
+def run_labels(strategy: str, sets: list) -> tuple[pd.DataFrame, pd.Index]:
+    """The full params frame and the run labels: a MultiIndex of the parameters that vary
+    (named after them), or the strategy name when only one set runs."""
+    frame = pd.DataFrame([dataclasses.asdict(p) for p in sets])
+    varying = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
+    if varying:
+        labels = (
+            pd.MultiIndex.from_frame(frame[varying])
+            if len(varying) > 1
+            else pd.Index(frame[varying[0]], name=varying[0])
+        )
+    else:
+        labels = pd.Index([strategy] * len(sets), name="strategy")
+    frame.index = labels
+    return frame, labels
+
+
+def needed_tickers(spec: registry.StrategySpec, sets: Iterable) -> list[str]:
+    return list(dict.fromkeys(t for p in sets for t in spec.tickers(p)))
+
+
+def run(
+    strategy: str | registry.StrategySpec,
+    params: Any = None,
+    start=None,
+    end=None,
+    costs: Costs | None = None,
+    prices: Prices | None = None,
+    config: Config | None = None,
+) -> Result:
+    """Backtest `strategy` for one or many parameter sets over [start, end].
+
+    The strategy sees prices from the start of the data up to `end` (history for its
+    lookbacks); trading starts at `start`. `prices` may be given to skip loading.
+    """
+    spec = registry.get(strategy)
+    cfg = config or load_config()
+    costs = costs or Costs()
+    sets = param_sets(spec, params)
+    if prices is None:
+        prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
+    else:
+        prices = prices.window(None, end)
+    prices.window(start, end)  # refuses an empty window or start after end
+    targets = pd.concat({i: spec.weights(prices, p) for i, p in enumerate(sets)}, axis=1)
+    sim = simulate(prices, targets, costs, start)
+    table = stats.compute(
+        sim.equity, costs.init_cash, sim.orders, sim.holdings, cfg.risk_free, cfg.trading_days
+    )
+    frame, labels = run_labels(spec.name, sets)
+    holdings = sim.holdings.copy()
+    run_pos = holdings.columns.get_level_values(0).to_numpy()
+    tickers = holdings.columns.get_level_values(1)
+    label_frame = frame.index.to_frame(index=False).iloc[run_pos].reset_index(drop=True)
+    label_frame["ticker"] = tickers
+    holdings.columns = pd.MultiIndex.from_frame(label_frame)
+    relabel = dict(zip(range(len(sets)), labels, strict=True))
+    return Result(
+        strategy=spec.name,
+        params=frame,
+        equity=sim.equity.set_axis(labels, axis=1),
+        cash=sim.cash.set_axis(labels, axis=1),
+        holdings=holdings,
+        orders=sim.orders.assign(label=sim.orders["run"].map(relabel)),
+        stats=table.set_axis(labels, axis=0),
+        costs=costs,
+        risk_free=cfg.risk_free,
+        periods=cfg.trading_days,
+    )

@@ -1,0 +1,133 @@
+"""Strategy parameters: a frozen dataclass per strategy, built from user overrides.
+
+Overrides come as Python values (scripts, notebooks) or strings (`--set name=value`);
+strings are converted to the field's declared type. An unknown name is refused with a
+"did you mean" hint; a value that does not convert is refused naming the field and its type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import itertools
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from engine.errors import AishockError
+
+
+def param(default: Any, help: str) -> Any:
+    """A params dataclass field with a default and a one-line help for `aishock list`."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+def fields(cls) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def _hint(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(choices)}"
+
+
+def _convert(value: Any, kind: Any, name: str) -> Any:
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        is_none = value is None or (isinstance(value, str) and value.lower() in ("none", ""))
+        if is_none and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _convert(value, arg, name)
+            except AishockError:
+                continue
+        raise AishockError(f"parameter {name}={value!r} is not a {_typename(kind)}")
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        raise AishockError(
+            f"parameter {name}={value!r} must be one of {', '.join(map(repr, args))}"
+        )
+    if origin is tuple:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        return tuple(
+            _convert(v.strip() if isinstance(v, str) else v, args[0], name)
+            for v in items
+            if v != ""
+        )
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            return bool(value)
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if kind is float:
+            return float(value)
+        if kind is dt.date:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        if kind is str:
+            return str(value)
+    except (ValueError, TypeError):
+        raise AishockError(f"parameter {name}={value!r} is not a {_typename(kind)}") from None
+    return value
+
+
+def _typename(kind: Any) -> str:
+    return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+
+
+def make(cls, overrides: Mapping[str, Any] | None = None):
+    """An instance of the params dataclass `cls` with `overrides` applied and converted."""
+    known = fields(cls)
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, known)}")
+        values[name] = _convert(value, hints[name], name)
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as e:
+        raise AishockError(f"{cls.__name__}: {e}") from None
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, str]:
+    """`["k=v", ...]` (from `--set`) as a dict; refuses an item without '='."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise AishockError(f"--set takes name=value, got '{item}'")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def grid(
+    cls, lists: Mapping[str, Iterable[Any]], where: Callable[[Any], bool] | None = None
+) -> list:
+    """Every combination of `lists` ({name: values}) as params instances, optionally filtered
+    by `where(params) -> bool`. Order: the first name varies slowest."""
+    names = list(lists)
+    combos = itertools.product(*(list(lists[n]) for n in names))
+    out = [make(cls, dict(zip(names, c, strict=True))) for c in combos]
+    return [p for p in out if where is None or where(p)]
+
+
+def describe(cls) -> list[tuple[str, str, Any, str]]:
+    """(name, type, default, help) for each field; help comes from field metadata."""
+    hints = typing.get_type_hints(cls)
+    return [
+        (f.name, _typename(hints[f.name]), f.default, f.metadata.get("help", ""))
+        for f in dataclasses.fields(cls)
+    ]

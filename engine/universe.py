@@ -1,0 +1,82 @@
+"""Named baskets of tickers: the built-in AI roles (strategies/baskets.toml) plus the user's.
+
+A basket name, a ticker, or a comma-separated mix of both resolves to a list of tickers.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+
+from engine.config import PROJECT_ROOT
+from engine.data.panel import normalise_symbol
+from engine.errors import AishockError
+
+BUILTIN = PROJECT_ROOT / "strategies" / "baskets.toml"
+USER = PROJECT_ROOT / "baskets.toml"
+ALL_AI = "ai"
+NOT_AI = ("benchmarks",)
+
+
+def _read(path: Path) -> dict[str, dict]:
+    try:
+        with path.open("rb") as f:
+            table = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise AishockError(f"cannot read baskets file {path}: {e}") from None
+    out = {}
+    for name, body in table.items():
+        if not isinstance(body, dict) or not isinstance(body.get("tickers"), list):
+            raise AishockError(f'{path}: basket [{name}] needs tickers = ["A", "B", ...]')
+        out[name] = {
+            "description": str(body.get("description", "")),
+            "tickers": tuple(normalise_symbol(t) for t in body["tickers"]),
+        }
+    return out
+
+
+@cache
+def _baskets(user_file: str | None) -> dict[str, dict]:
+    baskets = _read(BUILTIN)
+    for path in (USER, Path(user_file) if user_file else None):
+        if path is not None and path.is_file():
+            baskets.update(_read(path))
+    ai = [t for n, b in baskets.items() if n not in NOT_AI for t in b["tickers"]]
+    baskets.setdefault(
+        ALL_AI,
+        {"description": "Every AI-infrastructure basket", "tickers": tuple(dict.fromkeys(ai))},
+    )
+    return baskets
+
+
+def baskets() -> dict[str, dict]:
+    """{name: {"description": str, "tickers": tuple}} for every known basket."""
+    return _baskets(os.environ.get("AISHOCK_BASKETS"))
+
+
+def role_of() -> dict[str, str]:
+    """{ticker: basket name} over the role baskets (first basket listing a ticker wins)."""
+    out: dict[str, str] = {}
+    for name, b in baskets().items():
+        if name not in (ALL_AI, *NOT_AI):
+            for t in b["tickers"]:
+                out.setdefault(t, name)
+    return out
+
+
+def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
+    """Tickers named by `spec`: basket names and/or tickers, comma-separated or a sequence."""
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    known = baskets()
+    out: list[str] = []
+    for item in (i.strip() for i in items if i.strip()):
+        out.extend(
+            known[item.lower()]["tickers"] if item.lower() in known else [normalise_symbol(item)]
+        )
+    if not out:
+        raise AishockError(
+            f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"
+        )
+    return list(dict.fromkeys(out))
