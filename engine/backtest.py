@@ -29,9 +29,7 @@ def param_sets(spec: registry.StrategySpec, params: Any) -> list:
         elif isinstance(p, spec.params):
             out.append(p)
         else:
-            raise AishockError(
-                f"parameters for {spec.name} must be {spec.params.__name__} or a dict"
-            )
+            raise AishockError(f"parameters for {spec.name} must be {spec.params.__name__} or a dict")
     if not out:
         raise AishockError("no parameter sets to run")
     return out

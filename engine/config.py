@@ -23,6 +23,8 @@ class Config:
     online: whether tickers missing locally may be downloaded with yfinance.
     risk_free: annual risk-free rate (fraction) used by every Sharpe/Sortino figure.
     trading_days: periods per year used for annualisation.
+    windows: named (name, start, end) windows of the comparison table.
+    demo: the runs of `aishock demo`, each {label, strategy, params}.
     """
 
     data_dirs: tuple[Path, ...]
@@ -32,6 +34,13 @@ class Config:
     risk_free: float = 0.0
     trading_days: int = 252
     online: bool = True
+    windows: tuple[tuple[str, str, str], ...] = ()
+    demo: tuple[dict, ...] = ()
+
+    @property
+    def span(self) -> tuple[str | None, str | None]:
+        """The default backtest span: the last named window (or the whole data)."""
+        return (self.windows[-1][1], self.windows[-1][2]) if self.windows else (None, None)
 
     def with_data(self, data: str | os.PathLike | None) -> Config:
         """This config with its data folders replaced by `data` (os.pathsep-separated)."""
@@ -64,5 +73,7 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
         risk_free=float(table.get("risk_free", 0.0)),
         trading_days=int(table.get("trading_days", 252)),
         online=os.environ.get("AISHOCK_OFFLINE", "") in ("", "0"),
+        windows=tuple((name, str(a), str(b)) for name, (a, b) in table.get("windows", {}).items()),
+        demo=tuple(table.get("demo", [])),
     )
     return cfg.with_data(os.environ.get("AISHOCK_DATA")).with_data(data)

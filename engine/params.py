@@ -49,15 +49,11 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
     if origin is typing.Literal:
         if value in args:
             return value
-        raise AishockError(
-            f"parameter {name}={value!r} must be one of {', '.join(map(repr, args))}"
-        )
+        raise AishockError(f"parameter {name}={value!r} must be one of {', '.join(map(repr, args))}")
     if origin is tuple:
         items = value.split(",") if isinstance(value, str) else list(value)
         return tuple(
-            _convert(v.strip() if isinstance(v, str) else v, args[0], name)
-            for v in items
-            if v != ""
+            _convert(v.strip() if isinstance(v, str) else v, args[0], name) for v in items if v != ""
         )
     try:
         if kind is bool:
@@ -113,9 +109,7 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def grid(
-    cls, lists: Mapping[str, Iterable[Any]], where: Callable[[Any], bool] | None = None
-) -> list:
+def grid(cls, lists: Mapping[str, Iterable[Any]], where: Callable[[Any], bool] | None = None) -> list:
     """Every combination of `lists` ({name: values}) as params instances, optionally filtered
     by `where(params) -> bool`. Order: the first name varies slowest."""
     names = list(lists)

@@ -74,9 +74,7 @@ def check_targets(targets: pd.DataFrame, tickers: list[str]) -> None:
         raise AishockError("weights contain infinite values")
     if (values < -1e-12).any():
         raise AishockError("weights must be >= 0 (long only)")
-    gross = (
-        targets.T.groupby(level=0).sum().T if targets.columns.nlevels > 1 else targets.sum(axis=1)
-    )
+    gross = targets.T.groupby(level=0).sum().T if targets.columns.nlevels > 1 else targets.sum(axis=1)
     if (np.asarray(gross) > 1 + 1e-9).any():
         raise AishockError("weights of one day sum to more than 1 (leverage is not supported)")
 
@@ -93,9 +91,7 @@ def execution_schedule(targets: pd.DataFrame, index: pd.DatetimeIndex, start) ->
     return orders
 
 
-def simulate(
-    prices: Prices, targets: pd.DataFrame, costs: Costs = Costs(), start=None
-) -> Simulation:
+def simulate(prices: Prices, targets: pd.DataFrame, costs: Costs = Costs(), start=None) -> Simulation:
     """Simulate `targets` (dates x (run, ticker) weights) on `prices` from `start`.
 
     `targets` columns are a 2-level MultiIndex (run label, ticker); every run is simulated
@@ -154,6 +150,4 @@ def simulate(
         .sort_values(["run", "date"], kind="stable")
         .reset_index(drop=True)
     )
-    return Simulation(
-        equity=equity, cash=cash, shares=shares, holdings=holdings, orders=order_frame
-    )
+    return Simulation(equity=equity, cash=cash, shares=shares, holdings=holdings, orders=order_frame)

@@ -95,3 +95,27 @@ def labelled(table: pd.DataFrame) -> pd.DataFrame:
     for col in PERCENT & set(shown):
         shown[col] = table[col] * 100
     return shown.rename(columns=LABELS).T
+
+
+WINDOW_METRICS = ("total_return", "sharpe", "max_drawdown", "volatility")
+
+
+def by_window(
+    returns: pd.DataFrame, windows, rf: float = 0.0, periods: int = metrics.PERIODS
+) -> pd.DataFrame:
+    """Metrics of each column of daily `returns` over each (name, start, end) window:
+    rows are the columns of `returns`, columns are (window, metric). A window is a slice of
+    the same continuous backtest, not a fresh start."""
+    parts = {}
+    for name, start, end in windows:
+        r = returns.loc[start:end]
+        parts[name] = pd.DataFrame(
+            {
+                "total_return": metrics.total_return(r),
+                "sharpe": metrics.sharpe(r, rf, periods),
+                "max_drawdown": metrics.max_drawdown(r),
+                "volatility": metrics.volatility(r, periods),
+            },
+            index=returns.columns,
+        )
+    return pd.concat(parts, axis=1, names=["window", "metric"])

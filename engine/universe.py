@@ -72,9 +72,7 @@ def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
     known = baskets()
     out: list[str] = []
     for item in (i.strip() for i in items if i.strip()):
-        out.extend(
-            known[item.lower()]["tickers"] if item.lower() in known else [normalise_symbol(item)]
-        )
+        out.extend(known[item.lower()]["tickers"] if item.lower() in known else [normalise_symbol(item)])
     if not out:
         raise AishockError(
             f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"

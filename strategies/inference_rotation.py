@@ -79,9 +79,7 @@ def weights(prices: Prices, p: Params) -> pd.DataFrame:
         if i >= rotate_at:
             frac = p.fraction
             if p.relative_strength and i > rotate_at:
-                lead = _basket_return(close, into, i, p.lookback) > _basket_return(
-                    close, base, i, p.lookback
-                )
+                lead = _basket_return(close, into, i, p.lookback) > _basket_return(close, base, i, p.lookback)
                 frac = p.fraction if lead else p.floor
         day = index[i]
         w_base = steps.equal_weight_listed(close, base, day).reindex(names, fill_value=0.0)

@@ -30,9 +30,7 @@ class Params:
     top_k: int = param(8, "number of names bought")
     weighting: Literal["equal", "inverse_vol"] = param("equal", "how picks are weighted")
     vol_lookback: int = param(60, "days of returns for inverse_vol")
-    hold_days: int = param(
-        20, "trading days held after the shock day (thesis: recovery within weeks)"
-    )
+    hold_days: int = param(20, "trading days held after the shock day (thesis: recovery within weeks)")
     exit_on_recovery: bool = param(False, "sell a name once it regains its pre-shock close")
     stop_loss: float | None = param(None, "sell a name falling this far below its shock-day close")
     earnings_within: int | None = param(None, "prefer names reporting within N calendar days")
@@ -63,16 +61,12 @@ def weights(prices: Prices, p: Params) -> pd.DataFrame:
     returns = close[names].pct_change(fill_method=None)
     out = steps.blank(index, names)
     busy_until = -1
-    for day in steps.event_dates(
-        prices, names, p.market, p.min_drop, p.max_market_drop, p.event_date
-    ):
+    for day in steps.event_dates(prices, names, p.market, p.min_drop, p.max_market_drop, p.event_date):
         i = index.get_loc(day)
         if i <= busy_until or i == 0:
             continue  # still holding the previous rebound
         prefer = (
-            steps.reporting_within(prices.earnings, day, p.earnings_within)
-            if p.earnings_within
-            else set()
+            steps.reporting_within(prices.earnings, day, p.earnings_within) if p.earnings_within else set()
         )
         picks = steps.select_decliners(returns.iloc[i], p.top_k, prefer)
         w = (

@@ -55,9 +55,7 @@ def weigh_equal(names: list[str]) -> pd.Series:
     return pd.Series(1.0 / len(names), index=names) if names else pd.Series(dtype=float)
 
 
-def weigh_inverse_vol(
-    close: pd.DataFrame, names: list[str], asof: pd.Timestamp, lookback: int
-) -> pd.Series:
+def weigh_inverse_vol(close: pd.DataFrame, names: list[str], asof: pd.Timestamp, lookback: int) -> pd.Series:
     """Needs: closes up to `asof`. Produces: weights proportional to 1 / (std of the last
     `lookback` daily returns), summing to 1; a name without enough history gets the median
     volatility of the others (equal weights if none has it)."""

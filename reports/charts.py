@@ -1,0 +1,46 @@
+"""Charts as inline SVG strings (matplotlib, headless)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+
+def equity_chart(
+    equity: pd.DataFrame, marks: dict[str, str] | None = None, title: str = "Growth of 1"
+) -> str:
+    """SVG of each column of `equity` rebased to 1 on its first day, with vertical lines at
+    `marks` ({date: label})."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4.8), dpi=100)
+    rebased = equity / equity.bfill().iloc[0]
+    for col in rebased.columns:
+        ax.plot(rebased.index, rebased[col], linewidth=1.4, label=str(col))
+    for day, label in (marks or {}).items():
+        ax.axvline(pd.Timestamp(day), color="#b22222", linestyle="--", linewidth=1)
+        ax.annotate(
+            label,
+            (pd.Timestamp(day), ax.get_ylim()[1]),
+            fontsize=8,
+            color="#b22222",
+            ha="left",
+            va="top",
+            rotation=90,
+            xytext=(3, -3),
+            textcoords="offset points",
+        )
+    ax.axhline(1.0, color="#888", linewidth=0.6)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, frameon=False)
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    plt.close(fig)
+    svg = buf.getvalue()
+    return svg[svg.index("<svg") :]

@@ -1,0 +1,65 @@
+"""`aishock demo`: both theses and the baselines across the shock, one tearsheet each, and
+an index page with the comparison table over the named windows."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+import engine
+from engine import registry, stats
+from engine.backtest import needed_tickers, param_sets
+from engine.config import Config
+from engine.errors import AishockError
+from engine.shock import shock_days
+from engine.universe import resolve
+from reports.artifacts import write_run
+from reports.charts import equity_chart
+from reports.index_page import write_index
+
+
+def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]]:
+    """Run every `cfg.demo` entry over the default span, write the tearsheets and
+    `index.html` into `cfg.reports_dir`; return the index path and timings (seconds)."""
+    if not cfg.demo:
+        raise AishockError("no demo runs configured: add [[tool.aishock.demo]] tables to pyproject.toml")
+    start, end = cfg.span
+    t0 = time.perf_counter()
+    specs = [(d["label"], registry.get(d["strategy"]), d.get("params", {})) for d in cfg.demo]
+    tickers = {t for _, spec, p in specs for t in needed_tickers(spec, param_sets(spec, p))}
+    prices = engine.load_prices(sorted(tickers | {cfg.benchmark}), end=end, config=cfg)
+    bench = prices.close[cfg.benchmark].pct_change(fill_method=None)
+    timings = {"load": time.perf_counter() - t0}
+    returns, equity, links = {}, {}, {}
+    t1 = time.perf_counter()
+    for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
+        result = engine.run(spec, p, start=start, end=end, prices=prices, config=cfg)
+        paths = write_run(result, label, cfg.reports_dir, prices, bench, cfg.benchmark)
+        links[label] = paths["tearsheet"].name
+        returns[label] = result.returns.iloc[:, 0]
+        equity[label] = result.equity.iloc[:, 0]
+    timings["runs"] = time.perf_counter() - t1
+    table = stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
+    shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
+    marks = {d: "shock" for d in shocks if start <= d <= end}
+    notes = [
+        f"Data: {len(prices.tickers)} tickers from {', '.join(str(d) for d in cfg.data_dirs)}.",
+        f"Span {start} → {end}; fills at the next bar's open (close for close-only tickers); "
+        f"fees and slippage {engine.Costs().fees:.2%} each per trade; risk-free rate {cfg.risk_free:.2%}.",
+        f"Detected AI-specific shock days: {', '.join(shocks) or 'none'}.",
+    ]
+    index = write_index(
+        cfg.reports_dir / "index.html",
+        "aishock: the DeepSeek shock of 2025-01-27",
+        "Two theses and their baselines, with a QuantStats tearsheet per run.",
+        table,
+        links,
+        cfg.windows,
+        equity_chart(pd.DataFrame(equity), marks),
+        notes,
+    )
+    timings["total"] = time.perf_counter() - t0
+    return index, timings
