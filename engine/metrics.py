@@ -14,10 +14,26 @@ Conventions, shared by every function here and by the QuantStats tearsheets
 
 from __future__ import annotations
 
+import functools
+import warnings
+
 import numpy as np
 import pandas as pd
 
 PERIODS = 252
+
+
+def _quiet(fn):
+    """Silence numpy's empty-slice and degrees-of-freedom warnings: those cases are NaN by
+    definition here and documented per function."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _arr(returns) -> np.ndarray:
@@ -42,6 +58,7 @@ def excess(returns, rf: float = 0.0, periods: int = PERIODS) -> np.ndarray:
     return _arr(returns) - ((1.0 + rf) ** (1.0 / periods) - 1.0)
 
 
+@_quiet
 def total_return(returns):
     """Compounded return over the whole span, as a fraction: prod(1 + r) - 1. NaN if empty."""
     a = _arr(returns)
@@ -49,6 +66,7 @@ def total_return(returns):
     return _out(np.where(_count(a) > 0, growth, np.nan), returns)
 
 
+@_quiet
 def cagr(returns, periods: int = PERIODS, min_years: float = 1.0):
     """Compound annual growth rate, fraction per year: (1 + total) ** (periods / n) - 1,
     where n is the number of returns. NaN when n / periods < `min_years` (a short window is
@@ -61,6 +79,7 @@ def cagr(returns, periods: int = PERIODS, min_years: float = 1.0):
     return _out(np.where((n > 0) & (n / periods >= min_years), rate, np.nan), returns)
 
 
+@_quiet
 def volatility(returns, periods: int = PERIODS):
     """Annualised standard deviation of returns (ddof=1), fraction per year. NaN if n < 2."""
     a = _arr(returns)
@@ -69,6 +88,7 @@ def volatility(returns, periods: int = PERIODS):
     return _out(np.where(_count(a) > 1, sd * np.sqrt(periods), np.nan), returns)
 
 
+@_quiet
 def sharpe(returns, rf: float = 0.0, periods: int = PERIODS):
     """Annualised Sharpe ratio: mean(excess) / std(excess, ddof=1) * sqrt(periods).
     NaN if n < 2 or the returns do not vary."""
@@ -82,6 +102,7 @@ def sharpe(returns, rf: float = 0.0, periods: int = PERIODS):
     return _out(np.where(ok, ratio, np.nan), returns)
 
 
+@_quiet
 def sortino(returns, rf: float = 0.0, periods: int = PERIODS):
     """Annualised Sortino ratio: mean(excess) / downside * sqrt(periods), where downside =
     sqrt(sum(min(excess, 0) ** 2) / n) over all n returns. NaN if no return is negative."""
@@ -102,6 +123,7 @@ def drawdown(returns) -> np.ndarray:
     return wealth / peak - 1.0
 
 
+@_quiet
 def max_drawdown(returns):
     """Largest peak-to-trough fall of compounded wealth, as a negative fraction (0 if none).
     The starting wealth 1.0 counts as a peak, so a first-day loss is a drawdown. NaN if empty."""
@@ -111,6 +133,7 @@ def max_drawdown(returns):
     return _out(np.where(_count(a) > 0, worst, np.nan), returns)
 
 
+@_quiet
 def calmar(returns, periods: int = PERIODS, min_years: float = 1.0):
     """CAGR divided by the magnitude of the maximum drawdown. NaN if either is undefined or
     there was no drawdown."""

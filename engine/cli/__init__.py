@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from engine.cli import demo, listing, run
+from engine.config import load_config
 from engine.errors import AishockError
 
 COMMANDS = (listing, run, demo)
@@ -33,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
+        load_config(args.data)  # a bad --data folder fails here, whatever the command
         return args.handler(args) or 0
     except AishockError as e:
         print(f"aishock: error: {e}", file=sys.stderr)

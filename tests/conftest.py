@@ -1,0 +1,34 @@
+"""Shared fixtures. Every test runs offline: AISHOCK_OFFLINE makes a missing ticker an error
+instead of a yfinance download."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ["AISHOCK_OFFLINE"] = "1"
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from engine.config import load_config
+
+
+
+@pytest.fixture(scope="session")
+def cfg():
+    """The project's configuration; fails loudly if the market snapshot is not beside the repo."""
+    config = load_config()
+    if not any((d / "prices").is_dir() for d in config.data_dirs):
+        pytest.fail(
+            f"market snapshot not found in {', '.join(map(str, config.data_dirs))}: "
+            "tests need ../shared/market beside the checkout"
+        )
+    return config
+
+
+@pytest.fixture
+def tmp_cfg(cfg, tmp_path):
+    """The project's configuration with a private cache and reports folder."""
+    from dataclasses import replace
+
+    return replace(cfg, cache_dir=tmp_path / "cache", reports_dir=tmp_path / "out")

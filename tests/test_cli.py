@@ -1,0 +1,125 @@
+"""The `aishock` command: output shapes, and one-line errors with a non-zero exit."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+
+
+@pytest.fixture
+def out_dir(tmp_path, monkeypatch):
+    """Reports go to a temporary folder (via a temporary pyproject with the same settings)."""
+    from engine import config
+
+    real = config.load_config
+
+    def patched(data=None, pyproject=None):
+        from dataclasses import replace
+
+        return replace(real(data, pyproject), reports_dir=tmp_path / "out")
+
+    for module in ("engine.cli.run", "engine.cli.demo"):
+        monkeypatch.setattr(f"{module}.load_config", patched)
+    return tmp_path / "out"
+
+
+def test_list_shows_every_strategy_with_parameter_defaults(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("oversold_rebound", "inference_rotation", "buy_and_hold"):
+        assert f"{name}:" in out
+    assert "top_k" in out and "= 8" in out
+
+
+def test_run_json_prints_one_object_and_writes_its_files(out_dir, capsys):
+    code = main(
+        [
+            "run",
+            "oversold_rebound",
+            "--start",
+            "2025-01-02",
+            "--end",
+            "2025-04-30",
+            "--set",
+            "top_k=5",
+            "--json",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"strategy", "params", "start", "end", "metrics", "tearsheet", "equity_csv"}
+    assert out["strategy"] == "oversold_rebound" and out["params"]["top_k"] == 5
+    assert (out["start"], out["end"]) == ("2025-01-02", "2025-04-30")
+    assert set(out["metrics"]) == {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades"}
+    assert out["metrics"]["n_trades"] == 10 and out["metrics"]["cagr"] is None  # < 1 year: not annualised
+    assert -1 < out["metrics"]["total_return"] < 1
+    assert "<!DOCTYPE html>" in Path(out["tearsheet"]).read_text()[:200]
+    equity = pd.read_csv(out["equity_csv"], index_col=0, parse_dates=True)
+    assert equity.index[0] == pd.Timestamp("2025-01-02") and equity.index[-1] == pd.Timestamp("2025-04-30")
+    assert equity["equity"].iloc[-1] == pytest.approx(
+        100_000 * (1 + out["metrics"]["total_return"]), rel=1e-6
+    )
+
+
+def test_run_table_output(out_dir, capsys):
+    assert (
+        main(["run", "buy_and_hold", "--set", "hold=QQQ", "--start", "2025-01-02", "--end", "2025-02-28"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "Sharpe ratio" in out and "Max drawdown [%]" in out and "tearsheet:" in out
+
+
+@pytest.fixture
+def bad_csv_dir(tmp_path):
+    folder = tmp_path / "market"
+    folder.mkdir()
+    (folder / "SPY.csv").write_text("Date,Close\n2025-01-02,abc\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "buy_and_hold", "--set", "hold=ZZZZ"], "unknown ticker ZZZZ"),
+        (["run", "oversold_rebond"], "did you mean 'oversold_rebound'"),
+        (["run", "oversold_rebound", "--set", "topk=3"], "did you mean 'top_k'"),
+        (["run", "oversold_rebound", "--set", "top_k"], "--set takes name=value"),
+        (["run", "oversold_rebound", "--start", "2025-03-01", "--end", "2025-01-01"], "is after end"),
+        (["run", "oversold_rebound", "--fees", "-0.001"], "fees must be a fraction"),
+        (["run", "buy_and_hold", "--start", "2031-01-02", "--end", "2031-02-01"], "no prices between"),
+        (["frobnicate"], "invalid choice"),
+        (["--data", "/no/such/folder", "list"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(out_dir, capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_malformed_csv_is_one_line_naming_the_file(out_dir, capsys, bad_csv_dir):
+    assert main(["--data", str(bad_csv_dir), "run", "buy_and_hold"]) == 2
+    err = capsys.readouterr().err
+    assert str(bad_csv_dir / "SPY.csv") in err and "non-numeric close 'abc'" in err
+    assert err.count("\n") == 1
+
+
+def test_installed_command_exits_2_without_traceback(bad_csv_dir):
+    exe = shutil.which("aishock", path=str(Path(sys.executable).parent))
+    assert exe, "the aishock console script is not installed in this environment"
+    proc = subprocess.run(
+        [exe, "--data", str(bad_csv_dir), "run", "buy_and_hold"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("aishock: error: ") and proc.stderr.count("\n") == 1
+    assert proc.stdout == ""

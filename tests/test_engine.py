@@ -1,0 +1,105 @@
+"""The simulator and run(): fills, costs, accounting identities, multi-run columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine import AishockError, Costs, load_prices
+from engine.simulate import simulate
+
+START, END = "2025-01-02", "2025-03-31"
+
+
+@pytest.fixture(scope="module")
+def prices(cfg):
+    return load_prices(["NVDA", "AVGO", "MRVL", "SPY"], end=END, config=cfg)
+
+
+def schedule(prices, rows: dict[str, list[float]]) -> pd.DataFrame:
+    w = pd.DataFrame(np.nan, index=prices.index, columns=prices.tickers)
+    for day, values in rows.items():
+        w.loc[day] = values
+    return pd.concat({0: w}, axis=1)
+
+
+def test_orders_fill_at_next_bar_open_or_close_for_close_only(prices):
+    w = schedule(prices, {"2025-01-24": [0.3, 0.3, 0.3, 0.0]})
+    sim = simulate(prices, w, Costs(fees=0, slippage=0), start=START)
+    orders = sim.orders.set_index("ticker")
+    assert set(orders["date"]) == {pd.Timestamp("2025-01-27")}  # decided 24th, filled next bar
+    assert orders.loc["NVDA", "price"] == pytest.approx(prices.open.at[pd.Timestamp("2025-01-27"), "NVDA"])
+    assert orders.loc["MRVL", "price"] == pytest.approx(prices.close.at[pd.Timestamp("2025-01-27"), "MRVL"])
+
+
+def test_cash_plus_holdings_equals_equity_every_day(prices):
+    w = schedule(prices, {"2025-01-10": [0.25, 0.25, 0.25, 0.25], "2025-02-14": [0.5, 0, 0.1, np.nan]})
+    sim = simulate(prices, w, Costs(), start=START)
+    invested = sim.holdings.T.groupby(level=0).sum().T
+    np.testing.assert_allclose(sim.cash + invested, sim.equity, rtol=1e-12)
+    assert (sim.cash >= -1e-9).all().all()
+
+
+def test_fees_and_slippage_are_charged(prices):
+    w = schedule(prices, {"2025-01-10": [0.25, 0.25, 0.25, 0.25], "2025-02-14": [0.5, 0, 0.1, 0.4]})
+    free = simulate(prices, w, Costs(fees=0, slippage=0), start=START)
+    fees = simulate(prices, w, Costs(fees=0.001, slippage=0), start=START)
+    both = simulate(prices, w, Costs(fees=0.001, slippage=0.002), start=START)
+    paid = fees.orders["fees"].sum()
+    assert paid == pytest.approx(0.001 * fees.orders["value"].sum(), rel=1e-12)
+    assert paid > 0
+    assert free.equity.iloc[-1, 0] > fees.equity.iloc[-1, 0] > both.equity.iloc[-1, 0]
+    buys = both.orders[both.orders["side"] == "buy"].iloc[0]
+    assert buys["price"] == pytest.approx(prices.open.at[buys["date"], buys["ticker"]] * 1.002)
+
+
+def test_nan_leaves_a_position_alone_and_zero_sells_it(prices):
+    w = schedule(prices, {"2025-01-10": [0.4, 0.4, 0, 0], "2025-02-14": [0.0, np.nan, np.nan, np.nan]})
+    sim = simulate(prices, w, Costs(fees=0, slippage=0), start=START)
+    later = sim.orders[sim.orders["date"] > pd.Timestamp("2025-01-14")]
+    assert list(later["ticker"]) == ["NVDA"] and list(later["side"]) == ["sell"]
+    assert sim.shares[(0, "NVDA")].iloc[-1] == 0 and sim.shares[(0, "AVGO")].iloc[-1] > 0
+
+
+def test_decision_before_start_is_carried_into_the_first_bar(prices):
+    w = schedule(prices, {"2024-12-02": [0, 0, 0, 1.0]})
+    sim = simulate(prices, w, Costs(fees=0, slippage=0), start=START)
+    assert sim.equity.index[0] == pd.Timestamp(START)
+    first = sim.orders.iloc[0]
+    assert first["date"] == pd.Timestamp(START) and first["ticker"] == "SPY"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [([0.6, 0.6, 0, 0], "sum to more than 1"), ([-0.1, 0, 0, 0], ">= 0"), ([np.inf, 0, 0, 0], "infinite")],
+)
+def test_invalid_weights_are_refused(prices, row, message):
+    with pytest.raises(AishockError, match=message):
+        simulate(prices, schedule(prices, {"2025-01-10": row}), Costs(), start=START)
+
+
+@pytest.mark.parametrize("costs", [{"fees": -0.001}, {"slippage": 0.7}, {"init_cash": 0}])
+def test_invalid_costs_are_refused(costs):
+    with pytest.raises(AishockError):
+        Costs(**costs)
+
+
+def test_parameter_sets_are_columns_of_one_run_and_equal_single_runs(cfg):
+    grid = [{"top_k": k, "hold_days": h} for k in (3, 8) for h in (10, 30)]
+    many = engine.run("oversold_rebound", grid, start="2024-10-01", end="2025-06-30", config=cfg)
+    assert many.equity.columns.names == ["top_k", "hold_days"]
+    assert list(many.stats.index) == [(3, 10), (3, 30), (8, 10), (8, 30)]
+    for i, p in enumerate(grid):
+        one = engine.run("oversold_rebound", p, start="2024-10-01", end="2025-06-30", config=cfg)
+        np.testing.assert_allclose(many.equity.iloc[:, i], one.equity.iloc[:, 0], rtol=1e-12)
+        pd.testing.assert_series_equal(many[i].stats.iloc[0], one.stats.iloc[0], check_names=False)
+
+
+def test_result_weights_are_holdings_over_equity(cfg):
+    r = engine.run("inference_rotation", start="2025-01-02", end="2025-03-31", config=cfg)
+    w = r.weights
+    total = w.T.groupby(level=0).sum().T.iloc[:, 0]
+    cash_share = (r.cash / r.equity).iloc[:, 0]
+    np.testing.assert_allclose(total + cash_share, 1.0, rtol=1e-12)
