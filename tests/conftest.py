@@ -13,7 +13,6 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 from engine.config import load_config
 
 
-
 @pytest.fixture(scope="session")
 def cfg():
     """The project's configuration; fails loudly if the market snapshot is not beside the repo."""
