@@ -80,7 +80,9 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
 
 
 def _typename(kind: Any) -> str:
-    return getattr(kind, "__name__", None) or str(kind).replace("typing.", "")
+    if typing.get_origin(kind) is typing.Literal:
+        return "|".join(map(str, typing.get_args(kind)))
+    return getattr(kind, "__name__", None) or str(kind).replace("typing.", "").replace("datetime.", "")
 
 
 def make(cls, overrides: Mapping[str, Any] | None = None):

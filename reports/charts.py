@@ -17,7 +17,7 @@ def equity_chart(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 4.8), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 5.4), dpi=100)
     rebased = equity / equity.bfill().iloc[0]
     for col in rebased.columns:
         ax.plot(rebased.index, rebased[col], linewidth=1.4, label=str(col))
@@ -37,7 +37,7 @@ def equity_chart(
     ax.axhline(1.0, color="#888", linewidth=0.6)
     ax.set_title(title, loc="left", fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, frameon=False)
+    ax.legend(fontsize=8, ncol=4, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
