@@ -1,0 +1,95 @@
+"""How likely is the best cell of a sweep a fluke? Pure functions over returns.
+
+- Probabilistic and Deflated Sharpe Ratio: Bailey & Lopez de Prado, "The Deflated Sharpe
+  Ratio: Correcting for Selection Bias, Backtest Overfitting and Non-Normality", Journal of
+  Portfolio Management 40(5), 2014.
+- Probability of Backtest Overfitting by combinatorially symmetric cross-validation (CSCV):
+  Bailey, Borwein, Lopez de Prado & Zhu, "The Probability of Backtest Overfitting", Journal
+  of Computational Finance 20(4), 2017 (working paper 2015).
+
+Sharpe ratios here are per period (not annualised) unless a docstring says otherwise.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import stats as sps
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
+    """E[max SR] of `n_trials` independent trials whose Sharpe ratios have variance
+    `sharpe_variance` and mean 0 (the "false strategy" benchmark SR0 of the DSR paper):
+    sqrt(V) * ((1 - g) * Z^-1(1 - 1/N) + g * Z^-1(1 - 1/(N e))), g = Euler-Mascheroni.
+    Units follow the input (per period or annualised). 0 for a single trial."""
+    if n_trials < 1:
+        raise ValueError("n_trials must be >= 1")
+    if n_trials == 1:
+        return 0.0
+    z = sps.norm.ppf
+    return math.sqrt(sharpe_variance) * (
+        (1 - EULER_GAMMA) * z(1 - 1 / n_trials) + EULER_GAMMA * z(1 - 1 / (n_trials * math.e))
+    )
+
+
+def probabilistic_sharpe(sharpe: float, benchmark: float, n_obs: int, skew: float, kurtosis: float) -> float:
+    """PSR: probability that the true per-period Sharpe exceeds `benchmark`, given an observed
+    per-period `sharpe` over `n_obs` returns with `skew` and (non-excess) `kurtosis`:
+    Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - skew SR + (kurtosis - 1) / 4 SR^2))."""
+    denom = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe**2
+    if n_obs < 2 or denom <= 0:
+        return float("nan")
+    return float(sps.norm.cdf((sharpe - benchmark) * math.sqrt(n_obs - 1) / math.sqrt(denom)))
+
+
+def deflated_sharpe(returns: np.ndarray, n_trials: int, sharpe_variance: float) -> float:
+    """DSR of the selected strategy's per-period `returns`: its PSR against the expected
+    maximum Sharpe of `n_trials` trials whose per-period Sharpe ratios have variance
+    `sharpe_variance` (measured across the sweep's trials)."""
+    r = np.asarray(returns, dtype=float)
+    r = r[~np.isnan(r)]
+    if len(r) < 3 or r.std(ddof=1) == 0:
+        return float("nan")
+    sr = r.mean() / r.std(ddof=1)
+    sr0 = expected_max_sharpe(n_trials, sharpe_variance)
+    return probabilistic_sharpe(sr, sr0, len(r), sps.skew(r), sps.kurtosis(r, fisher=False))
+
+
+def _sharpe_columns(block: np.ndarray) -> np.ndarray:
+    sd = block.std(axis=0, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(sd > 0, block.mean(axis=0) / sd, -np.inf)
+
+
+def pbo_cscv(returns: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarray]:
+    """Probability of Backtest Overfitting of choosing the best of N trials by Sharpe.
+
+    `returns` is T x N (periods x trials). Rows are cut into `n_splits` (even) contiguous
+    blocks; for every way of taking half the blocks as in-sample (IS) and the rest as
+    out-of-sample (OOS), the trial with the best IS Sharpe is ranked among all trials OOS:
+    w = rank / (N + 1) (rank 1 = worst), logit = ln(w / (1 - w)). PBO is the share of
+    splits whose logit <= 0 (the IS winner did no better than the OOS median).
+    Returns (pbo, logits). NaN rows are treated as zero returns.
+    """
+    m = np.nan_to_num(np.asarray(returns, dtype=float))
+    t, n = m.shape
+    if n_splits % 2 or n_splits < 2:
+        raise ValueError("n_splits must be an even number >= 2")
+    if n < 2 or t < 2 * n_splits:
+        raise ValueError(f"need at least 2 trials and {2 * n_splits} periods, got {n} and {t}")
+    blocks = np.array_split(np.arange(t), n_splits)
+    logits = []
+    for chosen in itertools.combinations(range(n_splits), n_splits // 2):
+        is_rows = np.concatenate([blocks[i] for i in chosen])
+        oos_rows = np.concatenate([blocks[i] for i in range(n_splits) if i not in chosen])
+        best = int(np.argmax(_sharpe_columns(m[is_rows])))
+        oos = _sharpe_columns(m[oos_rows])
+        rank = sps.rankdata(oos)[best]  # 1 = worst; ties share the mean rank
+        w = rank / (n + 1)
+        logits.append(math.log(w / (1 - w)))
+    logits = np.array(logits)
+    return float(np.mean(logits <= 0)), logits
