@@ -56,6 +56,18 @@ def needed_tickers(spec: registry.StrategySpec, sets: Iterable) -> list[str]:
     return list(dict.fromkeys(t for p in sets for t in spec.tickers(p)))
 
 
+def history(prices: Prices, start, end, warmup: int | None) -> Prices:
+    """`prices` cut to begin `warmup` trading days before `start` (unchanged when None).
+    Refuses an empty [start, end] window or a start after the end."""
+    window = prices.window(start, end)
+    if warmup is None:
+        return prices
+    if warmup < 0:
+        raise AishockError(f"warmup must be >= 0 trading days, got {warmup}")
+    first = prices.index.get_loc(window.index[0])
+    return prices.window(prices.index[max(first - warmup, 0)], None)
+
+
 def run(
     strategy: str | registry.StrategySpec,
     params: Any = None,
@@ -64,11 +76,14 @@ def run(
     costs: Costs | None = None,
     prices: Prices | None = None,
     config: Config | None = None,
+    warmup: int | None = None,
 ) -> Result:
     """Backtest `strategy` for one or many parameter sets over [start, end].
 
-    The strategy sees prices from the start of the data up to `end` (history for its
-    lookbacks); trading starts at `start`. `prices` may be given to skip loading.
+    The strategy sees prices up to `end`, from `warmup` trading days before `start` (all
+    the history when None, for its lookbacks; 0 = nothing before `start`, so its first
+    return is the window's second day). Trading starts at `start`. `prices` may be given
+    to skip loading.
     """
     spec = registry.get(strategy)
     cfg = config or load_config()
@@ -78,7 +93,7 @@ def run(
         prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
     else:
         prices = prices.window(None, end)
-    prices.window(start, end)  # refuses an empty window or start after end
+    prices = history(prices, start, end, warmup)
     targets = pd.concat({i: spec.weights(prices, p) for i, p in enumerate(sets)}, axis=1)
     sim = simulate(prices, targets, costs, start)
     table = stats.compute(

@@ -3,7 +3,8 @@
 The rules, in the order they apply (the reference simulator in the tests is written from
 this text, not from this code):
 1. A target row dated t is a decision taken after day t's close. It is executed on the next
-   bar t+1, at the fill price: the open of t+1 where the ticker has opens, else its close.
+   bar t+1, at the fill price: with `Costs.fill == "open"` (default) the open of t+1 where
+   the ticker has opens, else its close; with `fill == "close"` the close of t+1.
    So a signal computed from day t's close never trades at day t's close.
 2. NaN means "no order for this ticker" (its shares stay as they are); 0 means "hold none".
    Weights are fractions of equity, long only, a row's numbers summing to at most 1.
@@ -38,13 +39,18 @@ class Costs:
     fees: fraction of each order's traded value paid as commission (0.0005 = 5 bp).
     slippage: fraction by which fills are worse than the fill price (0.0005 = 5 bp).
     init_cash: starting equity in currency units.
+    fill: "open" fills at the next bar's open (close for close-only tickers), "close" at the
+        next bar's close.
     """
 
     fees: float = 0.0005
     slippage: float = 0.0005
     init_cash: float = 100_000.0
+    fill: str = "open"
 
     def __post_init__(self):
+        if self.fill not in ("open", "close"):
+            raise AishockError(f"fill must be 'open' or 'close', got '{self.fill}'")
         for name in ("fees", "slippage"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 <= value < 0.5):
@@ -108,7 +114,7 @@ def simulate(prices: Prices, targets: pd.DataFrame, costs: Costs = Costs(), star
         raise AishockError("no trading days in the window")
     tickers = targets.columns.get_level_values(1)
     close = prices.close.reindex(index=index)[tickers]
-    fill = prices.fill_price().reindex(index=index)[tickers]
+    fill = (prices.fill_price() if costs.fill == "open" else prices.close).reindex(index=index)[tickers]
     close.columns = fill.columns = orders.columns
     # valuation before a ticker's first bar is irrelevant (no shares); fill so vectorbt
     # never multiplies zero shares by NaN

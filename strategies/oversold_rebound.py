@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from engine.data.panel import Prices
@@ -19,12 +20,17 @@ from strategies import steps
 
 @dataclass(frozen=True)
 class Params:
-    """Buy the `top_k` worst performers of a detected shock day at the next bar; hold them
-    `hold_days` trading days, or less if a name recovers or hits its stop."""
+    """mode="basket": buy the `top_k` worst performers of a detected shock day at the next
+    bar; hold them `hold_days` trading days, or less if a name recovers or hits its stop.
+    mode="per_name": every name is its own signal: when its one-day return is <= -min_drop,
+    buy it at the next bar with 1/N of equity (N = universe size) and sell it `hold_days`
+    bars after the buy; a signal whose buy day falls while the name is held (its sell day
+    included) is ignored. top_k, weighting, exits and earnings apply to "basket" only."""
 
+    mode: Literal["basket", "per_name"] = param("basket", "one shock for the basket, or per-name signals")
     universe: str = param("ai", "basket(s) or tickers to pick from")
     market: str = param("SPY", "market the shock is measured against")
-    min_drop: float = param(MIN_DROP, "shock: basket falls at least this (fraction)")
+    min_drop: float = param(MIN_DROP, "oversold: basket (or name) falls at least this (fraction)")
     max_market_drop: float = param(MAX_MARKET_DROP, "...while the market falls less than this")
     event_date: dt.date | None = param(None, "use this shock date instead of detecting")
     top_k: int = param(8, "number of names bought")
@@ -55,6 +61,28 @@ def tickers(p: Params) -> list[str]:
 @register("oversold_rebound", Params, tickers)
 def weights(prices: Prices, p: Params) -> pd.DataFrame:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""
+    return _per_name(prices, p) if p.mode == "per_name" else _basket(prices, p)
+
+
+def _per_name(prices: Prices, p: Params) -> pd.DataFrame:
+    names = resolve(p.universe)
+    returns = prices.close[names].pct_change(fill_method=None).to_numpy()
+    n = len(returns)
+    out = np.full(returns.shape, np.nan)
+    slot = 1.0 / len(names)
+    for j in range(len(names)):
+        held_until = -1  # the bar on which the current holding is sold
+        for t in np.flatnonzero(returns[:, j] <= -p.min_drop):
+            if t + 1 >= n or t + 1 <= held_until:
+                continue  # no bar left to buy on, or still held
+            out[t, j] = slot
+            if t + p.hold_days < n:
+                out[t + p.hold_days, j] = 0.0
+            held_until = t + 1 + p.hold_days
+    return pd.DataFrame(out, index=prices.index, columns=pd.Index(names, name="ticker"))
+
+
+def _basket(prices: Prices, p: Params) -> pd.DataFrame:
     names = resolve(p.universe)
     close = prices.close
     index = close.index

@@ -32,6 +32,18 @@ def add(sub) -> None:
     )
     p.add_argument("--slippage", type=float, default=engine.Costs.slippage, help="fraction (default 0.0005)")
     p.add_argument("--cash", type=float, default=engine.Costs.init_cash, help="initial equity")
+    p.add_argument(
+        "--fill",
+        choices=("open", "close"),
+        default="open",
+        help="fill at the next bar's open (default; close for close-only tickers) or close",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        metavar="DAYS",
+        help="trading days of history the strategy sees before --start (default: all)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=handle)
 
@@ -45,14 +57,16 @@ def handle(args) -> int:
     cfg = load_config(args.data)
     default_start, default_end = cfg.span
     start, end = args.start or default_start, args.end or default_end
-    costs = engine.Costs(fees=args.fees, slippage=args.slippage, init_cash=args.cash)
+    costs = engine.Costs(fees=args.fees, slippage=args.slippage, init_cash=args.cash, fill=args.fill)
     spec = engine.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     bench_name = (args.benchmark or cfg.benchmark).upper()
     p = params.make(spec.params, overrides)
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
     prices = engine.load_prices(tickers, end=end, config=cfg)
-    result = engine.run(spec, p, start=start, end=end, costs=costs, prices=prices, config=cfg)
+    result = engine.run(
+        spec, p, start=start, end=end, costs=costs, prices=prices, config=cfg, warmup=args.warmup
+    )
     bench = prices.close[bench_name].pct_change(fill_method=None)
     paths = write_run(result, spec.name, cfg.reports_dir, prices, bench, bench_name)
     row = result.stats.iloc[0]
