@@ -1,0 +1,54 @@
+"""Warnings about a sweep's best cell: on the edge of the grid, or an isolated peak rather
+than a plateau. Pure functions of the sweep table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _axis(table: pd.DataFrame, name: str) -> list:
+    return sorted(table[name].dropna().unique().tolist())
+
+
+def neighbours(table: pd.DataFrame, names: list[str], i: int) -> pd.DataFrame:
+    """Rows one grid step away from row `i` along exactly one swept parameter."""
+    row = table.iloc[i]
+    picks = []
+    for name in names:
+        axis = _axis(table, name)
+        k = axis.index(row[name])
+        for step in (-1, 1):
+            if 0 <= k + step < len(axis):
+                same = np.ones(len(table), dtype=bool)
+                for other in names:
+                    target = axis[k + step] if other == name else row[other]
+                    same &= (table[other] == target).to_numpy()
+                picks.extend(np.flatnonzero(same).tolist())
+    return table.iloc[picks]
+
+
+def warnings_for(table: pd.DataFrame, names: list[str], metric: str, best: int) -> list[str]:
+    """Edge: the best value of a parameter swept over >= 3 values is its smallest or largest.
+    Isolated peak: the median `metric` of the best cell's grid neighbours is below the
+    midpoint between the best and the median of the whole grid."""
+    out = []
+    row = table.iloc[best]
+    for name in names:
+        axis = _axis(table, name)
+        value = table[name].iloc[best]  # the column's own type (a row would upcast ints)
+        if len(axis) >= 3 and value in (axis[0], axis[-1]):
+            side = "smallest" if value == axis[0] else "largest"
+            out.append(
+                f"best {metric} is at the {side} {name} ({value}) on the edge of the grid; "
+                "extend the grid past it"
+            )
+    near = neighbours(table, names, best)[metric].dropna()
+    overall = float(table[metric].median())
+    top = float(row[metric])
+    if len(near) and top > overall and float(near.median()) < (top + overall) / 2:
+        out.append(
+            f"best {metric} {top:.3g} is an isolated peak: its neighbours' median is "
+            f"{float(near.median()):.3g} (grid median {overall:.3g}); prefer a plateau"
+        )
+    return out

@@ -1,0 +1,244 @@
+"""`sweep`: every combination of a parameter grid, one row of stats each, plus how likely
+the best row is a fluke.
+
+Two evaluation paths give the same numbers (tested):
+- the compiled kernel (engine.sweep.kernel) when the grid is oversold_rebound's per-name
+  rule filled at the close with no slippage and no warm-up (the benchmark job): only the
+  stats accumulators are kept, combinations are columns of one numba call;
+- otherwise the ordinary engine, chunks of combinations as columns of one vectorbt
+  simulation each (engine.run), keeping only the stats (and daily returns when asked).
+Chunks run locally or on a Dask cluster (engine.sweep.executors).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine import params as params_mod
+from engine import registry
+from engine.backtest import history, needed_tickers
+from engine.config import Config, load_config
+from engine.data.panel import Prices, load_prices
+from engine.errors import AishockError
+from engine.simulate import Costs
+from engine.sweep import executors, guards
+
+STAT_COLUMNS = (
+    "total_return",
+    "cagr",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "volatility",
+    "turnover",
+    "n_trades",
+    "exposure",
+    "fees_paid",
+    "final_equity",
+)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep.
+
+    table: one row per combination: the swept parameters as columns, then STAT_COLUMNS
+        (units as engine.stats.UNITS).
+    n_trials: combinations evaluated (the number of trials for the Deflated Sharpe).
+    best: the row with the highest `metric`. dsr: its Deflated Sharpe Ratio (probability).
+    pbo: Probability of Backtest Overfitting by CSCV (NaN with `pbo_note` saying why).
+    warnings: edge-of-grid and isolated-peak warnings about `best`.
+    returns: dates x combinations daily returns when kept, else None.
+    """
+
+    strategy: str
+    start: str
+    end: str
+    metric: str
+    table: pd.DataFrame
+    n_trials: int
+    best: pd.Series
+    dsr: float
+    pbo: float
+    pbo_note: str
+    warnings: list[str]
+    path: str
+    returns: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def swept(self) -> list[str]:
+        """The parameters that vary across the grid."""
+        return [c for c in self.table.columns if c not in STAT_COLUMNS]
+
+    def heatmap(self, x: str, y: str, metric: str | None = None) -> pd.DataFrame:
+        """`metric` (default the sweep's) as a y x x grid; other swept parameters are
+        averaged over."""
+        return self.table.pivot_table(index=y, columns=x, values=metric or self.metric, aggfunc="mean")
+
+
+def combinations(
+    spec: registry.StrategySpec,
+    grid: Mapping[str, Sequence],
+    fixed: Mapping | None,
+    where: Callable[[Any], bool] | None,
+) -> tuple[list, list[str]]:
+    """Params instances for every combination of `grid` (+ `fixed` values) that `where`
+    accepts, in grid order (the first name varies slowest), and the swept names."""
+    if not grid:
+        raise AishockError("the grid is empty: give at least one parameter with a list of values")
+    names = list(grid)
+    empty = [n for n in names if len(list(grid[n])) == 0]
+    if empty:
+        raise AishockError(f"grid parameter(s) with no values: {', '.join(empty)}")
+    clash = set(names) & set(fixed or {})
+    if clash:
+        raise AishockError(f"parameter(s) both swept and fixed: {', '.join(sorted(clash))}")
+    base = dict(fixed or {})
+    out = []
+    for values in itertools.product(*(list(grid[n]) for n in names)):
+        p = params_mod.make(spec.params, {**base, **dict(zip(names, values, strict=True))})
+        if where is None or where(p):
+            out.append(p)
+    if not out:
+        raise AishockError("the constraint rejects every combination of the grid")
+    return out, names
+
+
+def resolve_window(window, cfg: Config) -> tuple[str | None, str | None]:
+    """(start, end) from a named window, a (start, end) pair or None (the default span)."""
+    if window is None:
+        return cfg.span
+    if isinstance(window, str):
+        named = {n: (a, b) for n, a, b in cfg.windows}
+        if window in named:
+            return named[window]
+        if ":" in window or ".." in window:
+            a, b = window.replace("..", ":").split(":", 1)
+            return a or None, b or None
+        raise AishockError(f"unknown window '{window}'; use {', '.join(named)} or START:END")
+    a, b = window
+    return a, b
+
+
+def sweep(
+    strategy,
+    grid: Mapping[str, Sequence],
+    window=None,
+    *,
+    where=None,
+    fixed=None,
+    costs: Costs | None = None,
+    warmup: int | None = None,
+    metric: str = "sharpe",
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    chunk: int | None = None,
+    keep_returns: bool | None = None,
+    pbo_splits: int = 16,
+    progress: bool = True,
+    prices: Prices | None = None,
+    config: Config | None = None,
+) -> SweepResult:
+    """Evaluate every combination of `grid` ({parameter: values}) for `strategy` over
+    `window` (a configured window name, "START:END", a (start, end) pair, or None for the
+    default span) and return a SweepResult.
+
+    `where(params) -> bool` drops combinations (e.g. `lambda p: p.hold_days > 5`); `fixed`
+    sets non-swept parameters. `executor` is "local" or "dask" (`scheduler` address, or a
+    LocalCluster of `workers` when None). `keep_returns` keeps the daily returns of every
+    combination (default: when the grid has at most 2,000 combinations); PBO needs them.
+    """
+    cfg = config or load_config()
+    spec = registry.get(strategy)
+    if metric not in STAT_COLUMNS:
+        raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(STAT_COLUMNS)}")
+    costs = costs or Costs()
+    start, end = resolve_window(window, cfg)
+    sets, names = combinations(spec, grid, fixed, where)
+    if prices is None:
+        prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
+    prices = history(prices.window(None, end), start, end, warmup)
+    keep = len(sets) <= 2_000 if keep_returns is None else keep_returns
+    job = executors.Job(spec.name, start, end, costs, warmup, cfg.risk_free, cfg.trading_days, keep)
+    fast = kernel_args(spec, sets, costs, warmup, names)
+    path = "kernel" if fast is not None and not keep else "engine"
+    if path == "kernel":
+        table = executors.run_kernel(job, prices, fast, executor, scheduler, workers, chunk, progress)
+        returns = None
+    else:
+        table, returns = executors.run_engine(
+            job, prices, [dataclasses.asdict(p) for p in sets], executor, scheduler, workers, chunk, progress
+        )
+    frame = pd.DataFrame([{n: getattr(p, n) for n in names} for p in sets])
+    table = pd.concat([frame, table.reset_index(drop=True)[list(STAT_COLUMNS)]], axis=1)
+    return finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, path)
+
+
+def kernel_args(spec, sets, costs: Costs, warmup, names) -> dict | None:
+    """The kernel's inputs when every combination is the per-name rule it compiles, else None."""
+    if spec.name != "oversold_rebound" or costs.fill != "close" or costs.slippage != 0 or warmup != 0:
+        return None
+    if any(p.mode != "per_name" for p in sets) or not set(names) <= {"min_drop", "hold_days"}:
+        return None
+    from engine.universe import resolve
+
+    return {
+        "tickers": resolve(sets[0].universe),
+        "xs": np.array([p.min_drop for p in sets]),
+        "hs": np.array([p.hold_days for p in sets]),
+    }
+
+
+def finish(
+    spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, path
+) -> SweepResult:
+    """Pick the best row and attach the overfitting guards."""
+    scores = table[metric].to_numpy(dtype=float)
+    if np.isnan(scores).all():
+        raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
+    best_i = int(np.nanargmax(scores))
+    best = table.iloc[best_i]
+    sharpe_var = float(np.nanvar(table["sharpe"] / np.sqrt(job.periods), ddof=1)) if len(table) > 1 else 0.0
+    best_returns = (
+        returns.iloc[:, best_i]
+        if returns is not None
+        else executors.single_returns(job, prices, sets[best_i])
+    )
+    from engine.overfit import deflated_sharpe, pbo_cscv
+
+    dsr = deflated_sharpe(best_returns.to_numpy(), len(table), sharpe_var)
+    pbo, note = float("nan"), ""
+    if returns is None:
+        note = "daily returns of every combination were not kept (keep_returns=True computes PBO)"
+    elif len(table) < 2:
+        note = "PBO needs at least two combinations"
+    elif len(returns) < 2 * pbo_splits:
+        note = f"PBO needs at least {2 * pbo_splits} days for {pbo_splits} splits"
+    else:
+        pbo = pbo_cscv(returns.to_numpy(), pbo_splits)[0]
+    warnings = guards.warnings_for(table, names, metric, best_i)
+    window = prices.window(start, end).index
+    return SweepResult(
+        spec.name,
+        str(window[0].date()),
+        str(window[-1].date()),
+        metric,
+        table,
+        len(table),
+        best,
+        dsr,
+        pbo,
+        note,
+        warnings,
+        path,
+        returns,
+    )

@@ -1,0 +1,234 @@
+"""Sweeps: rows equal single runs, kernel equals engine, Dask equals local, guards fire."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine
+from engine import AishockError, Costs
+from engine.cli import main
+from engine.sweep import guards
+from engine.sweep.search import STAT_COLUMNS, sweep
+from engine.sweep.walkforward import fold_bounds, walk_forward
+
+JOB_UNIVERSE = "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,SMCI,DELL"
+JOB = {
+    "fixed": {"mode": "per_name", "universe": JOB_UNIVERSE},
+    "warmup": 0,
+    "costs": Costs(fees=0.0005, slippage=0.0, init_cash=1.0, fill="close"),
+}
+JOB_GRID = {"min_drop": [0.04, 0.06, 0.08], "hold_days": [3, 11, 20]}
+WINDOW = ("2022-01-03", "2025-12-31")
+COMPARE = [c for c in STAT_COLUMNS if c != "cagr"] + ["cagr"]
+
+
+@pytest.fixture(scope="module")
+def basket_sweep(cfg):
+    grid = {"top_k": [3, 5, 8], "hold_days": [10, 20, 40]}
+    return sweep(
+        "oversold_rebound",
+        grid,
+        ("2024-10-01", "2025-06-30"),
+        where=lambda p: p.hold_days > p.top_k,
+        progress=False,
+        config=cfg,
+    )
+
+
+def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
+    table = basket_sweep.table
+    assert basket_sweep.n_trials == len(table) == 9 and basket_sweep.path == "engine"
+    for i in (0, 4, 8):
+        row = table.iloc[i]
+        one = engine.run(
+            "oversold_rebound",
+            {"top_k": int(row.top_k), "hold_days": int(row.hold_days)},
+            "2024-10-01",
+            "2025-06-30",
+            config=cfg,
+        )
+        for col in COMPARE:
+            assert row[col] == pytest.approx(one.stats[col].iloc[0], rel=1e-12, nan_ok=True), col
+
+
+def test_constraint_drops_combinations(cfg):
+    r = sweep(
+        "oversold_rebound",
+        {"top_k": [3, 8], "hold_days": [5, 10]},
+        ("2024-10-01", "2025-06-30"),
+        where=lambda p: p.hold_days > p.top_k + 2,
+        progress=False,
+        config=cfg,
+    )
+    assert set(zip(r.table.top_k, r.table.hold_days, strict=True)) == {(3, 10)}
+
+
+def test_kernel_path_equals_engine_path_and_single_runs(cfg):
+    fast = sweep("oversold_rebound", JOB_GRID, WINDOW, keep_returns=False, progress=False, config=cfg, **JOB)
+    slow = sweep("oversold_rebound", JOB_GRID, WINDOW, keep_returns=True, progress=False, config=cfg, **JOB)
+    assert (fast.path, slow.path) == ("kernel", "engine")
+    pd.testing.assert_frame_equal(
+        fast.table[["min_drop", "hold_days"]], slow.table[["min_drop", "hold_days"]]
+    )
+    for col in COMPARE:
+        np.testing.assert_allclose(
+            fast.table[col].astype(float), slow.table[col].astype(float), rtol=1e-9, atol=1e-12, err_msg=col
+        )
+    row = fast.table.iloc[5]
+    one = engine.run(
+        "oversold_rebound",
+        {**JOB["fixed"], "min_drop": row.min_drop, "hold_days": int(row.hold_days)},
+        *WINDOW,
+        JOB["costs"],
+        config=cfg,
+        warmup=0,
+    )
+    assert row.final_equity == pytest.approx(one.equity.iloc[-1, 0], rel=1e-12)
+    assert fast.dsr == pytest.approx(slow.dsr, rel=1e-9)
+    assert np.isnan(fast.pbo) and "not kept" in fast.pbo_note and 0 <= slow.pbo <= 1
+
+
+def test_dask_results_are_identical_to_local(cfg):
+    pytest.importorskip("distributed")
+    local = sweep("oversold_rebound", JOB_GRID, WINDOW, keep_returns=False, progress=False, config=cfg, **JOB)
+    dask = sweep(
+        "oversold_rebound",
+        JOB_GRID,
+        WINDOW,
+        keep_returns=False,
+        progress=False,
+        config=cfg,
+        executor="dask",
+        workers=2,
+        chunk=3,
+        **JOB,
+    )
+    pd.testing.assert_frame_equal(local.table, dask.table)
+    grid = {"top_k": [3, 8], "hold_days": [10, 20]}
+    a = sweep("oversold_rebound", grid, ("2024-10-01", "2025-06-30"), progress=False, config=cfg)
+    b = sweep(
+        "oversold_rebound",
+        grid,
+        ("2024-10-01", "2025-06-30"),
+        progress=False,
+        config=cfg,
+        executor="dask",
+        workers=2,
+        chunk=1,
+    )
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.returns, b.returns)
+
+
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        ({}, "grid is empty"),
+        ({"topk": [1, 2]}, "did you mean 'top_k'"),
+        ({"top_k": []}, "no values"),
+        ({"top_k": [0, 1]}, "top_k must be at least 1"),
+    ],
+)
+def test_bad_grids_are_refused(cfg, grid, message):
+    with pytest.raises(AishockError, match=message):
+        sweep("oversold_rebound", grid, progress=False, config=cfg)
+
+
+def synthetic(values: np.ndarray) -> pd.DataFrame:
+    xs, ys = np.meshgrid(range(values.shape[1]), range(values.shape[0]))
+    return pd.DataFrame({"x": xs.ravel(), "y": ys.ravel(), "sharpe": values.ravel()})
+
+
+def test_guards_flag_edges_and_isolated_peaks_but_not_plateaus():
+    peak = np.zeros((5, 5))
+    peak[2, 2] = 3.0
+    t = synthetic(peak)
+    assert any(
+        "isolated peak" in w for w in guards.warnings_for(t, ["x", "y"], "sharpe", int(t.sharpe.idxmax()))
+    )
+    plateau = np.zeros((5, 5))
+    plateau[1:4, 1:4] = 2.0
+    plateau[2, 2] = 2.1
+    t = synthetic(plateau)
+    assert guards.warnings_for(t, ["x", "y"], "sharpe", int(t.sharpe.idxmax())) == []
+    edge = np.tile(np.arange(5.0), (5, 1))
+    t = synthetic(edge)
+    w = guards.warnings_for(t, ["x", "y"], "sharpe", int(t.sharpe.idxmax()))
+    assert any("largest x (4)" in m for m in w)
+
+
+def test_walk_forward_chooses_in_sample_and_reports_out_of_sample(cfg):
+    wf = walk_forward("oversold_rebound", JOB_GRID, WINDOW, folds=3, config=cfg, **JOB)
+    assert len(wf.folds) == 3
+    first = wf.folds.iloc[0]
+    ins = sweep(
+        "oversold_rebound",
+        JOB_GRID,
+        (first.is_start, first.is_end),
+        keep_returns=False,
+        progress=False,
+        config=cfg,
+        **JOB,
+    )
+    assert (first.min_drop, first.hold_days) == (ins.best.min_drop, ins.best.hold_days)
+    assert first.is_sharpe == pytest.approx(ins.best.sharpe)
+    assert wf.oos_returns.index.is_monotonic_increasing and wf.oos_returns.index[0] == pd.Timestamp(
+        first.oos_start
+    )
+    assert wf.oos_stats["total_return"] == pytest.approx(float(np.prod(1 + wf.oos_returns) - 1))
+
+
+def test_fold_bounds_do_not_overlap():
+    index = pd.bdate_range("2022-01-03", periods=500)
+    for anchored in (False, True):
+        folds = fold_bounds(index, 4, anchored)
+        for is_start, is_end, oos_start, oos_end in folds:
+            assert is_start <= is_end < oos_start <= oos_end
+        assert folds[-1][3] == index[-1]
+    with pytest.raises(AishockError):
+        fold_bounds(index[:50], 4, False)
+
+
+def test_cli_sweep_writes_parquet_heatmap_and_json(cfg, tmp_path, capsys):
+    out = tmp_path / "s.parquet"
+    code = main(
+        [
+            "sweep",
+            "oversold_rebound",
+            "--grid",
+            "min_drop=0.04:0.08:0.02",
+            "--grid",
+            "hold_days=3,11",
+            "--set",
+            "mode=per_name",
+            "--set",
+            f"universe={JOB_UNIVERSE}",
+            "--fill",
+            "close",
+            "--slippage",
+            "0",
+            "--warmup",
+            "0",
+            "--window",
+            "2022-01-03:2025-12-31",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["trials"] == 6 and 0 <= summary["dsr"] <= 1
+    table = pd.read_parquet(out)
+    assert sorted(table.min_drop.unique()) == [0.04, 0.06, 0.08] and len(table) == 6
+    page = out.with_suffix(".html").read_text()
+    assert "<svg" in page and "Deflated Sharpe" in page
+
+
+def test_cli_sweep_bad_range_is_one_line(capsys):
+    assert main(["sweep", "oversold_rebound", "--grid", "hold_days=10:5:1"]) == 2
+    assert "stop >= start" in capsys.readouterr().err
