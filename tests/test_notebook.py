@@ -1,0 +1,25 @@
+"""The sweeps notebook executes top to bottom on a small grid, so it never rots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "sweeps.ipynb"
+
+
+def test_sweeps_notebook_runs(monkeypatch, tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    monkeypatch.setenv("AISHOCK_NOTEBOOK_SMALL", "1")
+    monkeypatch.setenv("AISHOCK_OFFLINE", "1")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    outputs = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+    assert "combinations; best:" in outputs and "tearsheet:" in outputs
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
