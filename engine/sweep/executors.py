@@ -7,8 +7,9 @@ panel is scattered to every worker once and chunks refer to it.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -34,13 +35,13 @@ class Job:
     risk_free: float
     periods: int
     keep_returns: bool
+    threads: bool = True  # numba threads inside the kernel; off on Dask, where workers parallelise
 
 
 def engine_chunk(
     job: Job, prices: Prices, param_dicts: list[dict]
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Stats (and daily returns if kept) of `param_dicts` as columns of one engine run."""
-    from dataclasses import replace
 
     from engine import registry
     from engine.backtest import run
@@ -59,7 +60,9 @@ def kernel_chunk(job: Job, close: np.ndarray, xs: np.ndarray, hs: np.ndarray) ->
     """Stats of the (xs[k], hs[k]) combinations from the compiled kernel."""
     from engine.sweep.kernel import stats_from_accumulators, sweep_accumulators
 
-    acc = sweep_accumulators(close, xs, hs, fee=job.costs.fees, rf=job.risk_free, periods=job.periods)
+    acc = sweep_accumulators(
+        close, xs, hs, fee=job.costs.fees, rf=job.risk_free, periods=job.periods, parallel=job.threads
+    )
     stats = pd.DataFrame(stats_from_accumulators(acc, rf=job.risk_free, periods=job.periods))
     stats["final_equity"] *= job.costs.init_cash
     stats["fees_paid"] *= job.costs.init_cash
@@ -91,6 +94,7 @@ def run_engine(
 def run_kernel(
     job: Job, prices: Prices, args: dict, executor: str, scheduler, workers, chunk, progress
 ) -> pd.DataFrame:
+    job = replace(job, threads=executor == "local")
     window = prices.window(job.start, job.end)
     close = np.ascontiguousarray(window.close[args["tickers"]].to_numpy(dtype=np.float64))
     slices = _chunks(len(args["xs"]), chunk or DEFAULT_KERNEL_CHUNK)
@@ -137,6 +141,7 @@ def _map(fn, job: Job, data, chunks: list, executor: str, scheduler, workers, pr
 
 
 def _map_dask(fn, job, data, chunks, scheduler, workers, bar, star) -> list:
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -151,7 +156,13 @@ def _map_dask(fn, job, data, chunks, scheduler, workers, bar, star) -> list:
             raise AishockError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
     else:
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
         client = Client(cluster)
     try:
         shared = client.scatter(data, broadcast=True)  # the price panel goes to each worker once
