@@ -39,8 +39,16 @@ def equity_chart(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=4, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
+    return svg_of(fig)
+
+
+def svg_of(fig) -> str:
+    """The figure as an inline `<svg>` element (no XML prolog, no date: the same figure gives
+    the same text), and the figure closed."""
+    import matplotlib.pyplot as plt
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]

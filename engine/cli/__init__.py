@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli import demo, listing, run
+from engine.cli import demo, event, listing, run, shocks
 from engine.config import load_config
 from engine.errors import AishockError
 
-COMMANDS = (listing, run, demo)
+COMMANDS = (listing, run, demo, event, shocks)
 
 
 class _Parser(argparse.ArgumentParser):

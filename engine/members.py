@@ -1,0 +1,49 @@
+"""A universe named on the command line as a member list: a tag of the AI universe (`ai`,
+`power`, `inference`, ... from strategies/baskets.toml), `all` (every ticker the data folders
+hold), or a membership CSV with a `Symbol` column (point-in-time membership)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from engine import universe
+from engine.config import Config
+from engine.data import membership
+from engine.errors import AishockError
+
+ALL = "all"
+OTHER = "other"
+
+
+def resolve_members(spec: str, config: Config) -> tuple[str, pd.DataFrame]:
+    """(label, members) for `spec`. `members` is indexed by ticker, in listing order, with
+    columns `security`, `sector` ('' when unknown) and `role` (the AI role tag of the ticker,
+    or 'other'). Raises AishockError for an unknown tag, an unreadable file or an empty list."""
+    spec = str(spec).strip()
+    tags = universe.baskets()
+    if spec.lower() in tags:
+        label, tickers = spec.lower(), list(tags[spec.lower()]["tickers"])
+        frame = pd.DataFrame({c: "" for c in membership.COLUMNS}, index=pd.Index(tickers, name="ticker"))
+    elif spec.lower() == ALL:
+        label, tickers = ALL, membership.local_tickers(config.data_dirs)
+        if not tickers:
+            places = ", ".join(str(d) for d in config.data_dirs)
+            raise AishockError(f"universe 'all' is empty: no price CSVs in {places}")
+        frame = pd.DataFrame({c: "" for c in membership.COLUMNS}, index=pd.Index(tickers, name="ticker"))
+    elif spec.lower().endswith(".csv") or Path(spec).is_file():
+        label, frame = Path(spec).stem, membership.read_membership(spec)
+    else:
+        raise AishockError(
+            f"unknown universe '{spec}'; use a tag ({', '.join(tags)}), 'all', or a membership CSV"
+        )
+    roles = universe.role_of()
+    frame["role"] = [roles.get(t, OTHER) for t in frame.index]
+    return label, frame
+
+
+def slug(label: str) -> str:
+    """`label` made safe for a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-.") or "universe"

@@ -1,0 +1,183 @@
+"""The event-study page: coverage, breadth, benchmarks, extremes, group tests, charts and the
+per-name table of one engine.event.EventStudy, as one self-contained HTML file."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from engine.event import OK, EventStudy
+from reports import event_charts
+from reports.index_page import STYLE
+
+EXTRA_STYLE = "td.t{text-align:left} .ends{display:flex;gap:3rem}"
+GROUP_COLUMNS = {
+    "n": ("Names", "count"),
+    "mean_return": ("Mean", "pct"),
+    "median_return": ("Median", "pct"),
+    "advancers": ("Up", "count"),
+    "decliners": ("Down", "count"),
+    "mean_runup_ytd": ("Run-up YTD", "pct"),
+    "car_event": ("CAR day 0", "pct"),
+    "t_event": ("t", "num"),
+    "car_post": ("CAR after", "pct"),
+    "t_post": ("t", "num"),
+    "car_window": ("CAR window", "pct"),
+    "t_window": ("t", "num"),
+    "p_window": ("p", "p"),
+}
+NAME_COLUMNS = {
+    "role": ("Role", "text"),
+    "sector": ("Sector", "text"),
+    "event_return": ("Day 0", "pct"),
+    "runup_ytd": ("Run-up YTD", "pct"),
+    "runup_recent": ("Run-up recent", "pct"),
+    "ret_after_5d": ("+5d", "pct"),
+    "ret_after_20d": ("+20d", "pct"),
+    "ret_after_60d": ("+60d", "pct"),
+    "max_drawdown_after": ("Further DD", "pct"),
+    "days_to_recover": ("Recovered in", "text"),
+    "abnormal_return": ("AR day 0", "pct"),
+    "car_window": ("CAR window", "pct"),
+    "beta": ("Beta", "num"),
+}
+
+
+def fmt(value, kind: str) -> str:
+    """A cell's text: pct as signed %, num to 2 decimals, p to 3 significant digits, days as
+    an integer (missing = not within the window); '–' for a missing figure."""
+    if kind == "text":
+        return html.escape(str(value))
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not within window" if kind == "days" else "–"
+    return {
+        "pct": lambda v: f"{v:+.1%}",
+        "num": lambda v: f"{v:.2f}",
+        "p": lambda v: f"{v:.3g}",
+        "count": lambda v: f"{int(v)}",
+        "days": lambda v: f"{int(v)} d",
+    }[kind](value)
+
+
+def _td(value, kind: str) -> str:
+    cls = "t" if kind == "text" else ""
+    cls = cls or ("neg" if kind == "pct" and isinstance(value, float) and value < 0 else "")
+    cls = cls or ("pos" if kind == "pct" and isinstance(value, float) and value > 0 else "")
+    return f'<td class="{cls}">{fmt(value, kind)}</td>'
+
+
+def table_html(frame: pd.DataFrame, columns: dict[str, tuple[str, str]], first: str) -> str:
+    """`frame`'s `columns` ({column: (heading, kind)}) with its index as the first column."""
+    cols = {c: spec for c, spec in columns.items() if c in frame.columns}
+    head = f"<th>{html.escape(first)}</th>" + "".join(f"<th>{h}</th>" for h, _ in cols.values())
+    rows = "".join(
+        f"<tr><td>{html.escape(str(label))}</td>"
+        + "".join(_td(row[c], k) for c, (_, k) in cols.items())
+        + "</tr>"
+        for label, row in frame.iterrows()
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _summary(s: EventStudy, label: str) -> str:
+    b = s.breadth
+    missing = s.table.loc[s.missing, "status"]
+    listed = ", ".join(f"{html.escape(t)} ({html.escape(why)})" for t, why in missing.items()) or "none"
+    verdict = "is" if s.shock["detected"] else "is not"
+    model = (
+        f"market model fitted on up to {s.estimation} trading days before the window"
+        if s.model == "market"
+        else f"market-adjusted (return minus {s.market})"
+    )
+    items = [
+        f"Universe <b>{html.escape(label)}</b>: {len(s.table)} members, {len(s.covered)} covered, "
+        f"{len(s.missing)} missing: {listed}",
+        f"Event day: {b['advancers']} advancers, {b['decliners']} decliners, {b['unchanged']} unchanged",
+        f"Detected shock: the day {verdict} a sector-specific shock of this universe (equal-weight "
+        f"{s.shock['group_return']:+.1%} vs {s.market} {s.shock['market_return']:+.1%}; threshold "
+        f"-{s.shock['min_drop']:.0%} with the market above -{s.shock['max_market_drop']:.0%})",
+        f"Abnormal returns: {model}; cross-sectional t-test of the mean CAR (names assumed "
+        "independent, which a shared event date overstates)",
+    ]
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def _charts(s: EventStudy, k: int) -> list[str]:
+    kinds = [kind for kind in ("role", "sector") if kind in s.paths]
+    out = []
+    for kind in kinds:
+        paths = pd.concat([s.paths["universe"], s.paths[kind]], axis=1)
+        out.append(
+            event_charts.event_time_chart(
+                paths,
+                f"Cumulative return from the pre-event close, mean by {kind}",
+                "cumulative return",
+                s.benchmark_paths,
+            )
+        )
+        caar = pd.concat([s.caar["universe"], s.caar[kind]], axis=1)
+        out.append(
+            event_charts.event_time_chart(caar, f"Cumulative average abnormal return by {kind}", "CAAR")
+        )
+    out.append(event_charts.ranked_bar_chart(s.ranked(), f"Event-day returns, {s.date.date()}", k))
+    recovery = pd.concat([s.recovery["universe"], s.recovery[kinds[0]]], axis=1)
+    out.append(event_charts.recovery_chart(recovery, "Share of names back at the pre-event close"))
+    return out
+
+
+def members_table(s: EventStudy) -> pd.DataFrame:
+    """The per-name table with recovery as text ('–' for a name not covered), without the
+    sector column when the membership gives none."""
+    table = _days_as_text(s.table, s.table["status"] == OK)
+    return table.drop(columns="sector") if (table["sector"] == "").all() else table
+
+
+def _days_as_text(frame: pd.DataFrame, covered) -> pd.DataFrame:
+    days = [fmt(d, "days") if ok else "–" for d, ok in zip(frame["days_to_recover"], covered, strict=True)]
+    return frame.assign(days_to_recover=days)
+
+
+def event_page(s: EventStudy, label: str, k: int = 5) -> str:
+    """The page's HTML text."""
+    ranked = s.ranked().to_frame("event_return")
+    cols = {"event_return": ("Day 0", "pct")}
+    title = f"Event study: {label} on {s.date.date()}"
+    body = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class=sub>Event day {s.date.date()} ({s.date.day_name()}) against the close of "
+        f"{s.prev_date.date()}; window −{s.pre}..+{s.post} trading days. Returns are simple, from "
+        "adjusted closes.</p>",
+        _summary(s, label),
+        "<h2>Market and sector ETFs</h2>",
+        table_html(_days_as_text(s.benchmarks, s.benchmarks["event_return"].notna()), NAME_COLUMNS, "Ticker"),
+        f"<h2>Bottom {k} and top {k}</h2><div class=ends>",
+        table_html(ranked.head(k), cols, "Bottom"),
+        table_html(ranked.tail(k).iloc[::-1], cols, "Top"),
+        "</div><h2>Charts</h2>",
+        *(f'<div class="chart">{svg}</div>' for svg in _charts(s, k)),
+    ]
+    for kind, frame in s.groups.items():
+        body += [f"<h2>By {kind}</h2>", table_html(frame, GROUP_COLUMNS, kind.capitalize())]
+    body += [
+        "<p>CAR day 0: abnormal return on the event day; CAR after: days 1..post; CAR window: the "
+        "whole window. t and p: cross-sectional t-test of the group's mean CAR.</p>",
+        "<h2>Every member</h2>",
+        table_html(members_table(s), {"status": ("Status", "text"), **NAME_COLUMNS}, "Ticker"),
+    ]
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
+        f"<style>{STYLE}{EXTRA_STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def write_event_page(path: Path, s: EventStudy, label: str, k: int = 5) -> Path:
+    """Write the page to `path` (whole file or nothing) and return it."""
+    page = event_page(s, label, k)
+    tmp = path.with_name(f".{path.name}.tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
