@@ -2,9 +2,10 @@
 
 The rules, in the order they apply (the reference simulator in the tests is written from
 this text, not from this code):
-1. A target row dated t is a decision taken after day t's close. It is executed on the next
-   bar t+1, at the fill price: with `Costs.fill == "open"` (default) the open of t+1 where
-   the ticker has opens, else its close; with `fill == "close"` the close of t+1.
+1. A target row dated t is a decision taken after day t's close (or on a non-trading day
+   t). It is executed on the next bar after t, at the fill price: with `Costs.fill ==
+   "open"` (default) that bar's open where the ticker has opens, else its close; with
+   `fill == "close"` that bar's close.
    So a signal computed from day t's close never trades at day t's close.
 2. NaN means "no order for this ticker" (its shares stay as they are); 0 means "hold none".
    Weights are fractions of equity, long only, a row's numbers summing to at most 1.
@@ -12,8 +13,14 @@ this text, not from this code):
    carried into the first bar, so a strategy that chose its holdings before `start` holds
    them from `start` on.
 4. At an execution bar, equity V = cash + sum(shares_i * fill_price_i) (close-only tickers
-   at their close). Each ticker's order is shares to reach w_i * V / fill_price_i; sells are
-   executed before buys. A buy fills at fill_price * (1 + slippage), a sell at
+   at their close; a holding in a ticker with no price at that bar counts at its last
+   close). Each ticker's order is shares to reach w_i * V / fill_price_i. Within a bar,
+   orders execute in ascending order of their estimated value w_i * V - shares_i *
+   fill_price_i (V and the estimates taken once, before the bar's first order, at the
+   unslipped fill prices; ties in column order): the biggest sell first, then the smaller
+   sells, then the buys from the smallest to the biggest, so when cash runs short it is the
+   bar's biggest buy that is reduced (vectorbt's call_seq="auto").
+   A buy fills at fill_price * (1 + slippage), a sell at
    fill_price * (1 - slippage); each order pays `fees` times its traded value. A buy that
    needs more cash than is left is reduced to what the cash pays for (no leverage).
    A ticker with no price at that bar (not yet listed) is not traded.
@@ -88,7 +95,9 @@ def check_targets(targets: pd.DataFrame, tickers: list[str]) -> None:
 def execution_schedule(targets: pd.DataFrame, index: pd.DatetimeIndex, start) -> pd.DataFrame:
     """Orders by execution bar: targets moved one bar later, and each ticker's last decision
     before `start` carried into the first bar of the window."""
-    orders = targets.reindex(index).shift(1)
+    bar = index.searchsorted(targets.index, side="right")  # the first bar after each decision
+    keep = bar < len(index)
+    orders = targets[keep].groupby(index[bar[keep]]).last().reindex(index)
     first = index.searchsorted(pd.Timestamp(start)) if start is not None else 0
     if first > 0:
         carried = orders.iloc[: first + 1].ffill().iloc[-1]
@@ -116,12 +125,15 @@ def simulate(prices: Prices, targets: pd.DataFrame, costs: Costs = Costs(), star
     close = prices.close.reindex(index=index)[tickers]
     fill = (prices.fill_price() if costs.fill == "open" else prices.close).reindex(index=index)[tickers]
     close.columns = fill.columns = orders.columns
+    # sizing values a holding without a price at a bar (stopped trading) at its last close
+    val_price = fill.where(fill.notna(), close.ffill())
     # valuation before a ticker's first bar is irrelevant (no shares); fill so vectorbt
     # never multiplies zero shares by NaN
     close = close.ffill().bfill()
     pf = vbt.Portfolio.from_orders(
         close=close,
         price=fill,
+        val_price=val_price,
         size=orders,
         size_type="targetpercent",
         direction="longonly",

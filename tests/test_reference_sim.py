@@ -245,16 +245,9 @@ def test_random_schedules_match_reference(data):
         )
 
 
-# -- known defect: holdings of a ticker that stopped trading -----------------------------
+# -- holdings of a ticker that stopped trading, decisions on non-trading days ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="vectorbt forward-fills its valuation price, so when sizing orders the engine counts "
-    "a holding that stopped trading at its last fill price (A's last open), not its last close "
-    "(engine/simulate.py passes no val_price to Portfolio.from_orders)",
-)
 def test_delisted_holding_marked_at_last_close_when_sizing():
     """A holds shares, stops trading after bar 3 (OHLC, its last open 12.5, last close 13);
     B is then rebalanced to 30 % of V. V must count A at its last close, like the daily
@@ -283,12 +276,6 @@ def test_delisted_holding_marked_at_last_close_when_sizing():
     assert_same_curve(engine, ref.equity)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="execution_schedule reindexes targets on the trading days, so a row dated on a "
-    "non-trading day (e.g. a calendar month end on a weekend) is silently dropped",
-)
 def test_decision_dated_on_a_non_trading_day_executes_on_the_next_bar(market):
     """Rule 1: a decision dated t executes on the next bar after t. Saturday 2025-02-01's
     decision trades on Monday 2025-02-03 (the reference), it is not lost."""
