@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli import demo, event, listing, run, shocks
+from engine.cli import demo, event, listing, run, shocks, sweep
 from engine.config import load_config
 from engine.errors import AishockError
 
-COMMANDS = (listing, run, demo, event, shocks)
+COMMANDS = (listing, run, demo, sweep, event, shocks)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("aishock: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
