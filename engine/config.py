@@ -54,19 +54,24 @@ class Config:
 
 
 def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = None) -> Config:
-    """Read `[tool.aishock]`; then AISHOCK_DATA, then `data` (highest) replace the folders."""
+    """Read `[tool.aishock]`; then AISHOCK_DATA, then `data` (highest) replace the folders.
+    `data_dirs` may be one folder (a string) or a list. Refuses a pyproject that is not TOML."""
     path = pyproject or PROJECT_ROOT / "pyproject.toml"
     table = {}
     if path.is_file():
         with path.open("rb") as f:
-            table = tomllib.load(f).get("tool", {}).get("aishock", {})
+            try:
+                table = tomllib.load(f).get("tool", {}).get("aishock", {})
+            except tomllib.TOMLDecodeError as e:
+                raise AishockError(f"{path}: not valid TOML ({e}); fix the file") from None
     base = path.parent
+    dirs = table.get("data_dirs", ["data/market"])
 
     def here(p: str) -> Path:
         return (base / p).resolve()
 
     cfg = Config(
-        data_dirs=tuple(here(p) for p in table.get("data_dirs", ["data/market"])),
+        data_dirs=tuple(here(p) for p in ([dirs] if isinstance(dirs, str) else dirs)),
         cache_dir=here(table.get("cache_dir", "data/cache")),
         reports_dir=here(table.get("reports_dir", "reports/out")),
         benchmark=table.get("benchmark", "SPY"),

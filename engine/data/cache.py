@@ -3,7 +3,8 @@
 A write goes to a temporary file in the same folder and is moved into place with
 `os.replace`, which is atomic on POSIX and Windows; a process killed mid-write leaves the
 previous file intact (and at worst a stray `*.tmp` that the next write ignores). Two
-processes writing the same file leave one complete version, never a mix.
+processes writing the same file leave one complete version, never a mix. A reader that
+needs the metadata and the columns of one version opens a `Snapshot`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 META_KEY = b"aishock"
+# What reading a missing, truncated or foreign file raises.
+UNREADABLE = (OSError, ValueError, pa.ArrowException)
 
 
 def write_frame(path: Path, frame: pd.DataFrame, meta: dict | None = None) -> None:
@@ -26,7 +29,8 @@ def write_frame(path: Path, frame: pd.DataFrame, meta: dict | None = None) -> No
     table = pa.Table.from_pandas(frame, preserve_index=True)
     if meta is not None:
         table = table.replace_schema_metadata(
-            {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()})
+            {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
+        )
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -49,3 +53,42 @@ def read_meta(path: Path) -> dict | None:
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a frame written by `write_frame`, optionally only some columns."""
     return pd.read_parquet(path, columns=columns)
+
+
+class Snapshot:
+    """One version of a file written by `write_frame`, held open: its metadata, column names
+    and columns all come from that version even if another process replaces the file
+    meanwhile. Use `open_snapshot`; close it (or use `with`) once read."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")  # noqa: SIM115 -- closed by close()
+        try:
+            self._parquet = pq.ParquetFile(self._file)
+            schema = self._parquet.schema_arrow
+            raw = (schema.metadata or {}).get(META_KEY)
+            self.meta: dict | None = json.loads(raw) if raw else None
+        except BaseException:
+            self._file.close()
+            raise
+        self.names: set[str] = set(schema.names)
+
+    def read(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The frame (index kept), optionally only some columns."""
+        return self._parquet.read(columns=columns, use_pandas_metadata=True).to_pandas()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Snapshot:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_snapshot(path: Path) -> Snapshot | None:
+    """The current version of `path`, or None if it is missing or not a readable frame file."""
+    try:
+        return Snapshot(path)
+    except UNREADABLE:
+        return None

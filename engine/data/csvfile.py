@@ -4,9 +4,10 @@ Layouts accepted (both are what yfinance writes):
 - single header: `Date,Open,High,Low,Close,Volume` (any subset containing Close, e.g. `Date,Close`);
 - three-line multi-index header from `yfinance.download(...).to_csv()`:
   `Price,Close,High,...` / `Ticker,SPY,...` / `Date,,,...`.
-Normalised on the way: column names are case-insensitive, `Adj Close` is ignored when `Close`
-is present, a UTF-8 BOM and CRLF line endings are accepted, timezone-aware timestamps become
-the exchange-local (America/New_York) calendar date.
+Normalised on the way: column names are case-insensitive and may be padded or quoted, other
+columns (`Adj Close`, `Dividends`) are ignored, a UTF-8 BOM and CRLF line endings are accepted,
+blank and all-empty rows are dropped, timezone-aware timestamps become the exchange-local
+(America/New_York) calendar date, each row by its own offset.
 Refused with one line naming the file: anything else (see `read_price_csv`).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,6 @@ import pandas as pd
 
 from engine.data.validate import FIELDS, validate_bars
 from engine.errors import AishockError
-
 
 EXCHANGE_TZ = "America/New_York"
 
@@ -32,28 +33,38 @@ def _fail(path: Path, problem: str) -> AishockError:
 
 def _header_rows(path: Path, text: str, ticker: str) -> tuple[list[str], int]:
     """Column names (lower case) and how many header lines to skip."""
-    rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:3]))))
-    if not rows or not any(c.strip() for c in rows[0]):
+    if not text.strip():
         raise _fail(path, "the file is empty; delete it or re-download the ticker")
+    rows = [row or [""] for row in csv.reader(text.splitlines()[:3], skipinitialspace=True)]
     first = [c.strip().lower() for c in rows[0]]
+    if not any(first):
+        raise _fail(path, "line 1 is blank; the header must be the first line")
     if first[0] == "price":  # yfinance multi-index layout
-        if len(rows) < 3 or rows[1][0].strip().lower() != "ticker":
+        if (
+            len(rows) < 3
+            or rows[1][0].strip().lower() != "ticker"
+            or rows[2][0].strip().lower() not in ("date", "datetime")
+        ):
             raise _fail(path, "multi-index header without its 'Ticker' and 'Date' lines")
         named = {c.strip().upper() for c in rows[1][1:] if c.strip()}
         if named and named != {ticker.upper()}:
-            raise _fail(path, f"header is for {', '.join(sorted(named))}, not {ticker}; "
-                              "rename the file or fix its header")
+            raise _fail(
+                path,
+                f"header is for {', '.join(sorted(named))}, not {ticker}; rename the file or fix its header",
+            )
         return ["date", *first[1:]], 3
     return first, 1
 
 
 def read_price_csv(path: str | Path, ticker: str | None = None) -> pd.DataFrame:
     """Read `path` into a frame indexed by date (datetime64, no time zone, ascending) with
-    float columns among FIELDS (`close` always present).
+    float columns among FIELDS (`close` always present). Blank or all-empty rows (`,,,,,`)
+    and rows without a Close price are dropped; other empty cells are NaN.
 
     Raises AishockError (one line, naming the file) when the path is not a readable file,
-    the file is empty or header-only, has no Date or Close column, holds text in a numeric
-    column, has duplicate or unsorted dates, or a non-positive price.
+    the file is empty or header-only, has no Date or Close column or a column twice, a row
+    with more values than the header, a missing or unreadable date, text in a numeric
+    column, duplicate or unsorted dates, or a non-positive or infinite price.
     """
     path = Path(path)
     ticker = ticker or path.stem
@@ -62,21 +73,26 @@ def read_price_csv(path: str | Path, ticker: str | None = None) -> pd.DataFrame:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise _fail(path, f"cannot be read ({type(e).__name__}); check its permissions and encoding") from None
+        problem = f"cannot be read ({type(e).__name__}); check its permissions and encoding"
+        raise _fail(path, problem) from None
     names, skip = _header_rows(path, text, ticker)
     if names[0] not in ("date", "datetime"):
-        raise _fail(path, f"first column is '{names[0]}', expected 'Date'")
+        raise _fail(path, f"first column is {names[0]!r}, expected 'Date'")
     if "close" not in names:
         raise _fail(path, f"no Close column (columns: {', '.join(names[1:])})")
-    lines = text.splitlines()[skip:]
-    if not any(line.strip() for line in lines):
+    twice = next((n for i, n in enumerate(names) if n and n in names[:i]), None)
+    if twice:
+        raise _fail(path, f"column {twice!r} appears twice; keep one")
+    names = [n or f"unnamed {i}" for i, n in enumerate(names)]  # trailing commas
+    numbered = [(n, line) for n, line in enumerate(text.splitlines()[skip:], skip + 1) if line.strip()]
+    raw = _read_rows(path, numbered, names).dropna(how="all")
+    if raw.empty:
         raise _fail(path, "has a header but no rows")
-    raw = pd.read_csv(io.StringIO("\n".join(lines)), header=None, names=names, dtype=str,
-                      skip_blank_lines=True, index_col=False)
-    frame = pd.DataFrame(index=_parse_dates(path, raw[names[0]]))
+    line_of = [n for n, _ in numbered]
+    frame = pd.DataFrame(index=_parse_dates(path, raw[names[0]], line_of))
     for field in FIELDS:
         if field in names:
-            frame[field] = _parse_numbers(path, field, raw[field])
+            frame[field] = _parse_numbers(path, field, raw[field], line_of)
     frame = frame[frame["close"].notna()]
     if frame.empty:
         raise _fail(path, "has no rows with a Close price")
@@ -84,20 +100,58 @@ def read_price_csv(path: str | Path, ticker: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _parse_dates(path: Path, col: pd.Series) -> pd.DatetimeIndex:
+def _read_rows(path: Path, numbered: list[tuple[int, str]], names: list[str]) -> pd.DataFrame:
+    """The data lines as a frame with `names` columns, row i being `numbered[i]`: dates as
+    text; a column that is all numbers as numbers, else as text (for `_parse_numbers`)."""
+    data = io.StringIO("\n".join(line for _, line in numbered))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)  # pandas drops extra values
+        try:
+            return pd.read_csv(
+                data,
+                header=None,
+                names=names,
+                dtype={names[0]: str},
+                skipinitialspace=True,
+                skip_blank_lines=False,
+                index_col=False,
+            )
+        except (pd.errors.ParserWarning, pd.errors.ParserError) as e:
+            problem = str(e).strip().splitlines()[0]
+    for n, line in numbered:
+        values = next(csv.reader([line], skipinitialspace=True), [])
+        if len(values) > len(names):
+            problem = f"line {n} has {len(values)} values but the header names {len(names)} columns"
+            break
+    raise _fail(path, f"{problem}; fix the row or the header")
+
+
+def _parse_dates(path: Path, col: pd.Series, line_of: list[int]) -> pd.DatetimeIndex:
+    """Calendar dates: a time of day is dropped; a timestamp with a UTC offset (`+00:00`,
+    `-04:00`, `Z`) is first converted to America/New_York."""
+    text = col.str.strip()
+    missing = text.isna() | (text == "")
+    if missing.any():
+        raise _fail(path, f"no date on line {line_of[missing.idxmax()]}")
     try:
-        stamps = pd.to_datetime(col.str.strip(), utc=True, format="ISO8601")
+        stamps = pd.to_datetime(text, utc=True, format="ISO8601")
     except (ValueError, TypeError):
-        bad = col[pd.to_datetime(col, errors="coerce", utc=True, format="ISO8601").isna()]
-        raise _fail(path, f"unreadable date '{bad.iloc[0]}'; use YYYY-MM-DD") from None
-    naive = "+" not in str(col.iloc[0])[10:] and "Z" not in str(col.iloc[0])
-    local = stamps.dt.tz_localize(None) if naive else stamps.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
+        bad = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").isna()
+        at = bad.idxmax() if bad.any() else text.index[0]
+        raise _fail(path, f"unreadable date {text[at]!r} on line {line_of[at]}; use YYYY-MM-DD") from None
+    aware = text.str[10:].str.contains(r"(?:Z|[+-]\d\d(?::?\d\d)?)$")
+    wall = stamps.dt.tz_localize(None)  # a stamp without offset was read as UTC: its wall clock
+    local = stamps.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None).where(aware, wall)
     return pd.DatetimeIndex(local.dt.normalize().to_numpy(), name="date")
 
 
-def _parse_numbers(path: Path, field: str, col: pd.Series) -> np.ndarray:
-    values = pd.to_numeric(col.str.strip(), errors="coerce")
-    bad = values.isna() & col.notna() & (col.str.strip() != "")
+def _parse_numbers(path: Path, field: str, col: pd.Series, line_of: list[int]) -> np.ndarray:
+    if col.dtype.kind in "fiu":
+        return col.to_numpy(dtype=float)
+    text = col.astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() & col.notna() & (text != "")
     if bad.any():
-        raise _fail(path, f"non-numeric {field} '{col[bad].iloc[0]}' on row {bad.idxmax() + 1}")
+        at = bad.idxmax()
+        raise _fail(path, f"non-numeric {field} {col[at]!r} on line {line_of[at]}")
     return values.to_numpy(dtype=float)

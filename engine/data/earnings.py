@@ -14,8 +14,9 @@ COLUMNS = ["date", "ticker", "note"]
 
 
 def empty() -> pd.DataFrame:
-    return pd.DataFrame({"date": pd.DatetimeIndex([]), "ticker": pd.Series([], dtype=str),
-                         "note": pd.Series([], dtype=str)})
+    return pd.DataFrame(
+        {"date": pd.DatetimeIndex([]), "ticker": pd.Series([], dtype=str), "note": pd.Series([], dtype=str)}
+    )
 
 
 def read_earnings(dirs: Sequence[Path]) -> pd.DataFrame:
@@ -32,6 +33,6 @@ def read_earnings(dirs: Sequence[Path]) -> pd.DataFrame:
         dates = pd.to_datetime(raw["date"].str.strip(), format="ISO8601")
     except ValueError:
         raise AishockError(f"{path}: a date is not YYYY-MM-DD") from None
-    note = raw["note"] if "note" in raw else ""
+    note = raw.get("note", "")
     frame = pd.DataFrame({"date": dates, "ticker": raw["ticker"].str.strip().str.upper(), "note": note})
     return frame.sort_values(["date", "ticker"], kind="stable").reset_index(drop=True)

@@ -5,19 +5,20 @@
 in one parquet file under the cache folder, keyed by every source file's size and mtime,
 so a second load of all 538 snapshot tickers reads one file instead of parsing 538 CSVs.
 A stale or missing entry is re-parsed from the CSV; a CSV that fails validation is never
-written to the cache.
+written to the cache. The entries and columns of a cache file are read from one version of
+it, so a concurrent writer can make an entry stale (re-parsed next time) but never wrong.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 
-from engine.data.cache import read_frame, read_meta, write_frame
+from engine.data.cache import UNREADABLE, open_snapshot, write_frame
 from engine.data.csvfile import read_price_csv
 from engine.data.validate import FIELDS
 
@@ -25,16 +26,22 @@ SEP = "|"
 
 
 def find_csv(ticker: str, dirs: Sequence[Path]) -> Path | None:
-    """The first `<ticker>.csv` in `dirs` (each searched at `prices/` then top level)."""
+    """The first `<ticker>.csv` in `dirs` (each searched at `prices/` then top level). Whatever
+    has that name counts, a folder or a dangling link too: it is refused when read rather
+    than passed over for a download."""
     for d in dirs:
         for candidate in (d / "prices" / f"{ticker}.csv", d / f"{ticker}.csv"):
-            if candidate.exists():
+            if candidate.exists() or candidate.is_symlink():
                 return candidate
     return None
 
 
-def _stamp(path: Path) -> list:
-    st = path.stat()
+def _stamp(path: Path) -> list | None:
+    """What identifies a version of `path` (None if it cannot be stat'ed: parsing says why)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
     return [path.name, st.st_size, st.st_mtime_ns]
 
 
@@ -65,29 +72,35 @@ def _read_folder(folder: Path, group: dict[str, Path], cache_dir: Path | None) -
     if cache_dir is None:
         return widen({t: read_price_csv(p, t) for t, p in group.items()})
     cpath = _cache_path(cache_dir, folder)
-    meta = read_meta(cpath) or {}
     stamps = {t: _stamp(p) for t, p in group.items()}
-    fresh = [t for t in group if meta.get(t) == stamps[t]]
-    stale = [t for t in group if t not in fresh]
-    parts = []
-    if fresh:
-        present = set(pq.read_schema(cpath).names)
-        cols = [c for t in fresh for f in FIELDS if (c := f"{t}{SEP}{f}") in present]
-        wide = read_frame(cpath, columns=cols)
-        wide.index = pd.DatetimeIndex(wide.index, name="date")
-        parts.append(wide)
-    if stale:
-        parsed = {t: read_price_csv(group[t], t) for t in stale}
-        parts.append(widen(parsed))
-        _merge_into_cache(cpath, meta, parsed, {t: stamps[t] for t in stale})
-    return pd.concat(parts, axis=1, sort=True) if len(parts) > 1 else parts[0]
-
-
-def _merge_into_cache(cpath: Path, meta: dict, parsed: dict[str, pd.DataFrame], stamps: dict) -> None:
-    keep = [t for t in meta if t not in parsed]
-    old = read_frame(cpath) if keep and cpath.exists() else pd.DataFrame()
-    if not old.empty:
-        old = old[[c for c in old.columns if c.split(SEP, 1)[0] in keep]]
-    wide = pd.concat([old, widen(parsed)], axis=1, sort=True)
+    meta, cached = _read_cache(cpath, stamps)
+    stale = [t for t in group if stamps[t] is None or meta.get(t) != stamps[t]]
+    if not stale:
+        return cached
+    parsed = {t: read_price_csv(group[t], t) for t in stale}
+    keep = {t: stamp for t, stamp in meta.items() if t not in parsed}
+    kept = cached[[c for c in cached.columns if c.split(SEP, 1)[0] in keep]].dropna(how="all")
+    wide = pd.concat([kept, widen(parsed)], axis=1, sort=True)
     wide.index = pd.DatetimeIndex(wide.index, name="date")
-    write_frame(cpath, wide, {**{t: meta[t] for t in keep}, **stamps})
+    write_frame(cpath, wide, {**keep, **{t: stamps[t] for t in stale}})
+    return wide[[c for c in wide.columns if c.split(SEP, 1)[0] in group]]
+
+
+def _read_cache(cpath: Path, stamps: dict[str, list]) -> tuple[dict, pd.DataFrame]:
+    """The entries ({ticker: stamp}) of the cache file `cpath` whose close column is there, and
+    columns, both from one version of the file: the columns of the tickers in `stamps` if
+    all their entries are current, else of every entry (to be written back). A missing or
+    unreadable file has no entries."""
+    snapshot, meta, wide = open_snapshot(cpath), {}, None
+    if snapshot is not None:
+        with snapshot:
+            entries = snapshot.meta if isinstance(snapshot.meta, dict) else {}
+            meta = {t: s for t, s in entries.items() if f"{t}{SEP}close" in snapshot.names}
+            wanted = meta if any(s is None or meta.get(t) != s for t, s in stamps.items()) else stamps
+            cols = [c for t in wanted for f in FIELDS if (c := f"{t}{SEP}{f}") in snapshot.names]
+            with contextlib.suppress(*UNREADABLE):
+                wide = snapshot.read(cols)
+    if not isinstance(getattr(wide, "index", None), pd.DatetimeIndex):  # unreadable or foreign
+        return {}, pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
+    wide.index.name = "date"
+    return meta, wide
