@@ -11,7 +11,7 @@ import time
 
 import pandas as pd
 
-from engine.sweep.search import sweep
+from engine.sweeps.search import sweep
 
 GRID = {"top_k": [2, 3, 4, 5, 6, 8, 10, 12], "hold_days": [5, 10, 15, 20, 25, 30, 40, 50]}
 WINDOW = ("2024-07-01", "2025-12-31")

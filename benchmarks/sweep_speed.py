@@ -1,4 +1,4 @@
-"""Speed of the compiled (X, H) sweep (engine/sweep/kernel.py) against vectorbt and bt, on the
+"""Speed of the compiled (X, H) sweep (engine/sweeps/kernel.py) against vectorbt and bt, on the
 sweep job of the issue: 30 names, closes 2022-01-03..2025-12-31, buy a name at the close after
 a one-day return <= -X with 1/30 of the equity, sell it H days later, 5 bp fee on top.
 
@@ -37,8 +37,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import load_prices  # noqa: E402
-from engine.sweep import grid, stats_from_accumulators, sweep_accumulators  # noqa: E402
-from engine.sweep.kernel import ACC  # noqa: E402
+from engine.sweeps.kernel import (  # noqa: E402
+    ACC,
+    grid,
+    stats_from_accumulators,
+    sweep_accumulators,
+)
 
 UNIVERSE = [
     "NVDA", "AVGO", "AMD", "MU", "ANET", "VST", "CEG", "GEV", "NRG", "PWR",

@@ -10,5 +10,6 @@ from engine.data import Prices, load_prices
 from engine.errors import AishockError
 from engine.result import Result
 from engine.simulate import Costs
+from engine.sweeps import sweep, walk_forward
 
-__all__ = ["AishockError", "Costs", "Prices", "Result", "load_prices", "run"]
+__all__ = ["AishockError", "Costs", "Prices", "Result", "load_prices", "run", "sweep", "walk_forward"]

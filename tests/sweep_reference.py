@@ -1,4 +1,4 @@
-"""A deliberately plain reference for the oversold-rebound sweep rule (engine/sweep/kernel.py).
+"""A deliberately plain reference for the oversold-rebound sweep rule (engine/sweeps/kernel.py).
 
 Written from the rule, not from the kernel's code: plain floats, lists and dicts, one
 combination at a time, keeping the whole daily equity curve and every order, so the kernel's

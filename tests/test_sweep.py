@@ -11,9 +11,9 @@ import pytest
 import engine
 from engine import AishockError, Costs
 from engine.cli import main
-from engine.sweep import guards
-from engine.sweep.search import STAT_COLUMNS, sweep
-from engine.sweep.walkforward import fold_bounds, walk_forward
+from engine.sweeps import guards
+from engine.sweeps.search import STAT_COLUMNS, sweep
+from engine.sweeps.walkforward import fold_bounds, walk_forward
 
 JOB_UNIVERSE = "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,SMCI,DELL"
 JOB = {

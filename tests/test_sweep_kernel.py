@@ -10,8 +10,16 @@ import pytest
 from sweep_reference import simulate
 
 from engine import load_prices, metrics, stats
-from engine.sweep import ACC_FIELDS, grid, stats_from_accumulators, sweep, sweep_accumulators
-from engine.sweep.kernel import ACC, sweep_kernel, sweep_kernel_serial
+from engine.sweeps.kernel import (
+    ACC,
+    ACC_FIELDS,
+    grid,
+    stats_from_accumulators,
+    sweep,
+    sweep_accumulators,
+    sweep_kernel,
+    sweep_kernel_serial,
+)
 
 UNIVERSE = [
     "NVDA",

@@ -75,7 +75,7 @@ def parse_grid(items: list[str]) -> dict[str, list]:
 
 
 def handle(args) -> int:
-    from engine.sweep.search import sweep
+    from engine.sweeps.search import sweep
     from reports.sweep_page import write_sweep_page
 
     cfg = load_config(args.data)

@@ -2,12 +2,12 @@
 the best row is a fluke.
 
 Two evaluation paths give the same numbers (tested):
-- the compiled kernel (engine.sweep.kernel) when the grid is oversold_rebound's per-name
+- the compiled kernel (engine.sweeps.kernel) when the grid is oversold_rebound's per-name
   rule filled at the close with no slippage and no warm-up (the benchmark job): only the
   stats accumulators are kept, combinations are columns of one numba call;
 - otherwise the ordinary engine, chunks of combinations as columns of one vectorbt
   simulation each (engine.run), keeping only the stats (and daily returns when asked).
-Chunks run locally or on a Dask cluster (engine.sweep.executors).
+Chunks run locally or on a Dask cluster (engine.sweeps.executors).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 from engine.simulate import Costs
-from engine.sweep import executors, guards
+from engine.sweeps import executors, guards
 
 STAT_COLUMNS = (
     "total_return",

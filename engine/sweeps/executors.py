@@ -58,7 +58,7 @@ def engine_chunk(
 
 def kernel_chunk(job: Job, close: np.ndarray, xs: np.ndarray, hs: np.ndarray) -> pd.DataFrame:
     """Stats of the (xs[k], hs[k]) combinations from the compiled kernel."""
-    from engine.sweep.kernel import stats_from_accumulators, sweep_accumulators
+    from engine.sweeps.kernel import stats_from_accumulators, sweep_accumulators
 
     acc = sweep_accumulators(
         close, xs, hs, fee=job.costs.fees, rf=job.risk_free, periods=job.periods, parallel=job.threads

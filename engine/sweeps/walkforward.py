@@ -14,7 +14,7 @@ from engine.config import load_config
 from engine.data.panel import load_prices
 from engine.errors import AishockError
 from engine.simulate import Costs
-from engine.sweep.search import combinations, resolve_window, sweep
+from engine.sweeps.search import combinations, resolve_window, sweep
 
 
 @dataclass(frozen=True)
