@@ -1,25 +1,51 @@
-"""Dask executor: the same sweep on a LocalCluster of 1 and of 2 worker processes.
+"""Dask executor: the same sweeps on a LocalCluster of 1 and of 2 worker processes.
 
 Run: .venv/bin/python benchmarks/dask_scaling.py
-Prints a markdown table: wall time of each (cluster start-up included, and excluded), the
-speed-up, and whether the results are identical to the local run.
+Two jobs: (1) the kernel path, the issue's per-name job on a 100,000-combination grid (chunks
+of 5,000; the kernel runs single-threaded inside each worker); (2) the engine path, 64
+combinations of oversold_rebound's basket mode (chunks of 4). Prints a markdown table: wall
+time with and without cluster start-up, the speed-up of 2 workers over 1, and whether the
+results equal the local run exactly.
 """
 
 from __future__ import annotations
 
 import time
 
-import pandas as pd
+import numpy as np
 
+import engine
 from engine.sweeps.search import sweep
 
-GRID = {"top_k": [2, 3, 4, 5, 6, 8, 10, 12], "hold_days": [5, 10, 15, 20, 25, 30, 40, 50]}
-WINDOW = ("2024-07-01", "2025-12-31")
+UNIVERSE = (
+    "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,ETN,ORCL,GLW,SMCI,DELL,MSFT,GOOGL,AMZN,META,AAPL,"
+    "PLTR,NOW,CRM,TSLA,AMAT,LRCX,KLAC,QCOM,CSCO,APH"
+)
+JOBS = {
+    "kernel path: per-name job, 100,000 combinations": dict(
+        strategy="oversold_rebound",
+        grid={"min_drop": [round(0.0002 * i, 4) for i in range(1, 1001)], "hold_days": list(range(1, 101))},
+        window=("2022-01-03", "2025-12-31"),
+        chunk=5000,
+        keep_returns=False,
+        warmup=0,
+        fixed={"mode": "per_name", "universe": UNIVERSE},
+        costs=engine.Costs(fees=0.0005, slippage=0.0, init_cash=1.0, fill="close"),
+    ),
+    "engine path: basket mode, 64 combinations": dict(
+        strategy="oversold_rebound",
+        grid={"top_k": [2, 3, 4, 5, 6, 8, 10, 12], "hold_days": [5, 10, 15, 20, 25, 30, 40, 50]},
+        window=("2024-07-01", "2025-12-31"),
+        chunk=4,
+        keep_returns=False,
+    ),
+}
 
 
-def timed(**kw):
+def timed(job: dict, **kw):
+    job = dict(job)
     t0 = time.perf_counter()
-    result = sweep("oversold_rebound", GRID, WINDOW, keep_returns=False, progress=False, chunk=4, **kw)
+    result = sweep(job.pop("strategy"), job.pop("grid"), job.pop("window"), progress=False, **job, **kw)
     return result, time.perf_counter() - t0
 
 
@@ -28,7 +54,9 @@ def cluster_startup(workers: int) -> float:
 
     t0 = time.perf_counter()
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as c,
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as c,
         Client(c) as client,
     ):
         client.run(lambda: __import__("engine.backtest"))  # workers import the engine, as a sweep does
@@ -36,27 +64,24 @@ def cluster_startup(workers: int) -> float:
 
 
 def main() -> None:
-    local, t_local = timed()
-    rows = [("local (this process)", t_local, "", "reference")]
-    times = {}
-    for workers in (1, 2):
-        timed(executor="dask", workers=workers)  # warm caches (numba, OS file cache)
-        result, t = timed(executor="dask", workers=workers)
-        start = cluster_startup(workers)
-        times[workers] = t - start
-        same = "identical" if result.table.equals(local.table) else "DIFFERENT"
-        rows.append((f"dask LocalCluster, {workers} worker(s)", t, f"{t - start:.1f}", same))
-    print(
-        f"{len(local.table)} combinations of oversold_rebound (basket mode), {WINDOW[0]}..{WINDOW[1]}, "
-        "engine path, chunks of 4\n"
-    )
-    print("| executor | wall time [s] | excluding cluster start-up [s] | results vs local |")
-    print("|---|---|---|---|")
-    for name, t, excl, same in rows:
-        print(f"| {name} | {t:.1f} | {excl} | {same} |")
-    print(f"\nspeed-up of 2 workers over 1 (start-up excluded): {times[1] / times[2]:.2f}x")
+    print("| job | executor | wall time [s] | excluding start-up [s] | results vs local |")
+    print("|---|---|---|---|---|")
+    speedups = {}
+    for name, job in JOBS.items():
+        local, t_local = timed(job)
+        print(f"| {name} | local (this process, numba threads) | {t_local:.1f} | | reference |")
+        compute = {}
+        for workers in (1, 2):
+            result, t = timed(job, executor="dask", workers=workers)
+            start = float(np.median([cluster_startup(workers) for _ in range(2)]))
+            compute[workers] = t - start
+            same = "identical" if result.table.equals(local.table) else "DIFFERENT"
+            print(f"| {name} | dask LocalCluster, {workers} worker(s) | {t:.1f} | {t - start:.1f} | {same} |")
+        speedups[name] = compute[1] / compute[2]
+    print()
+    for name, s in speedups.items():
+        print(f"- {name}: 2 workers over 1, start-up excluded: {s:.2f}x")
 
 
 if __name__ == "__main__":
-    pd.set_option("display.width", 200)
     main()

@@ -234,7 +234,24 @@ def big_sweep(repeats: int) -> dict:
         acc = sweep_accumulators(close, xs, hs, fee=FEE, parallel=parallel)
         return stats_from_accumulators(acc)
 
-    res = alternate({"prange": lambda: run(True), "1 thread": lambda: run(False)}, repeats)
+    import engine
+
+    def api():  # the public API: grid of params, stats table, DSR, guards
+        return engine.sweep(
+            "oversold_rebound",
+            {"min_drop": FINE_XS.tolist(), "hold_days": FINE_HS.tolist()},
+            (START, END),
+            fixed={"mode": "per_name", "universe": ",".join(UNIVERSE)},
+            warmup=0,
+            keep_returns=False,
+            costs=engine.Costs(fees=FEE, slippage=0.0, init_cash=1.0, fill="close"),
+            progress=False,
+        )
+
+    api()  # warm caches
+    res = alternate(
+        {"prange": lambda: run(True), "1 thread": lambda: run(False), "engine.sweep API": api}, repeats
+    )
     stats = res["prange"][2]
     k = int(np.nanargmax(stats["sharpe"]))
     return {
@@ -364,7 +381,7 @@ def main() -> None:
     for name, (best, med) in big["times"].items():
         rows.append(
             (
-                f"(d) aishock kernel, fine grid, {name}",
+                f"(d) aishock{' kernel' if name != 'engine.sweep API' else ''}, fine grid, {name}",
                 f"{big['combos']:,} (1000 x 100)",
                 f"{best:.2f} s",
                 f"{med:.2f} s",

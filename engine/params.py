@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import itertools
 import types
 import typing
@@ -85,19 +86,31 @@ def _typename(kind: Any) -> str:
     return getattr(kind, "__name__", None) or str(kind).replace("typing.", "").replace("datetime.", "")
 
 
-def make(cls, overrides: Mapping[str, Any] | None = None):
-    """An instance of the params dataclass `cls` with `overrides` applied and converted."""
-    known = fields(cls)
-    hints = typing.get_type_hints(cls)
-    values = {}
-    for name, value in (overrides or {}).items():
-        if name not in known:
-            raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, known)}")
-        values[name] = _convert(value, hints[name], name)
+@functools.cache
+def _hints(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def convert(cls, name: str, value: Any) -> Any:
+    """`value` converted to the declared type of field `name` of `cls`; an unknown name is
+    refused with a "did you mean" hint."""
+    hints = _hints(cls)
+    if name not in hints:
+        raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, fields(cls))}")
+    return _convert(value, hints[name], name)
+
+
+def build(cls, values: Mapping[str, Any]):
+    """`cls(**values)` for already converted values, its own checks as AishockError."""
     try:
         return cls(**values)
     except (ValueError, TypeError) as e:
         raise AishockError(f"{cls.__name__}: {e}") from None
+
+
+def make(cls, overrides: Mapping[str, Any] | None = None):
+    """An instance of the params dataclass `cls` with `overrides` applied and converted."""
+    return build(cls, {name: convert(cls, name, value) for name, value in (overrides or {}).items()})
 
 
 def parse_assignments(items: Iterable[str]) -> dict[str, str]:
@@ -111,12 +124,19 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def grid(cls, lists: Mapping[str, Iterable[Any]], where: Callable[[Any], bool] | None = None) -> list:
-    """Every combination of `lists` ({name: values}) as params instances, optionally filtered
-    by `where(params) -> bool`. Order: the first name varies slowest."""
+def grid(
+    cls,
+    lists: Mapping[str, Iterable[Any]],
+    where: Callable[[Any], bool] | None = None,
+    fixed: Mapping[str, Any] | None = None,
+) -> list:
+    """Every combination of `lists` ({name: values}), with the `fixed` values, as params
+    instances, optionally filtered by `where(params) -> bool`. Order: the first name varies
+    slowest. Each value is converted once, not once per combination."""
     names = list(lists)
-    combos = itertools.product(*(list(lists[n]) for n in names))
-    out = [make(cls, dict(zip(names, c, strict=True))) for c in combos]
+    base = {n: convert(cls, n, v) for n, v in (fixed or {}).items()}
+    converted = [[convert(cls, n, v) for v in lists[n]] for n in names]
+    out = (build(cls, {**base, **dict(zip(names, c, strict=True))}) for c in itertools.product(*converted))
     return [p for p in out if where is None or where(p)]
 
 

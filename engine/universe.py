@@ -68,6 +68,12 @@ def role_of() -> dict[str, str]:
 
 def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
     """Tickers named by `spec`: basket names and/or tickers, comma-separated or a sequence."""
+    key = spec if isinstance(spec, str) else tuple(spec)
+    return list(_resolve(key, os.environ.get("AISHOCK_BASKETS")))
+
+
+@cache
+def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, ...]:
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     known = baskets()
     out: list[str] = []
@@ -77,4 +83,4 @@ def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
         raise AishockError(
             f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"
         )
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))

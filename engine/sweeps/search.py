@@ -13,7 +13,6 @@ Chunks run locally or on a Dask cluster (engine.sweeps.executors).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,12 +100,7 @@ def combinations(
     clash = set(names) & set(fixed or {})
     if clash:
         raise AishockError(f"parameter(s) both swept and fixed: {', '.join(sorted(clash))}")
-    base = dict(fixed or {})
-    out = []
-    for values in itertools.product(*(list(grid[n]) for n in names)):
-        p = params_mod.make(spec.params, {**base, **dict(zip(names, values, strict=True))})
-        if where is None or where(p):
-            out.append(p)
+    out = params_mod.grid(spec.params, {n: list(grid[n]) for n in names}, where, fixed)
     if not out:
         raise AishockError("the constraint rejects every combination of the grid")
     return out, names
