@@ -17,10 +17,6 @@ import numpy as np
 import engine
 from engine.sweeps.search import sweep
 
-UNIVERSE = (
-    "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,ETN,ORCL,GLW,SMCI,DELL,MSFT,GOOGL,AMZN,META,AAPL,"
-    "PLTR,NOW,CRM,TSLA,AMAT,LRCX,KLAC,QCOM,CSCO,APH"
-)
 JOBS = {
     "kernel path: per-name job, 100,000 combinations": dict(
         strategy="oversold_rebound",
@@ -29,7 +25,7 @@ JOBS = {
         chunk=5000,
         keep_returns=False,
         warmup=0,
-        fixed={"mode": "per_name", "universe": UNIVERSE},
+        fixed={"mode": "per_name", "universe": "sweep_job"},
         costs=engine.Costs(fees=0.0005, slippage=0.0, init_cash=1.0, fill="close"),
     ),
     "engine path: basket mode, 64 combinations": dict(

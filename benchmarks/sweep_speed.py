@@ -43,12 +43,9 @@ from engine.sweeps.kernel import (  # noqa: E402
     stats_from_accumulators,
     sweep_accumulators,
 )
+from engine.universe import resolve  # noqa: E402
 
-UNIVERSE = [
-    "NVDA", "AVGO", "AMD", "MU", "ANET", "VST", "CEG", "GEV", "NRG", "PWR",
-    "ETN", "ORCL", "GLW", "SMCI", "DELL", "MSFT", "GOOGL", "AMZN", "META", "AAPL",
-    "PLTR", "NOW", "CRM", "TSLA", "AMAT", "LRCX", "KLAC", "QCOM", "CSCO", "APH",
-]  # fmt: skip
+UNIVERSE = resolve("sweep_job")
 START, END = "2022-01-03", "2025-12-31"
 XS = [k / 100 for k in range(3, 13)]
 HS = [1, 4, 7, 11, 14, 17, 20, 24, 27, 30]
@@ -241,7 +238,7 @@ def big_sweep(repeats: int) -> dict:
             "oversold_rebound",
             {"min_drop": FINE_XS.tolist(), "hold_days": FINE_HS.tolist()},
             (START, END),
-            fixed={"mode": "per_name", "universe": ",".join(UNIVERSE)},
+            fixed={"mode": "per_name", "universe": "sweep_job"},
             warmup=0,
             keep_returns=False,
             costs=engine.Costs(fees=FEE, slippage=0.0, init_cash=1.0, fill="close"),

@@ -17,7 +17,6 @@ from engine.errors import AishockError
 BUILTIN = PROJECT_ROOT / "strategies" / "baskets.toml"
 USER = PROJECT_ROOT / "baskets.toml"
 ALL_AI = "ai"
-NOT_AI = ("benchmarks",)
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -33,6 +32,7 @@ def _read(path: Path) -> dict[str, dict]:
         out[name] = {
             "description": str(body.get("description", "")),
             "tickers": tuple(normalise_symbol(t) for t in body["tickers"]),
+            "in_ai": bool(body.get("in_ai", True)),
         }
     return out
 
@@ -43,16 +43,21 @@ def _baskets(user_file: str | None) -> dict[str, dict]:
     for path in (USER, Path(user_file) if user_file else None):
         if path is not None and path.is_file():
             baskets.update(_read(path))
-    ai = [t for n, b in baskets.items() if n not in NOT_AI for t in b["tickers"]]
+    ai = [t for b in baskets.values() if b["in_ai"] for t in b["tickers"]]
     baskets.setdefault(
         ALL_AI,
-        {"description": "Every AI-infrastructure basket", "tickers": tuple(dict.fromkeys(ai))},
+        {
+            "description": "Every AI-infrastructure basket",
+            "tickers": tuple(dict.fromkeys(ai)),
+            "in_ai": False,
+        },
     )
     return baskets
 
 
 def baskets() -> dict[str, dict]:
-    """{name: {"description": str, "tickers": tuple}} for every known basket."""
+    """{name: {"description": str, "tickers": tuple, "in_ai": bool}} for every known basket;
+    `in_ai` (default true) says whether the basket's names belong to the `ai` universe."""
     return _baskets(os.environ.get("AISHOCK_BASKETS"))
 
 
@@ -60,7 +65,7 @@ def role_of() -> dict[str, str]:
     """{ticker: basket name} over the role baskets (first basket listing a ticker wins)."""
     out: dict[str, str] = {}
     for name, b in baskets().items():
-        if name not in (ALL_AI, *NOT_AI):
+        if b["in_ai"]:
             for t in b["tickers"]:
                 out.setdefault(t, name)
     return out

@@ -8,38 +8,6 @@ import pytest
 import engine
 from engine import Costs
 
-UNIVERSE = [
-    "NVDA",
-    "AVGO",
-    "AMD",
-    "MU",
-    "ANET",
-    "VST",
-    "CEG",
-    "GEV",
-    "NRG",
-    "PWR",
-    "ETN",
-    "ORCL",
-    "GLW",
-    "SMCI",
-    "DELL",
-    "MSFT",
-    "GOOGL",
-    "AMZN",
-    "META",
-    "AAPL",
-    "PLTR",
-    "NOW",
-    "CRM",
-    "TSLA",
-    "AMAT",
-    "LRCX",
-    "KLAC",
-    "QCOM",
-    "CSCO",
-    "APH",
-]
 JOB = {
     "start": "2022-01-03",
     "end": "2025-12-31",
@@ -49,7 +17,7 @@ JOB = {
 
 
 def test_x005_h11_ends_at_the_reference_multiple(cfg):
-    p = {"mode": "per_name", "universe": ",".join(UNIVERSE), "min_drop": 0.05, "hold_days": 11}
+    p = {"mode": "per_name", "universe": "sweep_job", "min_drop": 0.05, "hold_days": 11}
     r = engine.run("oversold_rebound", p, config=cfg, **JOB)
     assert r.equity.iloc[-1, 0] == pytest.approx(1.474927, abs=1e-6)
     assert r.equity.index[0].strftime("%Y-%m-%d") == "2022-01-03"

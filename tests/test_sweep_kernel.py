@@ -20,39 +20,9 @@ from engine.sweeps.kernel import (
     sweep_kernel,
     sweep_kernel_serial,
 )
+from engine.universe import resolve
 
-UNIVERSE = [
-    "NVDA",
-    "AVGO",
-    "AMD",
-    "MU",
-    "ANET",
-    "VST",
-    "CEG",
-    "GEV",
-    "NRG",
-    "PWR",
-    "ETN",
-    "ORCL",
-    "GLW",
-    "SMCI",
-    "DELL",
-    "MSFT",
-    "GOOGL",
-    "AMZN",
-    "META",
-    "AAPL",
-    "PLTR",
-    "NOW",
-    "CRM",
-    "TSLA",
-    "AMAT",
-    "LRCX",
-    "KLAC",
-    "QCOM",
-    "CSCO",
-    "APH",
-]
+UNIVERSE = resolve("sweep_job")  # the listed order is the buy order
 XS = [k / 100 for k in range(3, 13)]  # 0.03, 0.04, ..., 0.12
 HS = [1, 4, 7, 11, 14, 17, 20, 24, 27, 30]
 FEE = 0.0005

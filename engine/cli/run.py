@@ -7,6 +7,7 @@ import math
 
 import engine
 from engine import params
+from engine.cli import execution
 from engine.config import load_config
 from reports.artifacts import write_run
 
@@ -27,23 +28,7 @@ def add(sub) -> None:
         help="override a parameter (repeatable)",
     )
     p.add_argument("--benchmark", help="tearsheet benchmark ticker (default from config: SPY)")
-    p.add_argument(
-        "--fees", type=float, default=engine.Costs.fees, help="fraction per trade (default 0.0005)"
-    )
-    p.add_argument("--slippage", type=float, default=engine.Costs.slippage, help="fraction (default 0.0005)")
-    p.add_argument("--cash", type=float, default=engine.Costs.init_cash, help="initial equity")
-    p.add_argument(
-        "--fill",
-        choices=("open", "close"),
-        default="open",
-        help="fill at the next bar's open (default; close for close-only tickers) or close",
-    )
-    p.add_argument(
-        "--warmup",
-        type=int,
-        metavar="DAYS",
-        help="trading days of history the strategy sees before --start (default: all)",
-    )
+    execution.add_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=handle)
 
@@ -57,7 +42,7 @@ def handle(args) -> int:
     cfg = load_config(args.data)
     default_start, default_end = cfg.span
     start, end = args.start or default_start, args.end or default_end
-    costs = engine.Costs(fees=args.fees, slippage=args.slippage, init_cash=args.cash, fill=args.fill)
+    costs = execution.costs(args)
     spec = engine.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     bench_name = (args.benchmark or cfg.benchmark).upper()

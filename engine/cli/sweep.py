@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-import engine
 from engine import params
+from engine.cli import execution
 from engine.config import load_config
 from engine.errors import AishockError
 
@@ -43,10 +43,7 @@ def add(sub) -> None:
         help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
     )
     p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
-    p.add_argument("--fees", type=float, default=engine.Costs.fees)
-    p.add_argument("--slippage", type=float, default=engine.Costs.slippage)
-    p.add_argument("--fill", choices=("open", "close"), default="open")
-    p.add_argument("--warmup", type=int, metavar="DAYS", help="history the strategy sees before the window")
+    execution.add_options(p)
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(handler=handle)
 
@@ -79,7 +76,7 @@ def handle(args) -> int:
     from reports.sweep_page import write_sweep_page
 
     cfg = load_config(args.data)
-    costs = engine.Costs(fees=args.fees, slippage=args.slippage, fill=args.fill)
+    costs = execution.costs(args)
     result = sweep(
         args.strategy,
         parse_grid(args.grid),

@@ -1,0 +1,29 @@
+"""Options shared by the commands that simulate: costs, fills and warm-up."""
+
+from __future__ import annotations
+
+from engine.simulate import Costs
+
+
+def add_options(p) -> None:
+    """--fees, --slippage, --cash, --fill and --warmup on parser `p`."""
+    p.add_argument("--fees", type=float, default=Costs.fees, help="fraction of traded value (default 0.0005)")
+    p.add_argument("--slippage", type=float, default=Costs.slippage, help="fraction (default 0.0005)")
+    p.add_argument("--cash", type=float, default=Costs.init_cash, help="initial equity (default 100000)")
+    p.add_argument(
+        "--fill",
+        choices=("open", "close"),
+        default="open",
+        help="fill at the next bar's open (default; close for close-only tickers) or close",
+    )
+    p.add_argument(
+        "--warmup",
+        type=int,
+        metavar="DAYS",
+        help="trading days of history the strategy sees before the start (default: all)",
+    )
+
+
+def costs(args) -> Costs:
+    """The Costs the options of `add_options` describe (validated by Costs)."""
+    return Costs(fees=args.fees, slippage=args.slippage, init_cash=args.cash, fill=args.fill)
