@@ -19,7 +19,7 @@ class Config:
 
     data_dirs: folders searched in order for `<TICKER>.csv` (directly or under `prices/`).
     cache_dir: parsed-CSV cache and yfinance downloads (parquet).
-    reports_dir: where tearsheets and index pages are written.
+    reports_dir: where tearsheets and index pages are written (AISHOCK_REPORTS overrides it).
     online: whether tickers missing locally may be downloaded with yfinance.
     risk_free: annual risk-free rate (fraction) used by every Sharpe/Sortino figure.
     trading_days: periods per year used for annualisation.
@@ -73,7 +73,9 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
     cfg = Config(
         data_dirs=tuple(here(p) for p in ([dirs] if isinstance(dirs, str) else dirs)),
         cache_dir=here(table.get("cache_dir", "data/cache")),
-        reports_dir=here(table.get("reports_dir", "reports/out")),
+        reports_dir=Path(os.environ["AISHOCK_REPORTS"]).resolve()
+        if os.environ.get("AISHOCK_REPORTS")
+        else here(table.get("reports_dir", "reports/out")),
         benchmark=table.get("benchmark", "SPY"),
         risk_free=float(table.get("risk_free", 0.0)),
         trading_days=int(table.get("trading_days", 252)),

@@ -43,12 +43,14 @@ def equity_chart(
 
 
 def svg_of(fig) -> str:
-    """The figure as an inline `<svg>` element (no XML prolog, no date: the same figure gives
-    the same text), and the figure closed."""
+    """The figure as an inline `<svg>` element (no XML prolog, no date, element ids from a
+    fixed salt: the same figure gives the same text in any process), and the figure closed."""
+    import matplotlib
     import matplotlib.pyplot as plt
 
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "aishock"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     svg = buf.getvalue()
     return svg[svg.index("<svg") :]

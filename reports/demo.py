@@ -19,6 +19,7 @@ from engine.universe import resolve
 from reports.artifacts import write_run
 from reports.charts import equity_chart
 from reports.index_page import write_index
+from reports.manifest import manifest, write_manifest
 
 
 def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]]:
@@ -60,6 +61,20 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         cfg.windows,
         equity_chart(pd.DataFrame(equity), marks),
         notes,
+    )
+    write_manifest(
+        index,
+        manifest(
+            "demo",
+            start,
+            end,
+            prices,
+            runs=list(cfg.demo),
+            windows=cfg.windows,
+            benchmark=cfg.benchmark,
+            tearsheets=links,
+            conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
+        ),
     )
     timings["total"] = time.perf_counter() - t0
     return index, timings

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from reports.charts import svg_of
 from reports.index_page import STYLE
 
 
@@ -36,11 +36,7 @@ def heatmap_svg(grid: pd.DataFrame, title: str) -> str:
     fig.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title(title, loc="left", fontsize=11)
     fig.tight_layout()
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg")
-    plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    return svg_of(fig)
 
 
 def write_sweep_page(path: Path, result, top: int = 15) -> Path:

@@ -9,7 +9,9 @@ strategy's dates here instead).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -27,6 +29,19 @@ def _quiet_quantstats():
     import quantstats as qs
 
     return qs
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str):
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
 
 
 def write_tearsheet(
@@ -51,7 +66,15 @@ def write_tearsheet(
     if benchmark is not None:
         bench = benchmark.reindex(strategy.index).fillna(0.0).rename(benchmark_name).astype(float)
     tmp = path.with_name(f".{path.name}.tmp")
-    with warnings.catch_warnings():
+    import matplotlib
+
+    # the same returns give the same bytes: fixed SVG id salt, and SOURCE_DATE_EPOCH (which
+    # matplotlib reads) for the date stamped into each chart
+    with (
+        warnings.catch_warnings(),
+        matplotlib.rc_context({"svg.hashsalt": "aishock"}),
+        _env("SOURCE_DATE_EPOCH", "0"),
+    ):
         warnings.simplefilter("ignore")
         qs.reports.html(
             strategy,

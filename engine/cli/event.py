@@ -16,6 +16,7 @@ from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.members import slug
 from reports.event_page import fmt, members_table, write_event_page
+from reports.manifest import manifest, write_manifest
 
 CSV_COLUMNS = (
     "ticker",
@@ -134,6 +135,21 @@ def handle(args) -> int:
         max_market_drop=args.max_market_drop,
     )
     page = write_event_page(cfg.reports_dir / f"event-{slug(label)}-{s.date.date()}.html", s, label, args.top)
+    inputs = {
+        k: getattr(args, k)
+        for k in (
+            "date",
+            "universe",
+            "window",
+            "model",
+            "estimation",
+            "runup_days",
+            "min_drop",
+            "max_market_drop",
+            "top",
+        )
+    }
+    write_manifest(page, manifest("event", close.index[0], close.index[-1], close, market=market, **inputs))
     if args.csv:
         write_csv(s, args.csv)
     if args.json:

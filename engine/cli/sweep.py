@@ -73,6 +73,7 @@ def parse_grid(items: list[str]) -> dict[str, list]:
 
 def handle(args) -> int:
     from engine.sweeps.search import sweep
+    from reports.manifest import manifest, write_manifest
     from reports.sweep_page import write_sweep_page
 
     cfg = load_config(args.data)
@@ -97,6 +98,23 @@ def handle(args) -> int:
     result.table.to_parquet(tmp, index=False)
     tmp.replace(out)
     page = write_sweep_page(out.with_suffix(".html"), result)
+    write_manifest(
+        page,
+        manifest(
+            "sweep",
+            result.start,
+            result.end,
+            result.prices,
+            strategy=result.strategy,
+            grid=parse_grid(args.grid),
+            fixed=params.parse_assignments(args.sets),
+            costs=vars(costs),
+            warmup=args.warmup,
+            metric=result.metric,
+            trials=result.n_trials,
+            evaluated_by=result.path,
+        ),
+    )
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in result.best.items()}
     summary = {
         "strategy": result.strategy,

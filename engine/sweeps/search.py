@@ -56,6 +56,7 @@ class SweepResult:
     pbo: Probability of Backtest Overfitting by CSCV (NaN with `pbo_note` saying why).
     warnings: edge-of-grid and isolated-peak warnings about `best`.
     returns: dates x combinations daily returns when kept, else None.
+    prices: the price panel the sweep ran on (for manifests).
     """
 
     strategy: str
@@ -71,6 +72,7 @@ class SweepResult:
     warnings: list[str]
     path: str
     returns: pd.DataFrame | None = field(default=None, repr=False)
+    prices: Prices | None = field(default=None, repr=False)
 
     @property
     def swept(self) -> list[str]:
@@ -235,4 +237,5 @@ def finish(
         warnings,
         path,
         returns,
+        prices,
     )
