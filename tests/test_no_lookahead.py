@@ -7,13 +7,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from engine import Costs, load_prices, registry
+from engine import Costs, load_prices, params, registry
 from engine.data.panel import Prices
 from engine.simulate import simulate
 
 START, END = "2024-10-01", "2025-06-30"
-CUTS = ["2025-01-24", "2025-01-27", "2025-01-28", "2025-02-12", "2025-04-02"]
+CUTS = ["2025-01-24", "2025-01-27", "2025-01-28", "2025-02-12", "2025-04-02"]  # around the shock
+# non-default settings that exercise other code paths; every registered strategy also runs
+# with its defaults, so a new strategy is covered by registering it
+VARIANTS = {
+    "oversold_rebound": [
+        {"mode": "per_name", "min_drop": 0.05, "hold_days": 11},
+        {"exit_on_recovery": True, "stop_loss": 0.1, "weighting": "inverse_vol", "earnings_within": 30},
+    ],
+    "inference_rotation": [{"relative_strength": True, "rebalance_days": 5}],
+    "buy_and_hold": [{"hold": "ai", "rebalance_days": 10}],
+}
+CASES = [
+    (name, overrides)
+    for name in sorted(registry.load_builtin())
+    for overrides in [{}, *VARIANTS.get(name, [])]
+]
 
 
 def perturbed(prices: Prices, after: pd.Timestamp, seed: int) -> Prices:
@@ -34,15 +51,12 @@ def perturbed(prices: Prices, after: pd.Timestamp, seed: int) -> Prices:
     )
 
 
-@pytest.mark.parametrize("name", sorted(registry.load_builtin()))
-@pytest.mark.parametrize("cut", CUTS)
-def test_prices_after_t_change_nothing_up_to_t(cfg, name, cut):
+def check_cut(cfg, name: str, overrides: dict, t: pd.Timestamp, seeds=range(2)) -> None:
     spec = registry.get(name)
-    p = spec.params()
+    p = params.make(spec.params, overrides)
     prices = load_prices(spec.tickers(p), end=END, config=cfg)
-    t = pd.Timestamp(cut)
     base_w = spec.weights(prices, p)
-    for seed in range(2):
+    for seed in seeds:
         moved = perturbed(prices, t, seed)
         w = spec.weights(moved, p)
         pd.testing.assert_frame_equal(w.loc[:t], base_w.loc[:t])
@@ -50,6 +64,20 @@ def test_prices_after_t_change_nothing_up_to_t(cfg, name, cut):
         b = simulate(moved, pd.concat({0: w}, axis=1), Costs(), START)
         pd.testing.assert_frame_equal(a.orders[a.orders["date"] <= t], b.orders[b.orders["date"] <= t])
         pd.testing.assert_frame_equal(a.equity.loc[:t], b.equity.loc[:t])
+
+
+@pytest.mark.parametrize(("name", "overrides"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@pytest.mark.parametrize("cut", CUTS)
+def test_prices_after_t_change_nothing_up_to_t(cfg, name, overrides, cut):
+    check_cut(cfg, name, overrides, pd.Timestamp(cut))
+
+
+@pytest.mark.parametrize(("name", "overrides"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+@settings(max_examples=4, deadline=None, derandomize=True, database=None)
+@given(day=st.integers(0, 180), seed=st.integers(0, 2**16))
+def test_random_day_t(cfg, name, overrides, day, seed):
+    t = pd.bdate_range(START, END)[day]
+    check_cut(cfg, name, overrides, t, seeds=[seed])
 
 
 def test_the_check_can_fail_for_a_peeking_strategy(cfg):
