@@ -22,7 +22,7 @@ import pytest
 from engine import load_prices
 from engine.config import load_config
 from engine.data import store
-from engine.data.cache import read_frame, read_meta, write_frame
+from engine.data.cache import open_snapshot, read_frame, write_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("close", "open", "high", "low", "volume")
@@ -116,11 +116,11 @@ def test_sigkill_mid_write_leaves_the_previous_file_readable(tmp_path):
             proc.communicate()
         assert proc.returncode == -signal.SIGKILL
         strays = list(tmp_path.glob(".frame.parquet.*.tmp"))
-        if read_meta(path) == {"version": "old"} and strays:
+        if _meta(path) == {"version": "old"} and strays:
             killed_mid_write = True
             pd.testing.assert_frame_equal(read_frame(path), old, check_freq=False)
             break
-        assert read_meta(path) == {"version": "new"}  # a write completed first: the whole of it
+        assert _meta(path) == {"version": "new"}  # a write completed first: the whole of it
         assert read_frame(path).shape == (2_000_000, 4)
         write_frame(path, old, {"version": "old"})
     assert killed_mid_write
@@ -177,7 +177,7 @@ def test_two_processes_loading_through_one_cache_get_correct_frames(cfg, market,
 
     loaded = sorted({t for chosen, _ in outputs for t in chosen})
     (cpath,) = (cfg.cache_dir / "parsed").glob("*.parquet")
-    assert read_frame(cpath).shape[0] > 0 and read_meta(cpath)
+    assert read_frame(cpath).shape[0] > 0 and _meta(cpath)
     assert_same_panel(load_prices(loaded, config=cfg), load_prices(loaded, config=uncached))
 
 
@@ -294,7 +294,7 @@ def test_an_entry_whose_columns_are_missing_is_re_parsed(small, monkeypatch):
     interleaved writer could once leave) is not trusted: AAPL is parsed, never all-NaN."""
     first = load_prices(["AAPL", "MSFT"], config=small)
     (cpath,) = (small.cache_dir / "parsed").glob("*.parquet")
-    frame, meta = read_frame(cpath), read_meta(cpath)
+    frame, meta = read_frame(cpath), _meta(cpath)
     write_frame(cpath, frame[[c for c in frame.columns if not c.startswith("AAPL|")]], meta)
     seen = parses(monkeypatch)
     assert_same_panel(load_prices(["AAPL", "MSFT"], config=small), first)
@@ -315,3 +315,11 @@ def test_all_538_tickers_twice_are_identical_and_the_second_load_parses_nothing(
     assert [p.name for p in (cfg.cache_dir / "parsed").iterdir()] == [
         f"{store._cache_path(cfg.cache_dir, cfg.data_dirs[0] / 'prices').stem}.parquet"
     ]
+
+
+def _meta(path):
+    snapshot = open_snapshot(path)
+    if snapshot is None:
+        return None
+    with snapshot:
+        return snapshot.meta

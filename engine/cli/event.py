@@ -184,14 +184,6 @@ def _num(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _record(frame: pd.DataFrame, label) -> dict:
-    """One row as plain JSON values: counts and days as ints, missing figures as null."""
-    out = {c: _num(frame.at[label, c]) for c in frame.columns}
-    if out.get("days_to_recover") is not None:
-        out["days_to_recover"] = int(out["days_to_recover"])
-    return out
-
-
 def as_json(s: event.EventStudy, label: str, k: int, page, csv_path) -> dict:
     """The --json object (fractions for returns, trading days for windows)."""
     ranked = s.ranked()

@@ -41,15 +41,6 @@ def write_frame(path: Path, frame: pd.DataFrame, meta: dict | None = None) -> No
         raise
 
 
-def read_meta(path: Path) -> dict | None:
-    """The JSON metadata stored by `write_frame`, or None if the file is missing or unreadable."""
-    try:
-        raw = (pq.read_schema(path).metadata or {}).get(META_KEY)
-    except (OSError, pa.ArrowInvalid):
-        return None
-    return json.loads(raw) if raw else None
-
-
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a frame written by `write_frame`, optionally only some columns."""
     return pd.read_parquet(path, columns=columns)
