@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.event import ALL_MEMBERS
+from engine.events.study import ALL_MEMBERS
 from reports.charts import svg_of
 
 RED, GREEN, GREY = "#b22222", "#1b7f3b", "#666"

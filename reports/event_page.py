@@ -1,5 +1,5 @@
 """The event-study page: coverage, breadth, benchmarks, extremes, group tests, charts and the
-per-name table of one engine.event.EventStudy, as one self-contained HTML file."""
+per-name table of one engine.events.study.EventStudy, as one self-contained HTML file."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.event import OK, EventStudy
+from engine.events.study import OK, EventStudy
 from reports import event_charts
 from reports.index_page import STYLE
 

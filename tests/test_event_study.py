@@ -1,4 +1,4 @@
-"""The event study (engine.event) on the real snapshot, against figures recomputed here from
+"""The event study (engine.events.study) on the real snapshot, against figures recomputed here from
 the raw CSVs with the csv module (tests/raw_market.py), plus edge cases on small frames."""
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ from raw_market import (
 )
 from scipy import stats
 
-from engine import event, selloffs, shock
+from engine import shock
 from engine.cli.universe_prices import load_universe
 from engine.errors import AishockError
+from engine.events import selloffs
+from engine.events import study as event
 
 SP500_MISSING = ["ANSS", "DFS", "FI", "HES", "IPG", "JNPR", "K", "MMC", "PARA", "WBA"]
 

@@ -8,13 +8,13 @@ from engine.config import Config
 from engine.data.membership import with_prices
 from engine.data.panel import load_prices
 from engine.errors import AishockError
-from engine.members import resolve_members
+from engine.events.members import resolve_members
 
 
 def load_universe(
     spec: str, cfg: Config, market: str, extra: tuple[str, ...] = ()
 ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    """(label, members, close) for the universe `spec` (see engine.members). `close` holds
+    """(label, members, close) for the universe `spec` (see engine.events.members). `close` holds
     every member with local prices, the `market` (required) and whichever of `extra` have
     prices. Members without prices are left out of `close` (the caller reports them);
     nothing is downloaded, so a large membership list never goes online name by name."""

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine import abnormal, shock
+from engine import shock
 from engine.errors import AishockError
+from engine.events import abnormal
 
 HORIZONS = (5, 20, 60)
 BENCHMARKS = ("SPY", "QQQ", "SMH")
