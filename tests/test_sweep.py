@@ -232,3 +232,34 @@ def test_cli_sweep_writes_parquet_heatmap_and_json(cfg, tmp_path, capsys):
 def test_cli_sweep_bad_range_is_one_line(capsys):
     assert main(["sweep", "oversold_rebound", "--grid", "hold_days=10:5:1"]) == 2
     assert "stop >= start" in capsys.readouterr().err
+
+
+def test_cli_walk_forward_prints_folds_and_out_of_sample(capsys):
+    argv = [
+        "sweep",
+        "oversold_rebound",
+        "--grid",
+        "min_drop=0.04,0.06",
+        "--grid",
+        "hold_days=5,11",
+        "--set",
+        "mode=per_name",
+        "--set",
+        f"universe={JOB_UNIVERSE}",
+        "--fill",
+        "close",
+        "--slippage",
+        "0",
+        "--warmup",
+        "0",
+        "--window",
+        "2022-01-03:2025-12-31",
+        "--walk-forward",
+        "2",
+        "--json",
+    ]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["folds"]) == 2 and set(out["out_of_sample"]) == {"total_return", "sharpe", "max_drawdown"}
+    assert all(isinstance(f["hold_days"], int) for f in out["folds"])
+    assert out["folds"][0]["oos_start"] > out["folds"][0]["is_end"]

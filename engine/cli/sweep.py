@@ -44,6 +44,15 @@ def add(sub) -> None:
     )
     p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
     execution.add_options(p)
+    p.add_argument(
+        "--walk-forward",
+        type=int,
+        metavar="FOLDS",
+        help="instead: choose the best cell on each of FOLDS in-sample segments, report the next",
+    )
+    p.add_argument(
+        "--anchored", action="store_true", help="walk-forward in-sample segments start at the window start"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(handler=handle)
 
@@ -78,6 +87,8 @@ def handle(args) -> int:
 
     cfg = load_config(args.data)
     costs = execution.costs(args)
+    if args.walk_forward is not None:
+        return walk_forward_report(args, cfg, costs)
     result = sweep(
         args.strategy,
         parse_grid(args.grid),
@@ -142,4 +153,30 @@ def handle(args) -> int:
         for w in result.warnings:
             print(f"warning: {w}")
         print(f"results: {out}\nheatmap: {page}")
+    return 0
+
+
+def walk_forward_report(args, cfg, costs) -> int:
+    """`--walk-forward FOLDS`: the folds table and the stitched out-of-sample stats."""
+    from engine.sweeps.walkforward import walk_forward
+
+    wf = walk_forward(
+        args.strategy,
+        parse_grid(args.grid),
+        args.window,
+        folds=args.walk_forward,
+        anchored=args.anchored,
+        metric=args.metric,
+        fixed=params.parse_assignments(args.sets),
+        costs=costs,
+        warmup=args.warmup,
+        config=cfg,
+    )
+    stats = {k: float(v) for k, v in wf.oos_stats.items()}
+    if args.json:
+        folds = json.loads(wf.folds.to_json(orient="records", date_format="iso"))
+        print(json.dumps({"strategy": args.strategy, "folds": folds, "out_of_sample": stats}, indent=2))
+    else:
+        print(wf.folds.to_string(index=False))
+        print("\nstitched out of sample: " + ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))
     return 0

@@ -85,7 +85,7 @@ def walk_forward(
             prices=prices,
             config=cfg,
         )
-        chosen = {n: _plain(ins.best[n]) for n in ins.swept}
+        chosen = {n: _plain(ins.table.at[ins.best.name, n]) for n in ins.swept}  # typed, not the row's
         out = run(spec, {**(fixed or {}), **chosen}, oos_start, oos_end, costs, prices, cfg, warmup=warmup)
         pieces.append(out.returns.iloc[:, 0])
         rows.append(
