@@ -46,6 +46,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     table = stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
     shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
     marks = {d: "shock" for d in shocks if start <= d <= end}
+    event_links = {d: event_page(cfg, d).name for d in marks}
     notes = [
         f"Data: {len(prices.tickers)} tickers from {', '.join(str(d) for d in cfg.data_dirs)}.",
         f"Span {start} → {end}; fills at the next bar's open (close for close-only tickers); "
@@ -61,6 +62,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         cfg.windows,
         equity_chart(pd.DataFrame(equity), marks),
         notes,
+        event_links,
     )
     write_manifest(
         index,
@@ -72,9 +74,21 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             runs=list(cfg.demo),
             windows=cfg.windows,
             benchmark=cfg.benchmark,
+            event_pages=event_links,
             tearsheets=links,
             conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
         ),
     )
     timings["total"] = time.perf_counter() - t0
     return index, timings
+
+
+def event_page(cfg: Config, day: str) -> Path:
+    """The event study of the `ai` universe around `day`, written beside the tearsheets."""
+    from engine.events import study
+    from engine.events.members import load_universe
+    from reports.event_page import write_event_page
+
+    label, members, close = load_universe("ai", cfg, cfg.benchmark, study.BENCHMARKS)
+    s = study.study(close, members, day, market=cfg.benchmark)
+    return write_event_page(cfg.reports_dir / f"event-{label}-{day}.html", s, label)

@@ -53,6 +53,18 @@ def comparison_html(table: pd.DataFrame, links: dict[str, str], windows) -> str:
     )
 
 
+def events_html(events: dict[str, str]) -> str:
+    """Links to the event-study pages ({shock date: href}), or nothing."""
+    if not events:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(href)}">Event study of the AI universe around '
+        f"{html.escape(day)}</a>: who fell, how far, who recovered</li>"
+        for day, href in events.items()
+    )
+    return f"<h2>The shock itself</h2><ul>{items}</ul>"
+
+
 def write_index(
     path: Path,
     title: str,
@@ -62,8 +74,10 @@ def write_index(
     windows,
     chart_svg: str,
     notes: list[str],
+    events: dict[str, str] | None = None,
 ) -> Path:
-    """Write the index page to `path` (whole file or nothing) and return it."""
+    """Write the index page to `path` (whole file or nothing) and return it. `events` maps
+    a shock date to its event-study page."""
     body = [
         f"<h1>{html.escape(title)}</h1><p class=sub>{html.escape(subtitle)}</p>",
         "<h2>Comparison over named windows</h2>",
@@ -71,6 +85,7 @@ def write_index(
         "Sharpe is annualised over 252 trading days.</p>",
         comparison_html(table, links, windows),
         f'<h2>Equity</h2><div class="chart">{chart_svg}</div>',
+        events_html(events or {}),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>",
     ]
     page = (

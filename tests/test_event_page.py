@@ -11,8 +11,8 @@ import pytest
 from chromium import BINARY, Chromium
 from raw_market import EVENT, SP500_FILE, market_dir
 
-from engine.cli.universe_prices import load_universe
 from engine.events import study as event
+from engine.events.members import load_universe
 from reports.event_page import write_event_page
 
 

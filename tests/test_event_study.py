@@ -22,10 +22,10 @@ from raw_market import (
 from scipy import stats
 
 from engine import shock
-from engine.cli.universe_prices import load_universe
 from engine.errors import AishockError
 from engine.events import selloffs
 from engine.events import study as event
+from engine.events.members import load_universe
 
 SP500_MISSING = ["ANSS", "DFS", "FI", "HES", "IPG", "JNPR", "K", "MMC", "PARA", "WBA"]
 

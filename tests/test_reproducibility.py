@@ -50,6 +50,14 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind):
     assert len(m["data"]["fingerprint"]) == 16 and m["data"]["tickers"]
     assert {"python", "vectorbt", "pandas", "numpy", "quantstats"} <= set(m["versions"])
     assert m["start"] <= m["end"]
+    if kind == "demo":  # the index links every tearsheet and the event study of the shock
+        index = first["index.html"].decode()
+        tearsheets = [
+            n for n in first if n.endswith(".html") and n != "index.html" and not n.startswith("event-")
+        ]
+        assert len(tearsheets) == len(m["runs"]) == 8
+        for name in [*tearsheets, "event-ai-2025-01-27.html"]:
+            assert f'href="{name}"' in index, name
 
 
 def test_manifest_fingerprint_changes_with_the_data(tmp_path, cfg):

@@ -10,13 +10,12 @@ import re
 import pandas as pd
 
 from engine import shock
-from engine.cli.universe_prices import load_universe
 from engine.config import load_config
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.events import abnormal
 from engine.events import study as event
-from engine.events.members import slug
+from engine.events.members import load_universe, slug
 from reports.event_page import fmt, members_table, write_event_page
 from reports.manifest import manifest, write_manifest
 

@@ -9,11 +9,11 @@ import pandas as pd
 
 from engine import shock
 from engine.cli.event import check_fraction
-from engine.cli.universe_prices import load_universe
 from engine.config import load_config
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.events import selloffs
+from engine.events.members import load_universe
 
 
 def add(sub) -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 from engine import universe
 from engine.config import Config
 from engine.data import membership
+from engine.data.panel import load_prices
 from engine.errors import AishockError
 
 ALL = "all"
@@ -47,3 +48,18 @@ def resolve_members(spec: str, config: Config) -> tuple[str, pd.DataFrame]:
 def slug(label: str) -> str:
     """`label` made safe for a file name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-.") or "universe"
+
+
+def load_universe(
+    spec: str, cfg: Config, market: str, extra: tuple[str, ...] = ()
+) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """(label, members, close) for the universe `spec` (see resolve_members). `close` holds
+    every member with local prices, the `market` (required) and whichever of `extra` have
+    prices. Members without prices are left out of `close` (the caller reports them);
+    nothing is downloaded, so a large membership list never goes online name by name."""
+    label, members = resolve_members(spec, cfg)
+    if not membership.with_prices([market], cfg):
+        raise AishockError(f"market {market} has no prices in the data folders; add {market}.csv")
+    wanted = list(dict.fromkeys([*members.index, market, *extra]))
+    have = membership.with_prices(wanted, cfg)
+    return label, members, load_prices(have, config=cfg).close
