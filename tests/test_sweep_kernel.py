@@ -15,7 +15,6 @@ from engine.sweeps.kernel import (
     ACC_FIELDS,
     grid,
     stats_from_accumulators,
-    sweep,
     sweep_accumulators,
     sweep_kernel,
     sweep_kernel_serial,
@@ -267,15 +266,15 @@ def test_random_panels_with_listings_and_gaps_equal_reference():
         )
 
 
-def test_sweep_table_and_accumulator_shape(close):
-    table = sweep(close, *grid([0.05, 0.06], [11, 12]))
-    assert list(table.index.names) == ["X", "H"]
-    assert table.loc[(0.05, 11), "final_equity"] == pytest.approx(1.474927, abs=1e-6)
+def test_grid_order_and_accumulator_shape(close):
+    xs, hs = grid([0.05, 0.06], [11, 12])
+    assert list(zip(xs, hs, strict=True)) == [(0.05, 11), (0.05, 12), (0.06, 11), (0.06, 12)]
+    table = stats_from_accumulators(sweep_accumulators(close, xs, hs))
+    assert table["final_equity"][0] == pytest.approx(1.474927, abs=1e-6)
     assert sweep_accumulators(close, [0.05], [11]).shape == (len(ACC_FIELDS), 1)
     # one combination alone: the same numbers as inside a grid
     assert (
-        stats_from_accumulators(sweep_accumulators(close, [0.05], [11])[:, 0])["sharpe"]
-        == table.loc[(0.05, 11), "sharpe"]
+        stats_from_accumulators(sweep_accumulators(close, [0.05], [11])[:, 0])["sharpe"] == table["sharpe"][0]
     )
 
 

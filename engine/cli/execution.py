@@ -1,8 +1,13 @@
-"""Options shared by the commands that simulate: costs, fills and warm-up."""
+"""Options shared by the commands that simulate: parameters, costs, fills and warm-up."""
 
 from __future__ import annotations
 
 from engine.simulate import Costs
+
+
+def add_set_option(p, help: str) -> None:
+    """--set NAME=VALUE (repeatable) on parser `p`, collected in `args.sets`."""
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
 def add_options(p) -> None:

@@ -19,14 +19,7 @@ def add(sub) -> None:
     p.add_argument("strategy", help="strategy name (see 'aishock list')")
     p.add_argument("--start", help="first trading day (YYYY-MM-DD); default: the configured span")
     p.add_argument("--end", help="last day (YYYY-MM-DD); default: the configured span")
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter (repeatable)",
-    )
+    execution.add_set_option(p, "override a parameter (repeatable)")
     p.add_argument("--benchmark", help="tearsheet benchmark ticker (default from config: SPY)")
     execution.add_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

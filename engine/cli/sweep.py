@@ -25,14 +25,7 @@ def add(sub) -> None:
         required=True,
         help="v1,v2,... or start:stop:step (stop included); repeat per parameter",
     )
-    p.add_argument(
-        "--set",
-        dest="sets",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="fix a non-swept parameter (repeatable)",
-    )
+    execution.add_set_option(p, "fix a non-swept parameter (repeatable)")
     p.add_argument("--window", help="a configured window name or START:END (default: the configured span)")
     p.add_argument("--metric", default="sharpe", help="what 'best' means (default sharpe)")
     p.add_argument("--out", type=Path, help="results parquet (default reports/out/sweep-STRATEGY.parquet)")

@@ -33,14 +33,13 @@ Accumulators, per combination (the rows of ACC_FIELDS; combinations are the colu
     n_partial      buys partly filled because cash was short
 
 `stats_from_accumulators` turns these into the engine's stats (engine/metrics.py and
-engine/stats.py conventions); `sweep` runs a grid and returns the stats table.
+engine/stats.py conventions); engine.sweep builds the user-facing table on them.
 """
 
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
-import pandas as pd
 
 from engine.metrics import PERIODS
 
@@ -369,37 +368,3 @@ def stats_from_accumulators(
             "n_partial": f["n_partial"].astype(np.int64),
         }
     return stats
-
-
-def sweep(
-    close,
-    xs,
-    hs,
-    *,
-    fee: float = 0.0005,
-    weight: float | None = None,
-    rf: float = 0.0,
-    periods: int = PERIODS,
-    order=None,
-    parallel: bool = True,
-    chunk: int = CHUNK,
-) -> pd.DataFrame:
-    """The stats table of the combinations (xs[k], hs[k]) (see `grid` for a full grid): one
-    row per combination, indexed by (X, H), columns as `stats_from_accumulators`."""
-    acc = sweep_accumulators(
-        close,
-        xs,
-        hs,
-        fee=fee,
-        weight=weight,
-        rf=rf,
-        periods=periods,
-        order=order,
-        parallel=parallel,
-        chunk=chunk,
-    )
-    stats = stats_from_accumulators(acc, rf=rf, periods=periods)
-    index = pd.MultiIndex.from_arrays(
-        [np.asarray(xs, dtype=np.float64).ravel(), np.asarray(hs).ravel().astype(np.int64)], names=["X", "H"]
-    )
-    return pd.DataFrame(stats, index=index)
