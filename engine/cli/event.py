@@ -4,12 +4,12 @@ terminal table, a CSV (one row per member), JSON and an HTML page under reports/
 from __future__ import annotations
 
 import json
-import math
 import re
 
 import pandas as pd
 
 from engine import shock
+from engine.cli.jsonout import plain
 from engine.config import load_config
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
@@ -180,16 +180,11 @@ def write_csv(s: event.EventStudy, path: str) -> None:
         raise AishockError(f"cannot write {path}: {e.strerror}; choose another --csv path") from None
 
 
-def _num(value):
-    value = value.item() if hasattr(value, "item") else value
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
 def as_json(s: event.EventStudy, label: str, k: int, page, csv_path) -> dict:
     """The --json object (fractions for returns, trading days for windows)."""
     ranked = s.ranked()
     b = s.breadth
-    pairs = lambda r: [{"ticker": t, "return": _num(v)} for t, v in r.items()]  # noqa: E731
+    pairs = lambda r: [{"ticker": t, "return": plain(v)} for t, v in r.items()]  # noqa: E731
     return {
         "date": str(s.date.date()),
         "prev_date": str(s.prev_date.date()),
@@ -204,10 +199,10 @@ def as_json(s: event.EventStudy, label: str, k: int, page, csv_path) -> dict:
         "bottom": pairs(ranked.head(k)),
         "top": pairs(ranked.tail(k).iloc[::-1]),
         "groups": {
-            kind: {str(g): {c: _num(v) for c, v in row.items()} for g, row in frame.iterrows()}
+            kind: {str(g): {c: plain(v) for c, v in row.items()} for g, row in frame.iterrows()}
             for kind, frame in s.groups.items()
         },
-        "benchmarks": {t: {c: _num(v) for c, v in row.items()} for t, row in s.benchmarks.iterrows()},
+        "benchmarks": {t: {c: plain(v) for c, v in row.items()} for t, row in s.benchmarks.iterrows()},
         "shock": s.shock,
         "window": [-s.pre, s.post],
         "model": s.model,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import engine
 from engine import params
 from engine.cli import execution
+from engine.cli.jsonout import plain
 from engine.config import load_config
 from reports.artifacts import write_run
 
@@ -24,11 +24,6 @@ def add(sub) -> None:
     execution.add_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=handle)
-
-
-def _number(value):
-    value = value.item() if hasattr(value, "item") else value
-    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def handle(args) -> int:
@@ -54,7 +49,7 @@ def handle(args) -> int:
             "params": json.loads(json.dumps(result.params.iloc[0].to_dict(), default=str)),
             "start": str(row["start"]),
             "end": str(row["end"]),
-            "metrics": {k: _number(row[k]) for k in JSON_METRICS},
+            "metrics": {k: plain(row[k]) for k in JSON_METRICS},
             "tearsheet": str(paths["tearsheet"]),
             "equity_csv": str(paths["equity_csv"]),
         }

@@ -10,6 +10,7 @@ import numpy as np
 
 from engine import params
 from engine.cli import execution
+from engine.cli.jsonout import plain
 from engine.config import load_config
 from engine.errors import AishockError
 
@@ -119,7 +120,7 @@ def handle(args) -> int:
             evaluated_by=result.path,
         ),
     )
-    best = {k: (v.item() if hasattr(v, "item") else v) for k, v in result.best.items()}
+    best = {k: plain(v) for k, v in result.best.items()}
     summary = {
         "strategy": result.strategy,
         "start": result.start,
