@@ -46,7 +46,7 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
                 return _convert(value, arg, name)
             except AishockError:
                 continue
-        raise AishockError(f"parameter {name}={value!r} is not a {_typename(kind)}")
+        raise AishockError(f"parameter {name}={value!r} is not {_a(_typename(kind))}")
     if origin is typing.Literal:
         if value in args:
             return value
@@ -76,8 +76,12 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
         if kind is str:
             return str(value)
     except (ValueError, TypeError):
-        raise AishockError(f"parameter {name}={value!r} is not a {_typename(kind)}") from None
+        raise AishockError(f"parameter {name}={value!r} is not {_a(_typename(kind))}") from None
     return value
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _typename(kind: Any) -> str:

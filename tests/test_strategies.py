@@ -90,7 +90,7 @@ def test_unknown_parameter_gets_a_did_you_mean():
     spec = registry.get("oversold_rebound")
     with pytest.raises(AishockError, match="did you mean 'top_k'"):
         params.make(spec.params, {"topk": 3})
-    with pytest.raises(AishockError, match="is not a int"):
+    with pytest.raises(AishockError, match="is not an int"):
         params.make(spec.params, {"top_k": "many"})
     with pytest.raises(AishockError, match="must be one of"):
         params.make(spec.params, {"weighting": "random"})
