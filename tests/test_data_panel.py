@@ -68,7 +68,8 @@ def test_all_538_tickers_load_and_reload_identically(tmp_cfg):
     [
         ({"tickers": ["NOPE"]}, "unknown ticker NOPE"),
         ({"tickers": ["SPY"], "start": "2025-02-01", "end": "2025-01-01"}, "is after end"),
-        ({"tickers": ["SPY"], "start": "2030-01-01"}, "no prices between"),
+        ({"tickers": ["SPY"], "start": "2030-01-01"}, "no prices from 2030-01-01"),
+        ({"tickers": ["SPY"], "end": "2019-06-30"}, "no prices up to 2019-06-30"),
         ({"tickers": ["SPY"], "start": "not-a-date"}, "is not a date"),
         ({"tickers": []}, "no tickers given"),
         ({"tickers": ["SP Y"]}, "is not a ticker symbol"),

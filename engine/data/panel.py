@@ -80,8 +80,9 @@ class Prices:
                         close_only=self.close_only, sources=self.sources, earnings=self.earnings)
         if picked.close.empty or picked.close.isna().all().all():
             span = f"{self.index[0].date()}..{self.index[-1].date()}" if len(self.index) else "none"
-            raise AishockError(f"no prices between {start and start.date()} and {end and end.date()} "
-                               f"(data covers {span}); choose dates inside it")
+            asked = (f"between {start.date()} and {end.date()}" if start is not None and end is not None
+                     else f"from {start.date()}" if start is not None else f"up to {end.date()}")
+            raise AishockError(f"no prices {asked} (data covers {span}); choose dates inside it")
         return picked
 
     def fingerprint(self) -> str:

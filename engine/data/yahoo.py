@@ -10,6 +10,7 @@ reason is put in the error (and not printed).
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -75,9 +76,11 @@ def download(ticker: str, cache_dir: Path) -> pd.DataFrame:
     try:
         import yfinance as yf
 
-        raw = yf.download(
-            ticker, period="max", auto_adjust=True, progress=False, threads=False, multi_level_index=True
-        )
+        with warnings.catch_warnings():  # yfinance's own pandas deprecation warnings are not ours
+            warnings.simplefilter("ignore")
+            raw = yf.download(
+                ticker, period="max", auto_adjust=True, progress=False, threads=False, multi_level_index=True
+            )
     except Exception as e:  # yfinance raises many kinds; all mean "could not download"
         raise AishockError(
             f"could not download {ticker} with yfinance: {type(e).__name__}: "
