@@ -31,3 +31,10 @@ def tmp_cfg(cfg, tmp_path):
     from dataclasses import replace
 
     return replace(cfg, cache_dir=tmp_path / "cache", reports_dir=tmp_path / "out")
+
+
+@pytest.fixture
+def out_dir(tmp_path, monkeypatch):
+    """Reports, tearsheets and pages go to a temporary folder instead of reports/out."""
+    monkeypatch.setenv("AISHOCK_REPORTS", str(tmp_path / "out"))
+    return tmp_path / "out"

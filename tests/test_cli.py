@@ -14,23 +14,6 @@ import pytest
 from engine.cli import main
 
 
-@pytest.fixture
-def out_dir(tmp_path, monkeypatch):
-    """Reports go to a temporary folder (via a temporary pyproject with the same settings)."""
-    from engine import config
-
-    real = config.load_config
-
-    def patched(data=None, pyproject=None):
-        from dataclasses import replace
-
-        return replace(real(data, pyproject), reports_dir=tmp_path / "out")
-
-    for module in ("engine.cli.run", "engine.cli.demo"):
-        monkeypatch.setattr(f"{module}.load_config", patched)
-    return tmp_path / "out"
-
-
 def test_list_shows_every_strategy_with_parameter_defaults(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out

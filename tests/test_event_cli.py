@@ -36,23 +36,6 @@ CSV_COLUMNS = [
 SP500_MISSING = ["ANSS", "DFS", "FI", "HES", "IPG", "JNPR", "K", "MMC", "PARA", "WBA"]
 
 
-@pytest.fixture
-def out_dir(tmp_path, monkeypatch):
-    """Pages go to a temporary folder instead of reports/out."""
-    from dataclasses import replace
-
-    from engine import config
-
-    real = config.load_config
-
-    def patched(data=None, pyproject=None):
-        return replace(real(data, pyproject), reports_dir=tmp_path / "out")
-
-    for module in ("engine.cli.event", "engine.cli.shocks"):
-        monkeypatch.setattr(f"{module}.load_config", patched)
-    return tmp_path / "out"
-
-
 def run_json(capsys, *argv) -> dict:
     assert main(list(argv)) == 0
     return json.loads(capsys.readouterr().out)
