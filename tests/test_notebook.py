@@ -14,6 +14,7 @@ def test_sweeps_notebook_runs(monkeypatch, tmp_path):
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.setenv("AISHOCK_NOTEBOOK_SMALL", "1")
     monkeypatch.setenv("AISHOCK_OFFLINE", "1")
+    monkeypatch.setenv("AISHOCK_REPORTS", str(tmp_path / "out"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbclient.NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
