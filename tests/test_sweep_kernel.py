@@ -91,14 +91,7 @@ def test_stats_equal_engine_metrics_on_reference_curves(close, grid_runs):
     _, _, acc, runs = grid_runs
     got = stats_from_accumulators(acc)
     want = reference_stats(runs, close.index)
-    for key in STAT_KEYS:
-        np.testing.assert_allclose(
-            np.asarray(got[key], dtype=float),
-            want[key].to_numpy(dtype=float),
-            rtol=1e-9,
-            atol=1e-9,
-            err_msg=key,
-        )
+    assert_stats_equal(got, want)
     np.testing.assert_allclose(got["final_equity"], want["final_equity"], rtol=0, atol=1e-9)
 
 
@@ -256,14 +249,7 @@ def test_random_panels_with_listings_and_gaps_equal_reference():
     runs = {k: simulate(close, xs[k], int(hs[k]), fee=0.002, weight=0.3) for k in range(xs.size)}
     want = reference_stats(runs, index)
     got = stats_from_accumulators(acc)
-    for key in STAT_KEYS:
-        np.testing.assert_allclose(
-            np.asarray(got[key], dtype=float),
-            want[key].to_numpy(dtype=float),
-            rtol=1e-9,
-            atol=1e-9,
-            err_msg=key,
-        )
+    assert_stats_equal(got, want)
 
 
 def test_grid_order_and_accumulator_shape(close):
@@ -292,3 +278,15 @@ def test_grid_order_and_accumulator_shape(close):
 def test_bad_inputs_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         sweep_accumulators(np.ones((5, 2)), **kwargs)
+
+
+def assert_stats_equal(got: dict, want: pd.DataFrame) -> None:
+    """Every stat of the kernel equals the reference's, to 1e-9."""
+    for key in STAT_KEYS:
+        np.testing.assert_allclose(
+            np.asarray(got[key], dtype=float),
+            want[key].to_numpy(dtype=float),
+            rtol=1e-9,
+            atol=1e-9,
+            err_msg=key,
+        )
