@@ -94,11 +94,8 @@ def run(
     else:
         prices = prices.window(None, end)
     prices = history(prices, start, end, warmup)
-    targets = pd.concat({i: spec.weights(prices, p) for i, p in enumerate(sets)}, axis=1)
-    sim = simulate(prices, targets, costs, start)
-    table = stats.compute(
-        sim.equity, costs.init_cash, sim.orders, sim.holdings, cfg.risk_free, cfg.trading_days
-    )
+    sim = simulate(prices, spec.schedule(prices, sets), costs, start, cfg.trading_days, cfg.risk_free)
+    table = stats.table(sim.equity.index, sim.acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
     frame, labels = run_labels(spec.name, sets)
     holdings = sim.holdings.copy()
     run_pos = holdings.columns.get_level_values(0).to_numpy()

@@ -1,171 +1,313 @@
-"""Target weights -> a simulated multi-asset portfolio, on vectorbt.
+"""Target weights -> simulated portfolios, on the compiled simulator (engine.kernel).
 
-The rules, in the order they apply (the reference simulator in the tests is written from
-this text, not from this code):
-1. A target row dated t is a decision taken after day t's close (or on a non-trading day
-   t). It is executed on the next bar after t, at the fill price: with `Costs.fill ==
-   "open"` (default) that bar's open where the ticker has opens, else its close; with
-   `fill == "close"` that bar's close.
-   So a signal computed from day t's close never trades at day t's close.
+The rules, in the order they apply each day (the reference simulator in the tests is
+written from this text, not from the code):
+1. A target dated t is a decision taken after day t's close (or on a non-trading day t).
+   It is executed on the next bar after t, at the fill price: with `Costs.fill == "open"`
+   (default) that bar's open where the ticker has opens, else its close; with
+   `fill == "close"` that bar's close. So a signal computed from day t's close never trades
+   at day t's close.
 2. NaN means "no order for this ticker" (its shares stay as they are); 0 means "hold none".
-   Weights are fractions of equity, long only, a row's numbers summing to at most 1.
+   Weights are fractions of equity; a negative weight is a short position. The gross
+   exposure of a decision (the sum of |w| over the tickers it sets) may not exceed
+   `Costs.max_gross` (default 1: no leverage); a schedule that does is refused.
 3. Before the first simulated day, each ticker's latest target decided earlier (if any) is
    carried into the first bar, so a strategy that chose its holdings before `start` holds
    them from `start` on.
-4. At an execution bar, equity V = cash + sum(shares_i * fill_price_i) (close-only tickers
-   at their close; a holding in a ticker with no price at that bar counts at its last
-   close). Each ticker's order is shares to reach w_i * V / fill_price_i. Within a bar,
-   orders execute in ascending order of their estimated value w_i * V - shares_i *
+4. At an execution bar, equity V = cash + sum(shares_i * price_i), each holding at its fill
+   price (at its last close if it has no price at that bar). Each ticker's order is the
+   shares that reach w_i * V / fill_price_i; an order of at most 1e-12 shares is not placed.
+   Orders execute in ascending order of their estimated value w_i * V - shares_i *
    fill_price_i (V and the estimates taken once, before the bar's first order, at the
    unslipped fill prices; ties in column order): the biggest sell first, then the smaller
-   sells, then the buys from the smallest to the biggest, so when cash runs short it is the
-   bar's biggest buy that is reduced (vectorbt's call_seq="auto").
-   A buy fills at fill_price * (1 + slippage), a sell at
-   fill_price * (1 - slippage); each order pays `fees` times its traded value. A buy that
-   needs more cash than is left is reduced to what the cash pays for (no leverage).
-   A ticker with no price at that bar (not yet listed) is not traded.
-5. Every day is valued at the close: equity = cash + sum(shares_i * close_i).
-All runs (parameter sets) are columns of one vectorbt simulation, each with its own cash.
+   sells, then the buys from the smallest to the biggest (vectorbt's call_seq="auto").
+   A buy (or a cover) fills at fill_price * (1 + slippage), a sell (or a short sale) at
+   fill_price * (1 - slippage); each order pays `fees` times its traded value. Sale and
+   short-sale proceeds are credited to cash. Without leverage (max_gross <= 1) a buy that
+   needs more cash than is left, fee included, is cut to what the cash pays for, and with
+   no cash left it is not placed; with max_gross > 1 buys are never cut and cash may go
+   negative (borrowed). A ticker with no price at that bar (not yet listed, or delisted)
+   is not traded.
+5. Delisting: a ticker whose data ends before the last day of the price data is delisted
+   on its last bar: after that bar's orders, a holding in it is closed at that bar's close
+   (a sale, or a cover of a short, with slippage and fees as in rule 4).
+6. Interest: before valuing each day at the close, on the balances of the previous close
+   (on the first day: the initial cash), cash >= 0 earns d(cash_rate), cash < 0 pays
+   d(financing), and the market value of short positions (|shares| x previous close) pays
+   d(borrow_fee), where d(r) = (1 + r) ** (1 / 252) - 1 (the configured trading days).
+   So 2x SPY rebalanced daily at the close with no costs and 5% financing returns exactly
+   2 r_SPY - d(0.05) a day, and -1x SPY with a 3% borrow fee returns -r_SPY - d(0.03).
+7. Every day is valued at the close: equity = cash + sum(shares_i * close_i), a ticker
+   without a close that day at its last close.
+8. Equity at or below zero at a close ends the run: it is wiped out, its positions are
+   written off, its equity is 0 from that close on (that day's return is -100%, later
+   ones 0) and it places no more orders.
+Every run (parameter set) has its own cash; all runs of a call are simulated together,
+spread over the CPU's threads.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from engine import kernel
 from engine.data.panel import Prices
 from engine.errors import AishockError
+from engine.metrics import PERIODS
+from engine.schedule import Schedule
+
+
+def _fraction(name: str, value, upper: float) -> None:
+    if not (isinstance(value, int | float) and 0 <= value < upper):
+        raise AishockError(f"{name} must be a number from 0 to below {upper:g}, got {value}")
 
 
 @dataclass(frozen=True)
 class Costs:
-    """Trading frictions and capital.
+    """Trading frictions, capital and leverage.
 
     fees: fraction of each order's traded value paid as commission (0.0005 = 5 bp).
     slippage: fraction by which fills are worse than the fill price (0.0005 = 5 bp).
     init_cash: starting equity in currency units.
     fill: "open" fills at the next bar's open (close for close-only tickers), "close" at the
         next bar's close.
+    max_gross: the largest gross exposure (sum of |weights|) a decision may have; above 1
+        buys may borrow cash.
+    cash_rate, financing, borrow_fee: annual rates (fractions) earned on positive cash, paid
+        on borrowed cash, paid on the market value of short positions (rule 6).
     """
 
     fees: float = 0.0005
     slippage: float = 0.0005
     init_cash: float = 100_000.0
     fill: str = "open"
+    max_gross: float = 1.0
+    cash_rate: float = 0.0
+    financing: float = 0.0
+    borrow_fee: float = 0.0
 
     def __post_init__(self):
         if self.fill not in ("open", "close"):
             raise AishockError(f"fill must be 'open' or 'close', got '{self.fill}'")
         for name in ("fees", "slippage"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and 0 <= value < 0.5):
-                raise AishockError(f"{name} must be a fraction between 0 and 0.5, got {value}")
-        if not self.init_cash > 0:
-            raise AishockError(f"init_cash must be positive, got {self.init_cash}")
+            _fraction(name, getattr(self, name), 0.5)
+        for name in ("cash_rate", "financing", "borrow_fee"):
+            _fraction(name, getattr(self, name), 1.0)
+        if not (isinstance(self.init_cash, int | float) and 0 < self.init_cash < math.inf):
+            raise AishockError(f"init_cash must be a positive number, got {self.init_cash}")
+        if not (isinstance(self.max_gross, int | float) and 0 < self.max_gross <= 100):
+            raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
+
+    def vector(self, rf: float, periods: int) -> np.ndarray:
+        """The numbers the kernel reads (engine.kernel.run_one), rates per period."""
+
+        def daily(rate: float) -> float:
+            return (1.0 + rate) ** (1.0 / periods) - 1.0
+
+        return np.array(
+            [
+                self.fees,
+                self.slippage,
+                self.init_cash,
+                1.0 if self.max_gross > 1.0 else 0.0,
+                daily(self.cash_rate),
+                daily(self.financing),
+                daily(self.borrow_fee),
+                daily(rf),
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class Market:
+    """The price arrays the kernel reads for `tickers` (days x tickers, float64):
+    fill (NaN: not tradable that bar), mark (sizing price: fill, else last close), close
+    (last close, NaN before the first), last_bar (a delisted ticker's last bar, else
+    len(index)) and delist_day (any delisting that day)."""
+
+    index: pd.DatetimeIndex
+    tickers: list[str]
+    fill: np.ndarray
+    mark: np.ndarray
+    close: np.ndarray
+    last_bar: np.ndarray
+    delist_day: np.ndarray
+
+    @classmethod
+    def of(cls, prices: Prices, tickers: list[str], fill: str) -> Market:
+        missing = [t for t in tickers if t not in prices.close.columns]
+        if missing:
+            raise AishockError(f"weights name tickers with no prices: {', '.join(missing[:5])}")
+        close = prices.close[tickers].to_numpy(dtype=np.float64)
+        fill_px = (prices.fill_price() if fill == "open" else prices.close)[tickers].to_numpy(np.float64)
+        last_close = pd.DataFrame(close).ffill().to_numpy()
+        n = len(close)
+        has = ~np.isnan(close)
+        last = np.where(has.any(axis=0), n - 1 - np.argmax(has[::-1], axis=0), n)
+        last_bar = np.where(last < n - 1, last, n).astype(np.int64)
+        delist_day = np.zeros(n, dtype=np.bool_)
+        delist_day[last_bar[last_bar < n]] = True
+        # after a delisting the ticker has no price: it is neither traded nor marked
+        after = np.arange(n)[:, None] > last_bar[None, :]
+        fill_px = np.where(after, np.nan, fill_px)
+        last_close = np.where(after, np.nan, last_close)
+        mark = np.where(np.isnan(fill_px), last_close, fill_px)
+        return cls(
+            prices.index,
+            list(tickers),
+            np.ascontiguousarray(fill_px),
+            np.ascontiguousarray(mark),
+            np.ascontiguousarray(last_close),
+            last_bar,
+            delist_day,
+        )
+
+
+@dataclass(frozen=True)
+class Raw:
+    """What one kernel call returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS)
+    and, when recorded, equity and cash (days x runs), shares (days x runs x tickers) and
+    orders (a list per run of rows kernel.ORDER_FIELDS)."""
+
+    acc: np.ndarray
+    equity: np.ndarray | None
+    cash: np.ndarray | None
+    shares: np.ndarray | None
+    orders: list[np.ndarray] | None
+
+
+def execute(
+    market: Market,
+    schedule: Schedule,
+    costs: Costs,
+    first: int,
+    rf: float = 0.0,
+    periods: int = PERIODS,
+    record: str = "stats",
+    parallel: bool = True,
+) -> Raw:
+    """Run every run of `schedule` from bar `first` on `market` (same index and tickers).
+    record: "stats" (accumulators only), "equity" (+ daily equity and cash) or "full"
+    (+ shares and orders)."""
+    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(market.tickers)
+    acc = np.zeros((kernel.N_ACC, n_runs))
+    rec_eq = record in ("equity", "full")
+    full = record == "full"
+    equity = np.zeros((n_days if rec_eq else 0, n_runs))
+    cash = np.zeros_like(equity)
+    shares = np.zeros((n_days if full else 0, n_runs, n_tk))
+    if full:
+        bound = schedule.hi - schedule.lo + n_tk
+        order_lo = np.concatenate([[0], np.cumsum(bound)[:-1]]).astype(np.int64)
+        orders = np.zeros((int(bound.sum()), len(kernel.ORDER_FIELDS)))
+    else:
+        order_lo = np.zeros(n_runs, dtype=np.int64)
+        orders = np.zeros((0, len(kernel.ORDER_FIELDS)))
+    order_n = np.zeros(n_runs, dtype=np.int64)
+    fn = kernel.simulate_parallel if parallel and n_runs > 1 else kernel.simulate_serial
+    fn(
+        schedule.lo,
+        schedule.hi,
+        schedule.bar,
+        schedule.col,
+        schedule.weight,
+        first,
+        market.fill,
+        market.mark,
+        market.close,
+        market.last_bar,
+        market.delist_day,
+        costs.vector(rf, periods),
+        acc,
+        equity,
+        cash,
+        shares,
+        orders,
+        order_lo,
+        order_n,
+    )
+    per_run = [orders[a : a + n] for a, n in zip(order_lo, order_n, strict=True)] if full else None
+    return Raw(acc, equity if rec_eq else None, cash if rec_eq else None, shares if full else None, per_run)
 
 
 @dataclass(frozen=True)
 class Simulation:
-    """Raw daily outputs; columns of `equity`/`cash` are runs, of `shares` (run, ticker)."""
+    """Daily outputs; columns of `equity`/`cash` are runs, of `shares`/`holdings`
+    (run, ticker); `acc` the kernel's accumulators (kernel.ACC_FIELDS x runs)."""
 
     equity: pd.DataFrame
     cash: pd.DataFrame
     shares: pd.DataFrame
     holdings: pd.DataFrame
     orders: pd.DataFrame
+    acc: np.ndarray
 
 
-def check_targets(targets: pd.DataFrame, tickers: list[str]) -> None:
-    """Raise AishockError unless `targets` is a valid weight schedule over `tickers`."""
-    unknown = sorted(set(targets.columns.get_level_values(-1)) - set(tickers))
-    if unknown:
-        raise AishockError(f"weights name tickers with no prices: {', '.join(unknown[:5])}")
-    values = targets.to_numpy(dtype=float)
-    if np.isinf(values).any():
-        raise AishockError("weights contain infinite values")
-    if (values < -1e-12).any():
-        raise AishockError("weights must be >= 0 (long only)")
-    gross = targets.T.groupby(level=0).sum().T if targets.columns.nlevels > 1 else targets.sum(axis=1)
-    if (np.asarray(gross) > 1 + 1e-9).any():
-        raise AishockError("weights of one day sum to more than 1 (leverage is not supported)")
+def first_bar(index: pd.DatetimeIndex, start) -> int:
+    """The position of the first simulated bar: the first bar on or after `start`."""
+    first = int(index.searchsorted(pd.Timestamp(start))) if start is not None else 0
+    if first >= len(index):
+        raise AishockError("no trading days in the window")
+    return first
 
 
-def execution_schedule(targets: pd.DataFrame, index: pd.DatetimeIndex, start) -> pd.DataFrame:
-    """Orders by execution bar: targets moved one bar later, and each ticker's last decision
-    before `start` carried into the first bar of the window."""
-    bar = index.searchsorted(targets.index, side="right")  # the first bar after each decision
-    keep = bar < len(index)
-    orders = targets[keep].groupby(index[bar[keep]]).last().reindex(index)
-    first = index.searchsorted(pd.Timestamp(start)) if start is not None else 0
-    if first > 0:
-        carried = orders.iloc[: first + 1].ffill().iloc[-1]
-        orders = orders.iloc[first:].copy()
-        orders.iloc[0] = carried
-    return orders
-
-
-def simulate(prices: Prices, targets: pd.DataFrame, costs: Costs = Costs(), start=None) -> Simulation:
-    """Simulate `targets` (dates x (run, ticker) weights) on `prices` from `start`.
-
-    `targets` columns are a 2-level MultiIndex (run label, ticker); every run is simulated
-    with its own cash in the same vectorbt call.
-    """
-    import vectorbt as vbt
-
+def as_schedule(targets: Schedule | pd.DataFrame, index: pd.DatetimeIndex) -> tuple[Schedule, pd.Index]:
+    """A Schedule and run labels from a Schedule or a (run, ticker) weight frame."""
+    if isinstance(targets, Schedule):
+        return targets, pd.RangeIndex(targets.n_runs, name="run")
     if targets.columns.nlevels != 2:
         raise AishockError("targets need (run, ticker) columns")
-    check_targets(targets, prices.tickers)
-    orders = execution_schedule(targets, prices.index, start)
-    index = orders.index
-    if len(index) == 0:
-        raise AishockError("no trading days in the window")
-    tickers = targets.columns.get_level_values(1)
-    close = prices.close.reindex(index=index)[tickers]
-    fill = (prices.fill_price() if costs.fill == "open" else prices.close).reindex(index=index)[tickers]
-    close.columns = fill.columns = orders.columns
-    # sizing values a holding without a price at a bar (stopped trading) at its last close
-    val_price = fill.where(fill.notna(), close.ffill())
-    # valuation before a ticker's first bar is irrelevant (no shares); fill so vectorbt
-    # never multiplies zero shares by NaN
-    close = close.ffill().bfill()
-    pf = vbt.Portfolio.from_orders(
-        close=close,
-        price=fill,
-        val_price=val_price,
-        size=orders,
-        size_type="targetpercent",
-        direction="longonly",
-        fees=costs.fees,
-        slippage=costs.slippage,
-        init_cash=costs.init_cash,
-        cash_sharing=True,
-        group_by=0,
-        call_seq="auto",
-        freq="1D",
-    )
-    runs = pd.Index(orders.columns.get_level_values(0).unique(), name="run")
-    equity = pd.DataFrame(pf.value()).set_axis(runs, axis=1)
-    cash = pd.DataFrame(pf.cash()).set_axis(runs, axis=1)
-    shares = pd.DataFrame(pf.assets()).set_axis(orders.columns, axis=1)
-    holdings = shares * close
-    rec = pf.orders.records
-    cols = orders.columns
-    order_frame = (
-        pd.DataFrame(
-            {
-                "run": cols.get_level_values(0)[rec["col"]],
-                "date": index[rec["idx"]],
-                "ticker": cols.get_level_values(1)[rec["col"]],
-                "side": np.where(rec["side"] == 0, "buy", "sell"),
-                "shares": rec["size"],
-                "price": rec["price"],
-                "value": rec["size"] * rec["price"],
-                "fees": rec["fees"],
-            }
+    runs = pd.Index(targets.columns.get_level_values(0).unique(), name="run")
+    return Schedule.from_frames([targets[r] for r in runs], index), runs
+
+
+def simulate(
+    prices: Prices,
+    targets: Schedule | pd.DataFrame,
+    costs: Costs = Costs(),
+    start=None,
+    periods: int = PERIODS,
+    rf: float = 0.0,
+) -> Simulation:
+    """Simulate `targets` (a Schedule, or dates x (run, ticker) weights) on `prices` from
+    `start`, every run with its own cash, and record everything."""
+    schedule, runs = as_schedule(targets, prices.index)
+    schedule.check(costs.max_gross)
+    first = first_bar(prices.index, start)
+    market = Market.of(prices, schedule.tickers, costs.fill)
+    raw = execute(market, schedule, costs, first, rf, periods, record="full", parallel=False)
+    index = prices.index[first:]
+    tickers = schedule.tickers
+    cols = pd.MultiIndex.from_product([runs, tickers], names=["run", "ticker"])
+    shares = pd.DataFrame(raw.shares.reshape(len(index), -1), index=index, columns=cols)
+    close = pd.DataFrame(market.close[first:], index=index, columns=tickers)
+    holdings = shares * np.tile(np.nan_to_num(close.to_numpy()), len(runs))
+    parts = []
+    for r, rows in zip(runs, raw.orders, strict=True):
+        parts.append(
+            pd.DataFrame(
+                {
+                    "run": r,
+                    "date": prices.index[rows[:, 0].astype(np.int64)],
+                    "ticker": np.asarray(tickers, dtype=object)[rows[:, 1].astype(np.int64)],
+                    "side": np.where(rows[:, 2] > 0, "buy", "sell"),
+                    "shares": rows[:, 3],
+                    "price": rows[:, 4],
+                    "value": rows[:, 3] * rows[:, 4],
+                    "fees": rows[:, 5],
+                }
+            )
         )
-        .sort_values(["run", "date"], kind="stable")
-        .reset_index(drop=True)
+    orders = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return Simulation(
+        equity=pd.DataFrame(raw.equity, index=index, columns=runs),
+        cash=pd.DataFrame(raw.cash, index=index, columns=runs),
+        shares=shares,
+        holdings=holdings,
+        orders=orders,
+        acc=raw.acc,
     )
-    return Simulation(equity=equity, cash=cash, shares=shares, holdings=holdings, orders=order_frame)

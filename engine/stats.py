@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from engine import metrics
+from engine.kernel import ACC_FIELDS
 
 UNITS = {
     "start": "date",
@@ -20,8 +22,10 @@ UNITS = {
     "calmar": "ratio (NaN under 1 year)",
     "n_trades": "orders filled",
     "turnover": "traded value / mean equity",
-    "exposure": "mean fraction of equity invested",
+    "exposure": "mean gross exposure (sum of |positions|) / equity",
     "fees_paid": "currency",
+    "interest": "currency (earned on cash, minus financing and borrow fees)",
+    "wiped_out": "equity reached 0 (bool)",
 }
 
 LABELS = {
@@ -40,6 +44,8 @@ LABELS = {
     "turnover": "Turnover [x equity]",
     "exposure": "Exposure [%]",
     "fees_paid": "Fees paid [$]",
+    "interest": "Net interest [$]",
+    "wiped_out": "Wiped out",
 }
 PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure"}
 
@@ -52,41 +58,64 @@ def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
     return equity / prev - 1.0
 
 
-def compute(
-    equity: pd.DataFrame,
-    init_cash: float,
-    orders: pd.DataFrame,
-    holdings: pd.DataFrame,
-    rf: float = 0.0,
-    periods: int = metrics.PERIODS,
+def from_accumulators(
+    acc: np.ndarray, init_cash: float, rf: float = 0.0, periods: int = metrics.PERIODS, min_years: float = 1.0
 ) -> pd.DataFrame:
-    """Stats of every run (`equity` columns). `orders` is the tidy order frame with a `run`
-    column; `holdings` holds the value per (run, ticker)."""
-    r = daily_returns(equity, init_cash)
-    invested = holdings.T.groupby(level=0, sort=False).sum().T.reindex(columns=equity.columns)
-    by_run = orders.groupby("run", sort=False)
-    traded = by_run["value"].sum().reindex(equity.columns, fill_value=0.0)
-    table = pd.DataFrame(
-        {
-            "start": equity.index[0].date(),
-            "end": equity.index[-1].date(),
-            "days": len(equity),
-            "final_equity": equity.iloc[-1],
-            "total_return": metrics.total_return(r),
-            "cagr": metrics.cagr(r, periods),
-            "volatility": metrics.volatility(r, periods),
-            "sharpe": metrics.sharpe(r, rf, periods),
-            "sortino": metrics.sortino(r, rf, periods),
-            "max_drawdown": metrics.max_drawdown(r),
-            "calmar": metrics.calmar(r, periods),
-            "n_trades": by_run.size().reindex(equity.columns, fill_value=0).astype(int),
-            "turnover": traded / equity.mean(),
-            "exposure": (invested / equity).mean(),
-            "fees_paid": by_run["fees"].sum().reindex(equity.columns, fill_value=0.0),
-        },
-        index=equity.columns,
-    )
-    return table
+    """The stats of each run (rows) from the simulator's accumulators (engine.kernel
+    ACC_FIELDS x runs), with the conventions of engine/metrics.py: `periods` per year, `rf`
+    annual and de-annualised geometrically (the `rf` the accumulators were made with),
+    Sharpe with ddof=1 and NaN without dispersion, Sortino's downside over all n returns,
+    CAGR NaN under `min_years` or after a wipe-out, max drawdown negative (the initial cash
+    is a peak), Calmar NaN without a drawdown, turnover = traded value / mean equity,
+    exposure = mean gross exposure / equity. A pure function of its inputs."""
+    a = np.asarray(acc, dtype=np.float64).reshape(len(ACC_FIELDS), -1)
+    f = {name: a[i] for i, name in enumerate(ACC_FIELDS)}
+    n = f["n"]
+    rf_d = (1.0 + rf) ** (1.0 / periods) - 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        has = n > 0
+        growth = f["final"] / init_cash
+        years_ok = has & (n / periods >= min_years) & (growth > 0)
+        cagr = np.where(
+            years_ok, np.where(growth > 0, growth, 1.0) ** (periods / np.maximum(n, 1)) - 1.0, np.nan
+        )
+        mean_r = f["sum_r"] / n
+        var = (f["sum_r2"] - f["sum_r"] * mean_r) / (n - 1)
+        sd = np.sqrt(np.maximum(var, 0.0))
+        mean_ex = mean_r - rf_d
+        ok = (n > 1) & (sd > 1e-14 * np.maximum(np.abs(mean_ex), 1e-300))
+        down = np.sqrt(f["sum_down2"] / n)
+        max_dd = np.where(has, f["max_dd"], np.nan)
+        return pd.DataFrame(
+            {
+                "final_equity": f["final"],
+                "total_return": np.where(has, growth - 1.0, np.nan),
+                "cagr": cagr,
+                "volatility": np.where(n > 1, sd * np.sqrt(periods), np.nan),
+                "sharpe": np.where(ok, mean_ex / sd * np.sqrt(periods), np.nan),
+                "sortino": np.where(has & (down > 0), mean_ex / down * np.sqrt(periods), np.nan),
+                "max_drawdown": max_dd,
+                "calmar": np.where(max_dd < 0, cagr / np.abs(max_dd), np.nan),
+                "n_trades": f["n_orders"].astype(np.int64),
+                "turnover": f["traded"] / (f["sum_equity"] / n),
+                "exposure": f["sum_exposure"] / n,
+                "fees_paid": f["fees"],
+                "interest": f["interest"],
+                "wiped_out": f["wiped_out"] > 0,
+            }
+        )
+
+
+def table(
+    index: pd.DatetimeIndex, acc: np.ndarray, init_cash: float, rf: float, periods: int
+) -> pd.DataFrame:
+    """The stats table of runs simulated over the days of `index`: start, end, days, then
+    `from_accumulators`."""
+    out = from_accumulators(acc, init_cash, rf, periods)
+    out.insert(0, "days", len(index))
+    out.insert(0, "end", index[-1].date())
+    out.insert(0, "start", index[0].date())
+    return out
 
 
 def labelled(table: pd.DataFrame) -> pd.DataFrame:

@@ -72,15 +72,43 @@ def test_decision_before_start_is_carried_into_the_first_bar(prices):
 
 
 @pytest.mark.parametrize(
-    ("row", "message"),
-    [([0.6, 0.6, 0, 0], "sum to more than 1"), ([-0.1, 0, 0, 0], ">= 0"), ([np.inf, 0, 0, 0], "infinite")],
+    ("row", "costs", "message"),
+    [
+        ([0.6, 0.6, 0, 0], {}, "gross exposure 1.2 .* above max_gross 1"),
+        ([0.6, -0.6, 0, 0], {}, "gross exposure 1.2"),
+        ([1.5, 0.6, 0.5, 0], {"max_gross": 2.5}, "gross exposure 2.6 .* above max_gross 2.5"),
+        ([np.inf, 0, 0, 0], {}, "infinite"),
+    ],
 )
-def test_invalid_weights_are_refused(prices, row, message):
+def test_invalid_weights_are_refused(prices, row, costs, message):
     with pytest.raises(AishockError, match=message):
-        simulate(prices, schedule(prices, {"2025-01-10": row}), Costs(), start=START)
+        simulate(prices, schedule(prices, {"2025-01-10": row}), Costs(**costs), start=START)
 
 
-@pytest.mark.parametrize("costs", [{"fees": -0.001}, {"slippage": 0.7}, {"init_cash": 0}])
+def test_shorts_and_leverage_within_max_gross_are_accepted(prices):
+    short = simulate(prices, schedule(prices, {"2025-01-10": [0.5, -0.5, 0, 0]}), Costs(), start=START)
+    assert (short.shares[(0, "AVGO")].iloc[10:] < 0).all()
+    lever = simulate(
+        prices, schedule(prices, {"2025-01-10": [1.0, 1.0, 0, 0]}), Costs(max_gross=2), start=START
+    )
+    assert (lever.cash.iloc[10:, 0] < 0).all()  # borrowed
+
+
+@pytest.mark.parametrize(
+    "costs",
+    [
+        {"fees": -0.001},
+        {"slippage": 0.7},
+        {"fees": float("nan")},
+        {"init_cash": 0},
+        {"init_cash": float("inf")},
+        {"max_gross": 0},
+        {"max_gross": float("nan")},
+        {"financing": -0.01},
+        {"borrow_fee": float("nan")},
+        {"cash_rate": 1.5},
+    ],
+)
 def test_invalid_costs_are_refused(costs):
     with pytest.raises(AishockError):
         Costs(**costs)

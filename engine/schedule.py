@@ -1,0 +1,131 @@
+"""Target weights of many runs in one sparse table: what a strategy hands the simulator.
+
+A dense weight frame (dates x tickers, NaN = no order) is mostly NaN; a sweep has thousands
+of them. A `Schedule` keeps only the orders: entry e of run r (lo[r] <= e < hi[r]) sets
+ticker `tickers[col[e]]` to weight `weight[e]`, executed on bar `bar[e]` of `index` (the
+bar after the decision, rule 1 of engine.simulate). Within a run, entries are sorted by
+(bar, col); a repeated (bar, col) pair means the later entry wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import AishockError
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Sparse target weights of `len(lo)` runs on the bars of `index` (see module doc)."""
+
+    index: pd.DatetimeIndex
+    tickers: list[str]
+    lo: np.ndarray  # int64, first entry of each run
+    hi: np.ndarray  # int64, one past its last entry
+    bar: np.ndarray  # int64, execution bar (position in index)
+    col: np.ndarray  # int64, position in tickers
+    weight: np.ndarray  # float64
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.lo)
+
+    @classmethod
+    def from_frames(cls, frames: Sequence[pd.DataFrame], index: pd.DatetimeIndex) -> Schedule:
+        """One run per dense weight frame (dates x tickers, NaN = no order). A row dated t
+        executes on the first bar of `index` after t; rows with no bar after them are dropped."""
+        tickers = list(dict.fromkeys(t for f in frames for t in f.columns))
+        position = {t: i for i, t in enumerate(tickers)}
+        bars, cols, weights, counts = [], [], [], []
+        for f in frames:
+            values = f.to_numpy(dtype=float)
+            if np.isinf(values).any():
+                raise AishockError("weights contain infinite values")
+            rows, j = np.nonzero(~np.isnan(values))
+            bar = index.searchsorted(pd.DatetimeIndex(f.index)[rows], side="right")
+            col = np.array([position[t] for t in f.columns], dtype=np.int64)[j]
+            keep = bar < len(index)
+            order = np.lexsort((col[keep], bar[keep]))  # stable: a later row on one bar wins
+            bars.append(bar[keep][order])
+            cols.append(col[keep][order])
+            weights.append(values[rows, j][keep][order])
+            counts.append(int(keep.sum()))
+        return cls.from_parts(index, tickers, bars, cols, weights)
+
+    @classmethod
+    def from_parts(cls, index, tickers, bars, cols, weights) -> Schedule:
+        """A schedule from per-run arrays (each already sorted by (bar, col))."""
+        sizes = np.array([len(b) for b in bars], dtype=np.int64)
+        hi = np.cumsum(sizes)
+        lo = hi - sizes
+
+        def cat(parts, dtype):
+            return np.concatenate(parts).astype(dtype) if len(parts) else np.empty(0, dtype)
+
+        return cls(
+            index, list(tickers), lo, hi, cat(bars, np.int64), cat(cols, np.int64), cat(weights, np.float64)
+        )
+
+    @staticmethod
+    def concat(parts: Sequence[Schedule]) -> Schedule:
+        """The runs of `parts`, in order, over the union of their tickers (same index)."""
+        if len(parts) == 1:
+            return parts[0]
+        tickers = list(dict.fromkeys(t for p in parts for t in p.tickers))
+        position = {t: i for i, t in enumerate(tickers)}
+        offset, los, his, cols = 0, [], [], []
+        for p in parts:
+            remap = np.array([position[t] for t in p.tickers], dtype=np.int64)
+            cols.append(remap[p.col] if len(p.col) else p.col)
+            los.append(p.lo + offset)
+            his.append(p.hi + offset)
+            offset += len(p.bar)
+        return Schedule(
+            parts[0].index,
+            tickers,
+            np.concatenate(los),
+            np.concatenate(his),
+            np.concatenate([p.bar for p in parts]),
+            np.concatenate(cols),
+            np.concatenate([p.weight for p in parts]),
+        )
+
+    def take(self, runs: Sequence[int]) -> Schedule:
+        """The schedule of `runs` only (positions), in that order; entries are shared."""
+        runs = np.asarray(runs, dtype=np.int64)
+        return Schedule(
+            self.index, self.tickers, self.lo[runs], self.hi[runs], self.bar, self.col, self.weight
+        )
+
+    def frame(self, run: int = 0) -> pd.DataFrame:
+        """Run `run` as a dense frame (dates x tickers, NaN = no order), each entry on its
+        decision row (the bar before its execution bar)."""
+        s = slice(self.lo[run], self.hi[run])
+        out = np.full((len(self.index), len(self.tickers)), np.nan)
+        out[self.bar[s] - 1, self.col[s]] = self.weight[s]
+        return pd.DataFrame(out, index=self.index, columns=pd.Index(self.tickers, name="ticker"))
+
+    def check(self, max_gross: float) -> None:
+        """Raise AishockError if a decision of any run has gross exposure (sum of |w| over
+        the tickers it sets) above `max_gross`."""
+        if not len(self.bar):
+            return
+        run_of = np.repeat(np.arange(self.n_runs), self.hi - self.lo)
+        entries = np.concatenate([np.arange(a, b) for a, b in zip(self.lo, self.hi, strict=True)])
+        if not len(entries):
+            return
+        key = run_of * (len(self.index) + 1) + self.bar[entries]
+        uniq, group = np.unique(key, return_inverse=True)
+        gross = np.bincount(group, weights=np.abs(self.weight[entries]))
+        worst = int(np.argmax(gross))
+        if gross[worst] > max_gross + 1e-9:
+            run, bar = divmod(int(uniq[worst]), len(self.index) + 1)
+            day = self.index[bar - 1].date()
+            raise AishockError(
+                f"weights of run {run} decided on {day} have gross exposure {gross[worst]:.4g} "
+                f"(sum of |w|) above max_gross {max_gross:g}; lower them or raise max_gross (--max-gross)"
+            )
