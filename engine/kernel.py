@@ -287,47 +287,9 @@ def run_one(
     order_n[r] = n_orders
 
 
-@nb.njit(cache=True, nogil=True)
-def _block(
-    b,
-    step,
-    lo,
-    hi,
-    bar,
-    col,
-    weight,
-    first,
-    fill,
-    mark,
-    close,
-    last_bar,
-    delist_day,
-    costs,
-    acc,
-    equity_out,
-    cash_out,
-    shares_out,
-    orders_out,
-    order_lo,
-    order_n,
-):
-    """Runs b, b + step, ... with one set of scratch arrays."""
-    n_tk = close.shape[1]
-    shares = np.empty(n_tk)
-    target = np.empty(n_tk)
-    touched = np.empty(n_tk, dtype=np.bool_)
-    names = np.empty(n_tk, dtype=np.int64)
-    est = np.empty(n_tk)
-    held = np.empty(n_tk, dtype=np.int64)
-    where = np.empty(n_tk, dtype=np.int64)
-    for r in range(b, lo.size, step):
-        run_one(r, lo, hi, bar, col, weight, first, fill, mark, close, last_bar, delist_day, costs,
-                shares, target, touched, names, est, held, where,
-                acc, equity_out, cash_out, shares_out, orders_out, order_lo, order_n)  # fmt: skip
-
-
 @nb.njit(cache=True, nogil=True, parallel=True)
-def simulate_parallel(
+def simulate(
+    n_threads,
     lo,
     hi,
     bar,
@@ -348,35 +310,19 @@ def simulate_parallel(
     order_lo,
     order_n,
 ):
-    """Every run, interleaved over the threads (thread b: runs b, b + n_threads, ...)."""
-    n_threads = max(min(nb.get_num_threads(), lo.size), 1)
+    """Every run, interleaved over the threads (thread b: runs b, b + n_threads, ...), each
+    thread with one set of scratch arrays. Runs are independent: the thread count never
+    changes a result."""
+    n_tk = close.shape[1]
     for b in nb.prange(n_threads):
-        _block(b, n_threads, lo, hi, bar, col, weight, first, fill, mark, close, last_bar, delist_day,
-               costs, acc, equity_out, cash_out, shares_out, orders_out, order_lo, order_n)  # fmt: skip
-
-
-@nb.njit(cache=True, nogil=True)
-def simulate_serial(
-    lo,
-    hi,
-    bar,
-    col,
-    weight,
-    first,
-    fill,
-    mark,
-    close,
-    last_bar,
-    delist_day,
-    costs,
-    acc,
-    equity_out,
-    cash_out,
-    shares_out,
-    orders_out,
-    order_lo,
-    order_n,
-):
-    """`simulate_parallel` on this thread (bit-identical results)."""
-    _block(0, 1, lo, hi, bar, col, weight, first, fill, mark, close, last_bar, delist_day, costs,
-           acc, equity_out, cash_out, shares_out, orders_out, order_lo, order_n)  # fmt: skip
+        shares = np.empty(n_tk)
+        target = np.empty(n_tk)
+        touched = np.empty(n_tk, dtype=np.bool_)
+        names = np.empty(n_tk, dtype=np.int64)
+        est = np.empty(n_tk)
+        held = np.empty(n_tk, dtype=np.int64)
+        where = np.empty(n_tk, dtype=np.int64)
+        for r in range(b, lo.size, n_threads):
+            run_one(r, lo, hi, bar, col, weight, first, fill, mark, close, last_bar, delist_day, costs,
+                    shares, target, touched, names, est, held, where,
+                    acc, equity_out, cash_out, shares_out, orders_out, order_lo, order_n)  # fmt: skip

@@ -8,6 +8,7 @@ day the market as a whole did not (a market-wide sell-off such as 2025-04-03 is 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 MIN_DROP = 0.07
@@ -21,6 +22,16 @@ def group_returns(close: pd.DataFrame, members: list[str]) -> pd.Series:
     return close[cols].pct_change(fill_method=None).mean(axis=1, skipna=True)
 
 
+def shock_mask(group, market, min_drop, max_market_drop):
+    """The shock test (broadcasting arrays of returns and thresholds): the group's return is
+    at most -min_drop while the market's is above -max_market_drop; False where either
+    return is missing."""
+    with np.errstate(invalid="ignore"):
+        return (np.asarray(group) <= -np.asarray(min_drop)) & (
+            np.asarray(market) > -np.asarray(max_market_drop)
+        )
+
+
 def shock_table(
     close: pd.DataFrame,
     members: list[str],
@@ -32,9 +43,9 @@ def shock_table(
     (group minus market), all fractions."""
     group = group_returns(close, members)
     mkt = close[market].pct_change(fill_method=None)
-    hit = (group <= -min_drop) & (mkt > -max_market_drop)
+    hit = shock_mask(group.to_numpy(), mkt.to_numpy(), min_drop, max_market_drop)
     table = pd.DataFrame({"group_return": group, "market_return": mkt, "excess": group - mkt})
-    return table[hit.fillna(False)]
+    return table[hit]
 
 
 def shock_days(

@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -208,8 +209,8 @@ def execute(
         order_lo = np.zeros(n_runs, dtype=np.int64)
         orders = np.zeros((0, len(kernel.ORDER_FIELDS)))
     order_n = np.zeros(n_runs, dtype=np.int64)
-    fn = kernel.simulate_parallel if parallel and n_runs > 1 else kernel.simulate_serial
-    fn(
+    kernel.simulate(
+        max(min(nb.get_num_threads(), n_runs), 1) if parallel else 1,
         schedule.lo,
         schedule.hi,
         schedule.bar,
@@ -279,7 +280,7 @@ def simulate(
     schedule.check(costs.max_gross)
     first = first_bar(prices.index, start)
     market = Market.of(prices, schedule.tickers, costs.fill)
-    raw = execute(market, schedule, costs, first, rf, periods, record="full", parallel=False)
+    raw = execute(market, schedule, costs, first, rf, periods, record="full")
     index = prices.index[first:]
     tickers = schedule.tickers
     cols = pd.MultiIndex.from_product([runs, tickers], names=["run", "ticker"])

@@ -45,7 +45,7 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
     parts = [
         f"<h1>Sweep: {html.escape(result.strategy)}</h1>",
         f"<p class=sub>{result.start} → {result.end}; {result.n_trials} combinations; "
-        f"best by {html.escape(result.metric)}; evaluated by the {result.path}</p>",
+        f"best by {html.escape(result.metric)}</p>",
     ]
     pbo = f"{result.pbo:.2f}" if np.isfinite(result.pbo) else f"not computed ({html.escape(result.pbo_note)})"
     parts.append(

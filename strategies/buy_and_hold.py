@@ -1,47 +1,87 @@
-"""Baseline: buy and hold a ticker or an equal-weight basket."""
+"""Baseline: buy and hold a ticker or an equal-weight basket, long, leveraged or short."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-import pandas as pd
+import numba as nb
+import numpy as np
 
 from engine.data.panel import Prices
 from engine.params import param
 from engine.registry import register
+from engine.schedule import Schedule
 from engine.universe import resolve
 from strategies import steps
+from strategies.steps import emit, listed_equal
 
 
 @dataclass(frozen=True)
 class Params:
-    """Hold `hold` (tickers and/or baskets) equally weighted. Weights are set on the first
-    day and again whenever a member starts trading; `rebalance_days` > 0 also resets them
-    to equal on that schedule."""
+    """Hold `hold` (tickers and/or baskets) equally weighted, `weight` of equity in all
+    (2 = twice the equity, borrowed; -1 = short). Weights are set on the first day and
+    again whenever a member starts or stops trading; `rebalance_days` > 0 also resets them
+    on that schedule."""
 
     hold: str = param("SPY", "tickers and/or baskets, comma-separated")
     rebalance_days: int = param(0, "trading days between rebalances (0: never)")
+    weight: float = param(1.0, "total exposure over the held names (2 = 2x, -1 = short)")
 
     def __post_init__(self):
         if self.rebalance_days < 0:
             raise ValueError("rebalance_days must be >= 0")
+        if not (math.isfinite(self.weight) and self.weight != 0):
+            raise ValueError("weight must be a finite number other than 0")
 
 
 def tickers(p: Params) -> list[str]:
     return resolve(p.hold)
 
 
-@register("buy_and_hold", Params, tickers)
-def weights(prices: Prices, p: Params) -> pd.DataFrame:
+@register("buy_and_hold", Params, tickers, many=True)
+def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy and hold a ticker or an equal-weight basket (SPY, QQQ, SMH, ai, ...)."""
-    names = resolve(p.hold)
-    close = prices.close[names]
-    listed = close.notna()
-    changes = listed.ne(listed.shift(fill_value=False)).any(axis=1).to_numpy().nonzero()[0]
-    days = set(changes.tolist())
-    if p.rebalance_days and len(changes):
-        days |= set(steps.every(close.index, int(changes[0]), p.rebalance_days))
-    out = steps.blank(close.index, names)
-    for i in sorted(days):
-        out.iloc[i] = steps.equal_weight_listed(close, names, close.index[i])
-    return out
+    return steps.by_group(prices, sets, ("hold",), _group)
+
+
+def _group(prices: Prices, sets: list[Params]) -> Schedule:
+    names = resolve(sets[0].hold)
+    close = steps.closes(prices, names)
+    listed = ~np.isnan(close)
+    changed = (listed != np.vstack([np.zeros((1, len(names)), bool), listed[:-1]])).any(axis=1)
+    args = (close, changed, steps.column(sets, "rebalance_days", np.int64), steps.column(sets, "weight"))
+
+    def fill(lo, bar, col, weight, write=True):
+        return _hold(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
+
+    nothing = (np.zeros(len(sets), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return steps.assemble(prices, names, fill(*nothing, write=False), fill)
+
+
+@nb.njit(cache=True, nogil=True)
+def _hold_one(close, changed, every, total, pos, bar, col, weight, write):
+    """Orders of one set: on each row where the listed members change, and every `every`
+    rows after the first such row, `total` / n on each of the n listed members."""
+    n, m = close.shape
+    first = -1
+    members = np.arange(m)
+    w = np.empty(m)
+    for i in range(n - 1):
+        if changed[i] and first < 0:
+            first = i
+        if not (changed[i] or (first >= 0 and every > 0 and (i - first) % every == 0)):
+            continue
+        listed_equal(close[i], members, w)
+        for j in range(m):
+            pos = emit(bar, col, weight, pos, write, i + 1, j, total * w[j])
+    return pos
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _hold(n_threads, close, changed, every, total, lo, bar, col, weight, write):
+    counts = np.empty(every.size, np.int64)
+    for b in nb.prange(n_threads):
+        for k in range(b, every.size, n_threads):
+            counts[k] = _hold_one(close, changed, every[k], total[k], lo[k], bar, col, weight, write) - lo[k]
+    return counts

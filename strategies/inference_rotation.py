@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandas as pd
+import numba as nb
+import numpy as np
 
 from engine.data.panel import Prices
 from engine.params import param
 from engine.registry import register
+from engine.schedule import Schedule
 from engine.shock import MAX_MARKET_DROP, MIN_DROP
 from engine.universe import resolve
 from strategies import steps
+from strategies.steps import emit, listed_equal
 
 
 @dataclass(frozen=True)
@@ -41,50 +44,112 @@ class Params:
             raise ValueError("fraction and floor must be between 0 and 1")
         if self.rebalance_days < 0 or self.lookback < 1:
             raise ValueError("rebalance_days must be >= 0 and lookback >= 1")
+        if not 0 < self.min_drop < 1 or not 0 <= self.max_market_drop < 1:
+            raise ValueError("min_drop must be in (0, 1) and max_market_drop in [0, 1)")
 
 
 def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.base), *resolve(p.into), *resolve(p.universe), p.market]))
 
 
-def _basket_return(close: pd.DataFrame, names: list[str], i: int, lookback: int) -> float:
-    start = max(i - lookback, 0)
-    return float((close[names].iloc[i] / close[names].iloc[start] - 1).mean())
-
-
-@register("inference_rotation", Params, tickers)
-def weights(prices: Prices, p: Params) -> pd.DataFrame:
+@register("inference_rotation", Params, tickers, many=True)
+def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Rotate a fraction of a training/power portfolio into inference/ASIC names at the shock."""
-    base, into = resolve(p.base), resolve(p.into)
+    return steps.by_group(prices, sets, ("base", "into", "universe", "market"), _group)
+
+
+def _group(prices: Prices, sets: list[Params]) -> Schedule:
+    p0 = sets[0]
+    base, into = resolve(p0.base), resolve(p0.into)
     names = list(dict.fromkeys([*base, *into]))
-    close = prices.close
-    index = close.index
-    shocks = steps.event_dates(
-        prices, resolve(p.universe), p.market, p.min_drop, p.max_market_drop, p.event_date
+    hits = steps.shocks(prices, resolve(p0.universe), p0.market, sets)
+    args = (
+        steps.closes(prices, names),
+        steps.positions(names, base),
+        steps.positions(names, into),
+        hits,
+        steps.column(sets, "fraction"),
+        steps.column(sets, "rebalance_days", np.int64),
+        np.array([p.relative_strength for p in sets]),
+        steps.column(sets, "lookback", np.int64),
+        steps.column(sets, "floor"),
     )
-    rotate_at = index.get_loc(shocks[0]) if len(shocks) else len(index)
-    listed = close[base].notna().any(axis=1).to_numpy()
-    if not listed.any():
-        return steps.blank(index, names)
-    first = int(listed.argmax())
-    days = sorted(
-        {
-            *steps.every(index, first, p.rebalance_days),
-            *([rotate_at] if rotate_at < len(index) else []),
-        }
-    )
-    out = steps.blank(index, names)
-    for i in days:
+
+    def fill(lo, bar, col, weight, write=True):
+        return _rotation(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
+
+    nothing = (np.zeros(len(sets), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return steps.assemble(prices, names, fill(*nothing, write=False), fill)
+
+
+@nb.njit(cache=True, nogil=True)
+def _basket_return(close, members, i, lookback):
+    """Mean over members of close[i] / close[max(i - lookback, 0)] - 1 (NaN if none has both)."""
+    start = max(i - lookback, 0)
+    s = 0.0
+    c = 0
+    for j in members:
+        r = close[i, j] / close[start, j] - 1.0
+        if r == r:
+            s += r
+            c += 1
+    return s / c if c > 0 else np.nan
+
+
+@nb.njit(cache=True, nogil=True)
+def _rotation_one(close, base, into, hit, fraction, every, strength, lookback, floor,
+                  pos, bar, col, weight, write):  # fmt: skip
+    """Orders of one set; returns the next position. Rebalance rows: the first row on which a
+    base name has a price, every `every` rows after it, and the first shock row."""
+    n, m = close.shape
+    rotate_at = n
+    for t in range(n):
+        if hit[t]:
+            rotate_at = t
+            break
+    first = -1
+    for t in range(n):
+        for j in base:
+            if close[t, j] == close[t, j]:
+                first = t
+                break
+        if first >= 0:
+            break
+    if first < 0:
+        return pos
+    w_base = np.empty(base.size)
+    w_into = np.empty(into.size)
+    row = np.empty(m)
+    for i in range(min(first, rotate_at), n - 1):
+        on_schedule = i == first or (i > first and every > 0 and (i - first) % every == 0)
+        if not (on_schedule or i == rotate_at):
+            continue
         frac = 0.0
         if i >= rotate_at:
-            frac = p.fraction
-            if p.relative_strength and i > rotate_at:
-                lead = _basket_return(close, into, i, p.lookback) > _basket_return(close, base, i, p.lookback)
-                frac = p.fraction if lead else p.floor
-        day = index[i]
-        w_base = steps.equal_weight_listed(close, base, day).reindex(names, fill_value=0.0)
-        w_into = steps.equal_weight_listed(close, into, day).reindex(names, fill_value=0.0)
-        if w_into.sum() == 0:
+            frac = fraction
+            if strength and i > rotate_at:
+                lead = _basket_return(close, into, i, lookback) > _basket_return(close, base, i, lookback)
+                frac = fraction if lead else floor
+        listed_equal(close[i], base, w_base)
+        if listed_equal(close[i], into, w_into) == 0:
             frac = 0.0
-        out.iloc[i] = (1 - frac) * w_base + frac * w_into
-    return out
+        row[:] = 0.0
+        for a in range(base.size):
+            row[base[a]] += (1.0 - frac) * w_base[a]
+        for a in range(into.size):
+            row[into[a]] += frac * w_into[a]
+        for j in range(m):
+            pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+    return pos
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _rotation(n_threads, close, base, into, hits, fraction, every, strength, lookback, floor,
+              lo, bar, col, weight, write):  # fmt: skip
+    counts = np.empty(fraction.size, np.int64)
+    for b in nb.prange(n_threads):
+        for k in range(b, fraction.size, n_threads):
+            end = _rotation_one(close, base, into, hits[k], fraction[k], every[k], strength[k], lookback[k],
+                                floor[k], lo[k], bar, col, weight, write)  # fmt: skip
+            counts[k] = end - lo[k]
+    return counts

@@ -7,15 +7,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+import numba as nb
 import numpy as np
-import pandas as pd
 
 from engine.data.panel import Prices
 from engine.params import param
 from engine.registry import register
+from engine.schedule import Schedule
 from engine.shock import MAX_MARKET_DROP, MIN_DROP
 from engine.universe import resolve
 from strategies import steps
+from strategies.steps import emit
 
 
 @dataclass(frozen=True)
@@ -48,75 +50,244 @@ class Params:
             raise ValueError("hold_days must be at least 1")
         if not 0 < self.min_drop < 1:
             raise ValueError("min_drop must be a fraction between 0 and 1")
+        if not 0 <= self.max_market_drop < 1:
+            raise ValueError("max_market_drop must be a fraction from 0 to below 1")
         if self.stop_loss is not None and not 0 < self.stop_loss < 1:
             raise ValueError("stop_loss must be a fraction between 0 and 1")
         if self.vol_lookback < 2:
             raise ValueError("vol_lookback must be at least 2")
+        if self.earnings_within is not None and self.earnings_within < 1:
+            raise ValueError("earnings_within must be at least 1 calendar day")
 
 
 def tickers(p: Params) -> list[str]:
     return [*resolve(p.universe), p.market]
 
 
-@register("oversold_rebound", Params, tickers)
-def weights(prices: Prices, p: Params) -> pd.DataFrame:
+@register("oversold_rebound", Params, tickers, many=True)
+def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""
-    return _per_name(prices, p) if p.mode == "per_name" else _basket(prices, p)
+    return steps.by_group(prices, sets, ("mode", "universe", "market"), _group)
 
 
-def _per_name(prices: Prices, p: Params) -> pd.DataFrame:
-    names = resolve(p.universe)
-    returns = prices.close[names].pct_change(fill_method=None).to_numpy()
-    n = len(returns)
-    out = np.full(returns.shape, np.nan)
-    slot = 1.0 / len(names)
-    for j in range(len(names)):
-        held_until = -1  # the bar on which the current holding is sold
-        for t in np.flatnonzero(returns[:, j] <= -p.min_drop):
-            if t + 1 >= n or t + 1 <= held_until:
-                continue  # no bar left to buy on, or still held
-            out[t, j] = slot
-            if t + p.hold_days < n:
-                out[t + p.hold_days, j] = 0.0
-            held_until = t + 1 + p.hold_days
-    return pd.DataFrame(out, index=prices.index, columns=pd.Index(names, name="ticker"))
+def _group(prices: Prices, sets: list[Params]) -> Schedule:
+    names = resolve(sets[0].universe)
+    close = steps.closes(prices, names)
+    rets = steps.returns(close)
+    hold = steps.column(sets, "hold_days", np.int64)
+    if sets[0].mode == "per_name":
+        xs = steps.column(sets, "min_drop")
+        slot = 1.0 / len(names)
+
+        def per_name(lo, bar, col, weight, write=True):
+            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight, write)
+
+        return steps.assemble(prices, names, per_name(*_nothing(len(sets)), write=False), per_name)
+    hits = steps.shocks(prices, names, sets[0].market, sets)
+    earnings = prices.earnings[prices.earnings["ticker"].isin(names)]
+    by_name = [
+        np.sort(earnings.loc[earnings["ticker"] == t, "date"].to_numpy("datetime64[D]")) for t in names
+    ]
+    e_hi = np.cumsum([len(d) for d in by_name]).astype(np.int64)
+    e_days = np.concatenate([d.astype(np.int64) for d in by_name]) if by_name else np.empty(0, np.int64)
+    args = (
+        close,
+        rets,
+        hits,
+        np.argsort(np.argsort(np.array(names))).astype(np.int64),  # rank of each name's symbol
+        prices.index.to_numpy("datetime64[D]").astype(np.int64),
+        e_hi - np.array([len(d) for d in by_name], dtype=np.int64),
+        e_hi,
+        e_days,
+        steps.column(sets, "top_k", np.int64),
+        np.array([p.weighting == "inverse_vol" for p in sets]),
+        steps.column(sets, "vol_lookback", np.int64),
+        hold,
+        np.array([p.exit_on_recovery for p in sets]),
+        steps.column(sets, "stop_loss"),
+        steps.column(sets, "earnings_within", np.int64, -1),
+    )
+
+    def basket(lo, bar, col, weight, write=True):
+        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
+
+    return steps.assemble(prices, names, basket(*_nothing(len(sets)), write=False), basket)
 
 
-def _basket(prices: Prices, p: Params) -> pd.DataFrame:
-    names = resolve(p.universe)
-    close = prices.close
-    index = close.index
-    returns = close[names].pct_change(fill_method=None)
-    out = steps.blank(index, names)
+def _nothing(n: int):
+    """Placeholders for a counting pass: no positions, nowhere to write."""
+    return np.zeros(n, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+
+
+# -- per_name ----------------------------------------------------------------------------
+
+
+@nb.njit(cache=True, nogil=True)
+def _per_name_one(rets, x, hold, slot, pos, bar, col, weight, write):
+    """Orders of one (min_drop x, hold) set from `pos` on; returns the next position.
+    A signal on row t buys on bar t + 1; the sale is decided on row t + hold."""
+    n, m = rets.shape
+    held_until = np.full(m, -1)  # the bar on which the current holding is sold
+    exit_row = np.full(m, -1)
+    for t in range(n - 1):
+        for j in range(m):
+            if exit_row[j] == t:
+                pos = emit(bar, col, weight, pos, write, t + 1, j, 0.0)
+                exit_row[j] = -1
+            elif rets[t, j] <= -x and t + 1 > held_until[j]:
+                pos = emit(bar, col, weight, pos, write, t + 1, j, slot)
+                held_until[j] = t + 1 + hold
+                exit_row[j] = t + hold
+    return pos
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _per_name(n_threads, rets, xs, hold, slot, lo, bar, col, weight, write):
+    counts = np.empty(xs.size, np.int64)
+    for b in nb.prange(n_threads):
+        for k in range(b, xs.size, n_threads):  # interleaved: small thresholds cost most
+            counts[k] = _per_name_one(rets, xs[k], hold[k], slot, lo[k], bar, col, weight, write) - lo[k]
+    return counts
+
+
+# -- basket ------------------------------------------------------------------------------
+
+
+@nb.njit(cache=True, nogil=True)
+def _prefer(j, day, within, e_lo, e_hi, e_days):
+    """True if name j reports earnings after `day` and at most `within` days later."""
+    for e in range(e_lo[j], e_hi[j]):
+        if day < e_days[e] <= day + within:
+            return True
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
+def _inverse_vol(rets, picks, i, lookback, out):
+    """Weights proportional to 1 / (sample std of the last `lookback` returns up to row i);
+    a name without a positive std gets the median of the others' (equal weights if none)."""
+    k = picks.size
+    vol = np.full(k, np.nan)
+    for a in range(k):
+        j = picks[a]
+        s = 0.0
+        s2 = 0.0
+        c = 0
+        for t in range(max(i - lookback + 1, 0), i + 1):
+            r = rets[t, j]
+            if r == r:
+                s += r
+                c += 1
+        if c >= 2:
+            mean = s / c
+            for t in range(max(i - lookback + 1, 0), i + 1):
+                r = rets[t, j]
+                if r == r:
+                    s2 += (r - mean) ** 2
+            v = np.sqrt(s2 / (c - 1))
+            if v > 0:
+                vol[a] = v
+    good = vol[~np.isnan(vol)]
+    if good.size == 0:
+        out[:k] = 1.0 / k
+        return
+    med = np.median(good)
+    total = 0.0
+    for a in range(k):
+        if np.isnan(vol[a]):
+            vol[a] = med
+        total += 1.0 / vol[a]
+    for a in range(k):
+        out[a] = 1.0 / vol[a] / total
+
+
+@nb.njit(cache=True, nogil=True)
+def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
+                recovery, stop, within, pos, bar, col, weight, write):  # fmt: skip
+    """Orders of one basket-mode set; returns the next position. On each shock row i (not
+    while the previous picks are held) the top_k decliners of row i are bought (names
+    reporting earnings within `within` days first); a name is sold on the first row whose
+    close regains row i - 1's (recovery) or falls to row i's x (1 - stop), else on row
+    i + hold (or the last row)."""
+    n, m = close.shape
+    prefer = np.zeros(m, dtype=np.bool_)
+    idx = np.empty(m, dtype=np.int64)
+    w = np.empty(m)
+    chosen = np.zeros(m, dtype=np.bool_)
+    held = np.zeros(m, dtype=np.bool_)
     busy_until = -1
-    for day in steps.event_dates(prices, names, p.market, p.min_drop, p.max_market_drop, p.event_date):
-        i = index.get_loc(day)
-        if i <= busy_until or i == 0:
-            continue  # still holding the previous rebound
-        prefer = (
-            steps.reporting_within(prices.earnings, day, p.earnings_within) if p.earnings_within else set()
-        )
-        picks = steps.select_decliners(returns.iloc[i], p.top_k, prefer)
-        w = (
-            steps.weigh_inverse_vol(close, picks, day, p.vol_lookback)
-            if p.weighting == "inverse_vol"
-            else steps.weigh_equal(picks)
-        )
-        out.iloc[i] = 0.0
-        out.loc[day, picks] = w
-        last = min(i + p.hold_days, len(index) - 1)
-        held = set(picks)
-        for j in range(i + 1, last):
-            row = close.iloc[j]
-            done = {
-                t
-                for t in held
-                if (p.exit_on_recovery and row[t] >= close.iloc[i - 1][t])
-                or (p.stop_loss is not None and row[t] <= close.iloc[i][t] * (1 - p.stop_loss))
-            }
-            if done:
-                out.iloc[j, [names.index(t) for t in done]] = 0.0
-                held -= done
-        out.iloc[last] = out.iloc[last].where(~out.columns.isin(picks), 0.0)
+    for i in range(1, n):
+        if not hit[i] or i <= busy_until:
+            continue
+        c = 0
+        for j in range(m):
+            if rets[i, j] == rets[i, j]:
+                prefer[j] = within > 0 and _prefer(j, days[i], within, e_lo, e_hi, e_days)
+                idx[c] = j
+                c += 1
+        # order: preferred first, then by return, then by symbol
+        for a in range(1, c):
+            j = idx[a]
+            b = a - 1
+            while b >= 0 and _before(j, idx[b], prefer, rets[i], rank):
+                idx[b + 1] = idx[b]
+                b -= 1
+            idx[b + 1] = j
+        k = min(top_k, c)
+        picks = np.sort(idx[:k])
+        if inv_vol and k > 0:
+            _inverse_vol(rets, picks, i, lookback, w)
+        else:
+            w[:k] = 1.0 / k if k > 0 else 0.0
+        for j in range(m):
+            chosen[j] = False
+        for a in range(k):
+            chosen[picks[a]] = True
+        if i + 1 < n:
+            a = 0
+            for j in range(m):
+                if chosen[j]:
+                    pos = emit(bar, col, weight, pos, write, i + 1, j, w[a])
+                    a += 1
+                else:
+                    pos = emit(bar, col, weight, pos, write, i + 1, j, 0.0)
+        last = min(i + hold, n - 1)
+        for j in range(m):
+            held[j] = chosen[j]
+        for t in range(i + 1, last):
+            for j in range(m):
+                if held[j] and (
+                    (recovery and close[t, j] >= close[i - 1, j])
+                    or (stop == stop and close[t, j] <= close[i, j] * (1.0 - stop))
+                ):
+                    pos = emit(bar, col, weight, pos, write, t + 1, j, 0.0)
+                    held[j] = False
+        if last + 1 < n:
+            for j in range(m):
+                if chosen[j]:
+                    pos = emit(bar, col, weight, pos, write, last + 1, j, 0.0)
         busy_until = last
-    return out
+    return pos
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _before(a, b, prefer, ret, rank):
+    """Name a ranks before name b: preferred first, then lower return, then symbol."""
+    if prefer[a] != prefer[b]:
+        return prefer[a]
+    if ret[a] != ret[b]:
+        return ret[a] < ret[b]
+    return rank[a] < rank[b]
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _basket(n_threads, close, rets, hits, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
+            recovery, stop, within, lo, bar, col, weight, write):  # fmt: skip
+    counts = np.empty(top_k.size, np.int64)
+    for b in nb.prange(n_threads):
+        for k in range(b, top_k.size, n_threads):
+            end = _basket_one(close, rets, hits[k], rank, days, e_lo, e_hi, e_days, top_k[k], inv_vol[k],
+                              lookback[k], hold[k], recovery[k], stop[k], within[k], lo[k], bar, col,
+                              weight, write)  # fmt: skip
+            counts[k] = end - lo[k]
+    return counts

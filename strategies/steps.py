@@ -1,85 +1,124 @@
-"""Small composable portfolio steps (select, weigh, schedule) that strategies are built from.
+"""Small composable pieces the strategies are built from, as array code for many parameter
+sets at once.
 
-Every step is a pure function of data already known at its decision date: a step given
-`asof` reads rows up to and including `asof` only.
+A built-in strategy is `schedule(prices, sets) -> Schedule` (engine.schedule): the target
+weights of every parameter set in `sets`. `by_group` splits the sets by the parameters that
+choose the data (universe, market, ...), so each group's prices are read once; inside a
+group, per-set numbers become arrays and a numba loop writes the orders of every set.
+Orders are written twice by the same loop: once counting (`write=False`), once writing
+into the place the counts reserved (`emit`).
+
+Every step is a pure function of data known at its decision row: a weight decided on row t
+uses closes up to row t only, and executes on bar t + 1 (engine.simulate, rule 1).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable, Sequence
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.shock import shock_days
+from engine.schedule import Schedule
+from engine.shock import group_returns, shock_mask
 
 
-def event_dates(
-    prices: Prices,
-    members: list[str],
-    market: str,
-    min_drop: float,
-    max_market_drop: float,
-    event_date: dt.date | None,
-) -> pd.DatetimeIndex:
-    """Needs: closes of `members` and `market`. Produces: the shock dates (detected, see
-    engine.shock) or just `event_date` when one is given (it must be a trading day)."""
-    if event_date is None:
-        return shock_days(prices.close, members, market, min_drop, max_market_drop)
-    day = pd.Timestamp(event_date)
-    if day not in prices.index:
-        raise AishockError(f"event_date {event_date} is not a trading day in the data")
-    return pd.DatetimeIndex([day])
+def by_group(
+    prices: Prices, sets: Sequence, fields: Sequence[str], build: Callable[[Prices, list], Schedule]
+) -> Schedule:
+    """Needs: parameter sets. Produces: one Schedule with a run per set, in order, where
+    `build(prices, group)` computes each group of sets that agree on `fields`."""
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(sets):
+        groups.setdefault(tuple(getattr(p, f) for f in fields), []).append(i)
+    parts = [build(prices, [sets[i] for i in members]) for members in groups.values()]
+    order = np.argsort(np.concatenate([np.asarray(m) for m in groups.values()]), kind="stable")
+    return Schedule.concat(parts).take(order) if len(parts) > 1 else parts[0]
 
 
-def select_decliners(returns: pd.Series, k: int, prefer: set[str] = frozenset()) -> list[str]:
-    """Needs: one day's returns by ticker. Produces: the `k` tickers that fell most (most
-    negative first), tickers in `prefer` ahead of the others; tickers without a return are
-    skipped."""
-    day = returns.dropna()
-    order = sorted(day.index, key=lambda t: (t not in prefer, day[t], t))
-    return order[:k]
+def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:
+    """Needs: closes of `names`. Produces: a days x names float64 array (NaN: no price)."""
+    return np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64))
 
 
-def reporting_within(earnings: pd.DataFrame, asof: pd.Timestamp, days: int) -> set[str]:
-    """Needs: the earnings calendar. Produces: tickers reporting after `asof` and at most
-    `days` calendar days later (a scheduled date, known in advance)."""
-    window = (earnings["date"] > asof) & (earnings["date"] <= asof + pd.Timedelta(days=days))
-    return set(earnings.loc[window, "ticker"])
+def returns(close: np.ndarray) -> np.ndarray:
+    """Needs: closes (days x names). Produces: close-to-close returns (fraction), NaN on the
+    first row and wherever either close is missing."""
+    out = np.full(close.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[1:] = close[1:] / close[:-1] - 1.0
+    return out
 
 
-def weigh_equal(names: list[str]) -> pd.Series:
-    """Produces: 1/n for each of `names`."""
-    return pd.Series(1.0 / len(names), index=names) if names else pd.Series(dtype=float)
+def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
+    """Needs: closes of `members` and `market`; sets with min_drop, max_market_drop and
+    event_date. Produces: sets x days booleans, True on each set's shock days (engine.shock)
+    or on its event_date alone when it has one (which must be a trading day)."""
+    group = group_returns(prices.close, list(members)).to_numpy()
+    mkt = prices.close[market].pct_change(fill_method=None).to_numpy()
+    min_drop = np.array([p.min_drop for p in sets], dtype=np.float64)
+    max_mkt = np.array([p.max_market_drop for p in sets], dtype=np.float64)
+    hit = shock_mask(group[None, :], mkt[None, :], min_drop[:, None], max_mkt[:, None])
+    for k, p in enumerate(sets):
+        if p.event_date is not None:
+            day = pd.Timestamp(p.event_date)
+            if day not in prices.index:
+                raise AishockError(f"event_date {p.event_date} is not a trading day in the data")
+            hit[k] = False
+            hit[k, prices.index.get_loc(day)] = True
+    return np.ascontiguousarray(hit)
 
 
-def weigh_inverse_vol(close: pd.DataFrame, names: list[str], asof: pd.Timestamp, lookback: int) -> pd.Series:
-    """Needs: closes up to `asof`. Produces: weights proportional to 1 / (std of the last
-    `lookback` daily returns), summing to 1; a name without enough history gets the median
-    volatility of the others (equal weights if none has it)."""
-    rets = close.loc[:asof, names].pct_change(fill_method=None).iloc[-lookback:]
-    vol = rets.std(ddof=1)
-    vol = vol.where(vol > 0).fillna(vol[vol > 0].median())
-    if vol.isna().all():
-        return weigh_equal(names)
-    inv = 1.0 / vol
-    return inv / inv.sum()
+def column(sets: Sequence, name: str, dtype=np.float64, none=np.nan) -> np.ndarray:
+    """Produces: parameter `name` of every set as an array (`none` where it is None)."""
+    return np.array([none if getattr(p, name) is None else getattr(p, name) for p in sets], dtype=dtype)
 
 
-def equal_weight_listed(close: pd.DataFrame, names: list[str], asof: pd.Timestamp) -> pd.Series:
-    """Needs: closes on `asof`. Produces: equal weights over the `names` that have a price
-    on `asof` (0 for the others)."""
-    listed = [t for t in names if pd.notna(close.at[asof, t])]
-    return weigh_equal(listed).reindex(names, fill_value=0.0)
+def positions(names: Sequence[str], within: Sequence[str]) -> np.ndarray:
+    """Produces: the positions of `within` in `names`."""
+    at = {t: i for i, t in enumerate(names)}
+    return np.array([at[t] for t in within], dtype=np.int64)
 
 
-def every(index: pd.DatetimeIndex, first: int, step: int) -> list[int]:
-    """Produces: positions first, first + step, ... in `index` (just `first` if step <= 0)."""
-    return [first] if step <= 0 else list(range(first, len(index), step))
+@nb.njit(cache=True, nogil=True, inline="always")
+def emit(bar, col, weight, pos, write, b, c, w):
+    """Order (bar b, column c, weight w) at `pos` when writing; returns the next position."""
+    if write:
+        bar[pos] = b
+        col[pos] = c
+        weight[pos] = w
+    return pos + 1
 
 
-def blank(index: pd.DatetimeIndex, names: list[str]) -> pd.DataFrame:
-    """Produces: an all-NaN weight frame (no orders) to fill rows into."""
-    return pd.DataFrame(np.nan, index=index, columns=pd.Index(names, name="ticker"))
+@nb.njit(cache=True, nogil=True)
+def listed_equal(close_row, members, out):
+    """Needs: one row of closes. Produces in `out` (by member): 1/n over the n members with a
+    price on that row, 0 for the others; returns n."""
+    n = 0
+    for i in range(members.size):
+        if close_row[members[i]] == close_row[members[i]]:
+            n += 1
+    for i in range(members.size):
+        listed = close_row[members[i]] == close_row[members[i]]
+        out[i] = 1.0 / n if listed and n > 0 else 0.0
+    return n
+
+
+def threads(n_tasks: int) -> int:
+    """Threads for `n_tasks` independent tasks: numba's thread count, at most one per task."""
+    return max(min(nb.get_num_threads(), n_tasks), 1)
+
+
+def assemble(prices: Prices, names: Sequence[str], counts: np.ndarray, fill: Callable) -> Schedule:
+    """Produces: the Schedule whose run k has counts[k] orders, written by
+    `fill(lo, bar, col, weight)` (each run's orders from lo[k] on, sorted by (bar, col))."""
+    hi = np.cumsum(counts).astype(np.int64)
+    lo = hi - counts
+    bar = np.empty(int(hi[-1]) if len(hi) else 0, dtype=np.int64)
+    col = np.empty_like(bar)
+    weight = np.empty(bar.size)
+    fill(lo, bar, col, weight)
+    return Schedule(prices.index, list(names), lo, hi, bar, col, weight)

@@ -117,7 +117,6 @@ def handle(args) -> int:
             warmup=args.warmup,
             metric=result.metric,
             trials=result.n_trials,
-            evaluated_by=result.path,
         ),
     )
     best = {k: plain(v) for k, v in result.best.items()}

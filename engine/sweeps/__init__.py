@@ -1,6 +1,5 @@
 """Parameter sweeps: every combination of a grid, one row of stats each, with overfitting
-guards (search.py), run locally or on Dask (executors.py), walk-forward (walkforward.py);
-the compiled kernel of the per-name oversold rule lives in kernel.py."""
+guards (search.py), run locally or on Dask (executors.py), walk-forward (walkforward.py)."""
 
 from engine.sweeps.search import SweepResult, sweep
 from engine.sweeps.walkforward import WalkForward, walk_forward

@@ -1,8 +1,10 @@
 """Where a sweep's chunks run: in this process, or on a Dask distributed cluster.
 
-Each chunk is a plain function of picklable inputs (`Job`, the price panel, a list of
-parameter dicts or kernel inputs), so the same code runs in both places; on Dask the price
-panel is scattered to every worker once and chunks refer to it.
+Each chunk is one call of `evaluate` on picklable inputs (`Job`, the price panel, a list of
+parameter sets): the strategy computes the chunk's target weights at once and the compiled
+simulator runs them, keeping only accumulators (and daily returns when asked). The same code
+runs in both places; on Dask the price panel is scattered to every worker once, and each
+worker runs its chunk on one thread (the workers are the parallelism).
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ import logging
 import os
 from dataclasses import dataclass, replace
 
+import numba as nb
 import numpy as np
-import pandas as pd
 from tqdm import tqdm
 
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.simulate import Costs
+from engine.simulate import Costs, Market, execute, first_bar
 
-DEFAULT_ENGINE_CHUNK = 50
-DEFAULT_KERNEL_CHUNK = 20_000
+# Combinations per chunk: at most MAX_CHUNK, fewer when a chunk's orders could outgrow
+# CHUNK_BYTES (a run has at most one order per ticker and day, 24 bytes each).
+MAX_CHUNK = 4_096
+CHUNK_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -35,112 +39,79 @@ class Job:
     risk_free: float
     periods: int
     keep_returns: bool
-    threads: bool = True  # numba threads inside the kernel; off on Dask, where workers parallelise
+    threads: bool = True  # numba threads inside a chunk; off on Dask, where workers parallelise
 
 
-def engine_chunk(
-    job: Job, prices: Prices, param_dicts: list[dict]
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Stats (and daily returns if kept) of `param_dicts` as columns of one engine run."""
+def chunk_size(prices: Prices, n_sets: int) -> int:
+    """Combinations per chunk for `prices` (see CHUNK_BYTES)."""
+    worst = max(len(prices.index) * len(prices.tickers) * 24, 1)
+    return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // worst, n_sets)))
 
+
+_MARKETS: dict = {}
+
+
+def _market(prices: Prices, tickers: list[str], fill: str) -> Market:
+    """Market arrays, kept for the next chunk of the same sweep (one sweep at a time)."""
+    key = (id(prices), tuple(tickers), fill)
+    if key not in _MARKETS:
+        _MARKETS.clear()
+        _MARKETS[key] = Market.of(prices, tickers, fill)
+    return _MARKETS[key]
+
+
+def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarray | None]:
+    """Accumulators (engine.kernel.ACC_FIELDS x runs) of `sets`, and their daily returns
+    (days x runs) when the job keeps them: one strategy call and one simulator call."""
     from engine import registry
-    from engine.backtest import run
-    from engine.config import load_config
 
-    cfg = replace(load_config(), risk_free=job.risk_free, trading_days=job.periods)
-    result = run(
-        registry.get(job.strategy), param_dicts, job.start, job.end, job.costs, prices, cfg, warmup=job.warmup
-    )
-    stats = result.stats.reset_index(drop=True)
-    returns = result.returns.T.reset_index(drop=True).T if job.keep_returns else None
-    return stats, returns
-
-
-def kernel_chunk(job: Job, close: np.ndarray, xs: np.ndarray, hs: np.ndarray) -> pd.DataFrame:
-    """Stats of the (xs[k], hs[k]) combinations from the compiled kernel."""
-    from engine.sweeps.kernel import stats_from_accumulators, sweep_accumulators
-
-    acc = sweep_accumulators(
-        close, xs, hs, fee=job.costs.fees, rf=job.risk_free, periods=job.periods, parallel=job.threads
-    )
-    stats = pd.DataFrame(stats_from_accumulators(acc, rf=job.risk_free, periods=job.periods))
-    stats["final_equity"] *= job.costs.init_cash
-    stats["fees_paid"] *= job.costs.init_cash
-    return stats
+    if not job.threads:
+        nb.set_num_threads(1)  # a Dask worker process: the workers are the parallelism
+    schedule = registry.get(job.strategy).schedule(prices, sets)
+    schedule.check(job.costs.max_gross)
+    market = _market(prices, schedule.tickers, job.costs.fill)
+    first = first_bar(prices.index, job.start)
+    record = "equity" if job.keep_returns else "stats"
+    raw = execute(market, schedule, job.costs, first, job.risk_free, job.periods, record, job.threads)
+    if not job.keep_returns:
+        return raw.acc, None
+    prev = np.vstack([np.full((1, raw.equity.shape[1]), job.costs.init_cash), raw.equity[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        returns = np.where(prev > 0, raw.equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+    return raw.acc, returns
 
 
-def _chunks(n: int, size: int) -> list[slice]:
-    return [slice(lo, min(lo + size, n)) for lo in range(0, n, size)]
+def run_chunks(
+    job: Job, prices: Prices, sets: list, executor: str, scheduler, workers, chunk, progress
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """`evaluate` over chunks of `sets`, locally or on Dask, joined in order."""
+    size = chunk or chunk_size(prices, len(sets))
+    pieces = [sets[lo : lo + size] for lo in range(0, len(sets), size)]
+    parts = _map(evaluate, job, prices, pieces, executor, scheduler, workers, progress)
+    acc = np.concatenate([p[0] for p in parts], axis=1)
+    returns = np.concatenate([p[1] for p in parts], axis=1) if job.keep_returns else None
+    return acc, returns
 
 
-def run_engine(
-    job: Job, prices: Prices, param_dicts: list[dict], executor: str, scheduler, workers, chunk, progress
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    parts = _map(
-        engine_chunk,
-        job,
-        prices,
-        [param_dicts[s] for s in _chunks(len(param_dicts), chunk or DEFAULT_ENGINE_CHUNK)],
-        executor,
-        scheduler,
-        workers,
-        progress,
-    )
-    stats = pd.concat([p[0] for p in parts], ignore_index=True)
-    returns = pd.concat([p[1] for p in parts], axis=1, ignore_index=True) if job.keep_returns else None
-    return stats, returns
-
-
-def run_kernel(
-    job: Job, prices: Prices, args: dict, executor: str, scheduler, workers, chunk, progress
-) -> pd.DataFrame:
-    job = replace(job, threads=executor == "local")
-    window = prices.window(job.start, job.end)
-    close = np.ascontiguousarray(window.close[args["tickers"]].to_numpy(dtype=np.float64))
-    slices = _chunks(len(args["xs"]), chunk or DEFAULT_KERNEL_CHUNK)
-    parts = _map(
-        kernel_chunk,
-        job,
-        close,
-        [(args["xs"][s], args["hs"][s]) for s in slices],
-        executor,
-        scheduler,
-        workers,
-        progress,
-        star=True,
-    )
-    return pd.concat(parts, ignore_index=True)
-
-
-def single_returns(job: Job, prices: Prices, params) -> pd.Series:
-    """Daily returns of one parameter set, run alone through the engine."""
-    from engine import registry
-    from engine.backtest import run
-
-    result = run(
-        registry.get(job.strategy), params, job.start, job.end, job.costs, prices, None, warmup=job.warmup
-    )
-    return result.returns.iloc[:, 0]
-
-
-def _map(fn, job: Job, data, chunks: list, executor: str, scheduler, workers, progress, star=False) -> list:
+def _map(fn, job: Job, data, chunks: list, executor: str, scheduler, workers, progress) -> list:
     """fn(job, data, chunk) for every chunk, in order, locally or on Dask."""
     bar = tqdm(total=len(chunks), desc="sweep", unit="chunk", disable=not progress)
     try:
         if executor == "local":
             out = []
             for c in chunks:
-                out.append(fn(job, data, *c) if star else fn(job, data, c))
+                out.append(fn(job, data, c))
                 bar.update()
             return out
         if executor == "dask":
-            return _map_dask(fn, job, data, chunks, scheduler, workers, bar, star)
+            job = replace(job, threads=False)
+            return _map_dask(fn, job, data, chunks, scheduler, workers, bar)
         raise AishockError(f"unknown executor '{executor}'; use local or dask")
     finally:
         bar.close()
 
 
-def _map_dask(fn, job, data, chunks, scheduler, workers, bar, star) -> list:
+def _map_dask(fn, job, data, chunks, scheduler, workers, bar) -> list:
     logging.getLogger("distributed").setLevel(logging.ERROR)
     try:
         from distributed import Client, LocalCluster, as_completed
@@ -166,12 +137,7 @@ def _map_dask(fn, job, data, chunks, scheduler, workers, bar, star) -> list:
         client = Client(cluster)
     try:
         shared = client.scatter(data, broadcast=True)  # the price panel goes to each worker once
-        futures = [
-            client.submit(fn, job, shared, *c, pure=False)
-            if star
-            else client.submit(fn, job, shared, c, pure=False)
-            for c in chunks
-        ]
+        futures = [client.submit(fn, job, shared, c, pure=False) for c in chunks]
         position = {f.key: i for i, f in enumerate(futures)}
         out = [None] * len(futures)
         for future in as_completed(futures):

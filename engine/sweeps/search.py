@@ -1,18 +1,14 @@
 """`sweep`: every combination of a parameter grid, one row of stats each, plus how likely
 the best row is a fluke.
 
-Two evaluation paths give the same numbers (tested):
-- the compiled kernel (engine.sweeps.kernel) when the grid is oversold_rebound's per-name
-  rule filled at the close with no slippage and no warm-up (the benchmark job): only the
-  stats accumulators are kept, combinations are columns of one numba call;
-- otherwise the ordinary engine, chunks of combinations as columns of one vectorbt
-  simulation each (engine.run), keeping only the stats (and daily returns when asked).
-Chunks run locally or on a Dask cluster (engine.sweeps.executors).
+Every grid runs the way engine.run does: the strategy computes the target weights of a chunk
+of combinations at once, and the compiled simulator (engine.kernel) runs them as columns of
+one call, keeping only the stats accumulators (and daily returns when asked), so memory does
+not grow with the grid. Chunks run locally or on a Dask cluster (engine.sweeps.executors).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +23,7 @@ from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 from engine.simulate import Costs
+from engine.stats import from_accumulators
 from engine.sweeps import executors, guards
 
 STAT_COLUMNS = (
@@ -70,7 +67,6 @@ class SweepResult:
     pbo: float
     pbo_note: str
     warnings: list[str]
-    path: str
     returns: pd.DataFrame | None = field(default=None, repr=False)
     prices: Prices | None = field(default=None, repr=False)
 
@@ -165,38 +161,17 @@ def sweep(
     prices = history(prices.window(None, end), start, end, warmup)
     keep = len(sets) <= 2_000 if keep_returns is None else keep_returns
     job = executors.Job(spec.name, start, end, costs, warmup, cfg.risk_free, cfg.trading_days, keep)
-    fast = kernel_args(spec, sets, costs, warmup, names)
-    path = "kernel" if fast is not None and not keep else "engine"
-    if path == "kernel":
-        table = executors.run_kernel(job, prices, fast, executor, scheduler, workers, chunk, progress)
-        returns = None
-    else:
-        table, returns = executors.run_engine(
-            job, prices, [dataclasses.asdict(p) for p in sets], executor, scheduler, workers, chunk, progress
-        )
-    frame = pd.DataFrame([{n: getattr(p, n) for n in names} for p in sets])
-    table = pd.concat([frame, table.reset_index(drop=True)[list(STAT_COLUMNS)]], axis=1)
-    return finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, path)
+    acc, returns = executors.run_chunks(job, prices, sets, executor, scheduler, workers, chunk, progress)
+    stats = from_accumulators(acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
+    frame = pd.DataFrame({n: [getattr(p, n) for p in sets] for n in names})
+    table = pd.concat([frame, stats[list(STAT_COLUMNS)]], axis=1)
+    if returns is not None:
+        index = prices.index[prices.index.searchsorted(pd.Timestamp(start)) if start else 0 :]
+        returns = pd.DataFrame(returns, index=index)
+    return finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end)
 
 
-def kernel_args(spec, sets, costs: Costs, warmup, names) -> dict | None:
-    """The kernel's inputs when every combination is the per-name rule it compiles, else None."""
-    if spec.name != "oversold_rebound" or costs.fill != "close" or costs.slippage != 0 or warmup != 0:
-        return None
-    if any(p.mode != "per_name" for p in sets) or not set(names) <= {"min_drop", "hold_days"}:
-        return None
-    from engine.universe import resolve
-
-    return {
-        "tickers": resolve(sets[0].universe),
-        "xs": np.array([p.min_drop for p in sets]),
-        "hs": np.array([p.hold_days for p in sets]),
-    }
-
-
-def finish(
-    spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, path
-) -> SweepResult:
+def finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end) -> SweepResult:
     """Pick the best row and attach the overfitting guards."""
     scores = table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
@@ -205,9 +180,7 @@ def finish(
     best = table.iloc[best_i]
     sharpe_var = float(np.nanvar(table["sharpe"] / np.sqrt(job.periods), ddof=1)) if len(table) > 1 else 0.0
     best_returns = (
-        returns.iloc[:, best_i]
-        if returns is not None
-        else executors.single_returns(job, prices, sets[best_i])
+        returns.iloc[:, best_i] if returns is not None else single_returns(job, prices, sets[best_i])
     )
     from engine.overfit import deflated_sharpe, pbo_cscv
 
@@ -235,7 +208,16 @@ def finish(
         pbo,
         note,
         warnings,
-        path,
         returns,
         prices,
     )
+
+
+def single_returns(job: executors.Job, prices: Prices, params) -> pd.Series:
+    """Daily returns of one parameter set, run alone through engine.run."""
+    from engine.backtest import run
+
+    result = run(
+        registry.get(job.strategy), params, job.start, job.end, job.costs, prices, None, warmup=job.warmup
+    )
+    return result.returns.iloc[:, 0]

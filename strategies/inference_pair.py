@@ -1,0 +1,172 @@
+"""Thesis 2 as a relative trade: from the shock on, long inference/custom-ASIC names and
+short training compute and power, dollar- or beta-neutral."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import numba as nb
+import numpy as np
+
+from engine.data.panel import Prices
+from engine.params import param
+from engine.registry import register
+from engine.schedule import Schedule
+from engine.shock import MAX_MARKET_DROP, MIN_DROP
+from engine.universe import resolve
+from strategies import steps
+from strategies.steps import emit, listed_equal
+
+
+@dataclass(frozen=True)
+class Params:
+    """From the shock (detected on `universe`, or `event_date`) to the end: long `long`
+    and short `short`, each equally weighted over its names with a price, rebalanced every
+    `rebalance_days`. hedge="dollar": each leg is `leg` of equity. hedge="beta": the legs are
+    sized so the portfolio's market beta is zero: each leg's beta is the OLS slope of its
+    equal-weight daily return on the market's over the last `lookback` days, the leg with
+    the larger beta exposure is `leg` and the other is scaled to match (dollar-neutral when
+    a beta is not positive or fewer than `lookback` / 2 days are available)."""
+
+    long: str = param("inference", "basket(s) held long")
+    short: str = param("training,power", "basket(s) sold short")
+    universe: str = param("ai", "basket whose shock opens the trade")
+    market: str = param("SPY", "market for the shock test and the betas")
+    min_drop: float = param(MIN_DROP, "shock: basket falls at least this (fraction)")
+    max_market_drop: float = param(MAX_MARKET_DROP, "...while the market falls less than this")
+    event_date: dt.date | None = param(None, "open the trade on this date instead of detecting")
+    leg: float = param(0.5, "fraction of equity per leg (gross exposure up to 2 x leg)")
+    hedge: Literal["dollar", "beta"] = param("dollar", "dollar-neutral or beta-neutral legs")
+    lookback: int = param(63, "trading days of returns for the betas")
+    rebalance_days: int = param(21, "trading days between rebalances (0: never)")
+
+    def __post_init__(self):
+        if not 0 < self.leg <= 5:
+            raise ValueError("leg must be a fraction of equity above 0 and at most 5")
+        if self.lookback < 2 or self.rebalance_days < 0:
+            raise ValueError("lookback must be >= 2 and rebalance_days >= 0")
+        if not 0 < self.min_drop < 1 or not 0 <= self.max_market_drop < 1:
+            raise ValueError("min_drop must be in (0, 1) and max_market_drop in [0, 1)")
+        if set(resolve(self.long)) & set(resolve(self.short)):
+            raise ValueError("the long and short baskets share names; make them disjoint")
+
+
+def tickers(p: Params) -> list[str]:
+    return list(dict.fromkeys([*resolve(p.long), *resolve(p.short), *resolve(p.universe), p.market]))
+
+
+@register("inference_pair", Params, tickers, many=True)
+def schedule(prices: Prices, sets: list[Params]) -> Schedule:
+    """Long inference/ASIC, short training+power from the shock on, dollar- or beta-neutral."""
+    return steps.by_group(prices, sets, ("long", "short", "universe", "market"), _group)
+
+
+def _group(prices: Prices, sets: list[Params]) -> Schedule:
+    p0 = sets[0]
+    long, short = resolve(p0.long), resolve(p0.short)
+    names = [*long, *short]
+    close = steps.closes(prices, names)
+    market = steps.returns(steps.closes(prices, [p0.market]))[:, 0]
+    args = (
+        close,
+        steps.returns(close),
+        market,
+        steps.positions(names, long),
+        steps.positions(names, short),
+        steps.shocks(prices, resolve(p0.universe), p0.market, sets),
+        steps.column(sets, "leg"),
+        np.array([p.hedge == "beta" for p in sets]),
+        steps.column(sets, "lookback", np.int64),
+        steps.column(sets, "rebalance_days", np.int64),
+    )
+
+    def fill(lo, bar, col, weight, write=True):
+        return _pair(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
+
+    nothing = (np.zeros(len(sets), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return steps.assemble(prices, names, fill(*nothing, write=False), fill)
+
+
+@nb.njit(cache=True, nogil=True)
+def _leg_beta(rets, market, members, i, lookback):
+    """OLS slope of the members' equal-weight daily return (over members with a return) on
+    the market's, over rows i - lookback + 1 .. i; NaN with fewer than lookback / 2 days."""
+    sx = 0.0
+    sy = 0.0
+    sxx = 0.0
+    sxy = 0.0
+    c = 0
+    for t in range(max(i - lookback + 1, 1), i + 1):
+        x = market[t]
+        y = 0.0
+        k = 0
+        for j in members:
+            if rets[t, j] == rets[t, j]:
+                y += rets[t, j]
+                k += 1
+        if x == x and k > 0:
+            y /= k
+            sx += x
+            sy += y
+            sxx += x * x
+            sxy += x * y
+            c += 1
+    if c < max(lookback // 2, 2):
+        return np.nan
+    var = sxx - sx * sx / c
+    return (sxy - sx * sy / c) / var if var > 0 else np.nan
+
+
+@nb.njit(cache=True, nogil=True)
+def _pair_one(close, rets, market, long, short, hit, leg, beta, lookback, every,
+              pos, bar, col, weight, write):  # fmt: skip
+    """Orders of one set; returns the next position."""
+    n, m = close.shape
+    start = -1
+    for t in range(n):
+        if hit[t]:
+            start = t
+            break
+    if start < 0:
+        return pos
+    w_long = np.empty(long.size)
+    w_short = np.empty(short.size)
+    row = np.empty(m)
+    for i in range(start, n - 1):
+        if not (i == start or (every > 0 and (i - start) % every == 0)):
+            continue
+        size_long = leg
+        size_short = leg
+        if beta:
+            b_long = _leg_beta(rets, market, long, i, lookback)
+            b_short = _leg_beta(rets, market, short, i, lookback)
+            if b_long > 0 and b_short > 0:
+                if b_long > b_short:
+                    size_long = leg * b_short / b_long
+                else:
+                    size_short = leg * b_long / b_short
+        n_long = listed_equal(close[i], long, w_long)
+        n_short = listed_equal(close[i], short, w_short)
+        row[:] = 0.0
+        if n_long > 0 and n_short > 0:
+            for a in range(long.size):
+                row[long[a]] = size_long * w_long[a]
+            for a in range(short.size):
+                row[short[a]] = -size_short * w_short[a]
+        for j in range(m):
+            pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+    return pos
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def _pair(n_threads, close, rets, market, long, short, hits, leg, beta, lookback, every,
+          lo, bar, col, weight, write):  # fmt: skip
+    counts = np.empty(leg.size, np.int64)
+    for b in nb.prange(n_threads):
+        for k in range(b, leg.size, n_threads):
+            end = _pair_one(close, rets, market, long, short, hits[k], leg[k], beta[k], lookback[k], every[k],
+                            lo[k], bar, col, weight, write)  # fmt: skip
+            counts[k] = end - lo[k]
+    return counts
