@@ -94,7 +94,8 @@ def run(
     else:
         prices = prices.window(None, end)
     prices = history(prices, start, end, warmup)
-    sim = simulate(prices, spec.schedule(prices, sets), costs, start, cfg.trading_days, cfg.risk_free)
+    schedule = spec.schedule(prices, sets)
+    sim = simulate(prices, schedule, costs, start, cfg.trading_days, cfg.risk_free)
     table = stats.table(sim.equity.index, sim.acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
     frame, labels = run_labels(spec.name, sets)
     holdings = sim.holdings.copy()
@@ -115,4 +116,6 @@ def run(
         costs=costs,
         risk_free=cfg.risk_free,
         periods=cfg.trading_days,
+        schedule=schedule,
+        prices=prices,
     )

@@ -71,6 +71,22 @@ def _trade(j, qty, price, fees, cash, shares, o, orders, bar):
 
 
 @nb.njit(cache=True, nogil=True)
+def _call_order(est, m, slots):
+    """Positions 0..m-1 sorted by est ascending, ties in position order (stable): an
+    insertion sort into `slots` for the few orders of a usual bar, a merge sort beyond."""
+    if m > 32:
+        return np.argsort(est[:m], kind="mergesort")
+    for a in range(m):
+        slots[a] = a
+        b = a - 1
+        while b >= 0 and est[slots[b]] > est[a]:
+            slots[b + 1] = slots[b]
+            b -= 1
+        slots[b + 1] = a
+    return slots
+
+
+@nb.njit(cache=True, nogil=True)
 def run_one(
     r,
     lo,
@@ -92,6 +108,7 @@ def run_one(
     est,
     held,
     where,
+    slots,
     acc,
     equity_out,
     cash_out,
@@ -103,7 +120,7 @@ def run_one(
     """Simulate run r (its entries lo[r]:hi[r]) from bar `first`; see engine.simulate.
 
     costs = [fees, slippage, init_cash, can_borrow, d_cash, d_financing, d_borrow, rf_d].
-    Scratch (length n_tickers): shares, target, touched, names, est, held, where.
+    Scratch (length n_tickers): shares, target, touched, names, est, held, where, slots.
     Outputs: acc[:, r]; equity_out/cash_out[:, r] and shares_out[:, r, :] when they have
     rows; orders from orders_out[order_lo[r]] on, their count in order_n[r]."""
     n_days = close.shape[0]
@@ -168,7 +185,7 @@ def run_one(
                     names[m] = j
                     est[m] = target[j] * value - shares[j] * p
                     m += 1
-            order = np.argsort(est[:m], kind="mergesort")  # stable: ties in column order
+            order = _call_order(est, m, slots)
             for i in range(m):
                 j = names[order[i]]
                 p = fill[d, j]
@@ -322,7 +339,8 @@ def simulate(
         est = np.empty(n_tk)
         held = np.empty(n_tk, dtype=np.int64)
         where = np.empty(n_tk, dtype=np.int64)
+        slots = np.empty(n_tk, dtype=np.int64)
         for r in range(b, lo.size, n_threads):
             run_one(r, lo, hi, bar, col, weight, first, fill, mark, close, last_bar, delist_day, costs,
-                    shares, target, touched, names, est, held, where,
+                    shares, target, touched, names, est, held, where, slots,
                     acc, equity_out, cash_out, shares_out, orders_out, order_lo, order_n)  # fmt: skip

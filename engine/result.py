@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from engine import stats as stats_mod
-from engine.simulate import Costs
+from engine.data.panel import Prices
+from engine.errors import AishockError
+from engine.schedule import Schedule
+from engine.simulate import Costs, Market
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Result:
     orders: one row per fill: run (position), date, ticker, side, shares, price, value, fees.
     stats: runs x metrics (see engine.stats.UNITS for units; `stats_table()` to read).
     params: runs x parameter names, the full parameters of every run.
+    schedule, prices: the target weights and the price panel the runs were simulated on.
     """
 
     strategy: str
@@ -33,6 +37,8 @@ class Result:
     costs: Costs
     risk_free: float
     periods: int
+    schedule: Schedule | None = field(default=None, repr=False)
+    prices: Prices | None = field(default=None, repr=False)
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -74,4 +80,56 @@ class Result:
             costs=self.costs,
             risk_free=self.risk_free,
             periods=self.periods,
+            schedule=self.schedule.take([i]) if self.schedule is not None else None,
+            prices=self.prices,
         )
+
+    def to_vectorbt(self):
+        """The runs as one vectorbt Portfolio (`Portfolio.from_orders`, a group per run with
+        shared cash, target-percent orders on the execution bars, call_seq="auto"), for
+        vectorbt's analysis. Its value equals `equity` (tested). Refused for what vectorbt
+        cannot express: leverage (max_gross > 1), interest, a ticker delisted inside the data."""
+        import vectorbt as vbt
+
+        c = self.costs
+        if c.max_gross > 1 or c.cash_rate or c.financing or c.borrow_fee:
+            raise AishockError(
+                "vectorbt cannot express leverage or interest; run with max_gross 1 and no rates"
+            )
+        if self.schedule is None or self.prices is None:
+            raise AishockError("this result carries no schedule and prices to rebuild in vectorbt")
+        s = self.schedule
+        market = Market.of(self.prices, s.tickers, c.fill)
+        if (market.last_bar < len(market.index)).any():
+            raise AishockError("vectorbt cannot express a delisting (a ticker whose data ends early)")
+        first = len(self.prices.index) - len(self.equity)
+        days, n_tk = len(self.equity), len(s.tickers)
+        size = np.full((days, s.n_runs * n_tk), np.nan)
+        for r in range(s.n_runs):
+            e = slice(s.lo[r], s.hi[r])
+            rows = np.maximum(s.bar[e], first) - first
+            size[rows, r * n_tk + s.col[e]] = s.weight[e]  # later entries win (rule 3)
+        cols = pd.MultiIndex.from_product(
+            [self.equity.columns.to_flat_index(), s.tickers], names=["run", "ticker"]
+        )
+
+        def frame(a):
+            return pd.DataFrame(np.tile(a[first:], s.n_runs), index=self.equity.index, columns=cols)
+
+        close = frame(market.close).ffill().bfill()
+        pf = vbt.Portfolio.from_orders(
+            close=close,
+            price=frame(market.fill),
+            val_price=frame(market.mark),
+            size=pd.DataFrame(size, index=self.equity.index, columns=cols),
+            size_type="targetpercent",
+            direction="longonly" if (s.weight >= 0).all() else "both",
+            fees=c.fees,
+            slippage=c.slippage,
+            init_cash=c.init_cash,
+            cash_sharing=True,
+            group_by=0,
+            call_seq="auto",
+            freq="1D",
+        )
+        return pf

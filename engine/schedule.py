@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -112,20 +113,27 @@ class Schedule:
     def check(self, max_gross: float) -> None:
         """Raise AishockError if a decision of any run has gross exposure (sum of |w| over
         the tickers it sets) above `max_gross`."""
-        if not len(self.bar):
-            return
-        run_of = np.repeat(np.arange(self.n_runs), self.hi - self.lo)
-        entries = np.concatenate([np.arange(a, b) for a, b in zip(self.lo, self.hi, strict=True)])
-        if not len(entries):
-            return
-        key = run_of * (len(self.index) + 1) + self.bar[entries]
-        uniq, group = np.unique(key, return_inverse=True)
-        gross = np.bincount(group, weights=np.abs(self.weight[entries]))
-        worst = int(np.argmax(gross))
-        if gross[worst] > max_gross + 1e-9:
-            run, bar = divmod(int(uniq[worst]), len(self.index) + 1)
+        gross, run, bar = _worst_gross(self.lo, self.hi, self.bar, self.weight)
+        if gross > max_gross + 1e-9:
             day = self.index[bar - 1].date()
             raise AishockError(
-                f"weights of run {run} decided on {day} have gross exposure {gross[worst]:.4g} "
+                f"weights of run {run} decided on {day} have gross exposure {gross:.4g} "
                 f"(sum of |w|) above max_gross {max_gross:g}; lower them or raise max_gross (--max-gross)"
             )
+
+
+@nb.njit(cache=True, nogil=True)
+def _worst_gross(lo, hi, bar, weight):
+    """The largest sum of |weight| over the entries of one run on one bar: (sum, run, bar)."""
+    worst, worst_run, worst_bar = 0.0, 0, 0
+    for r in range(lo.size):
+        e = lo[r]
+        while e < hi[r]:
+            b = bar[e]
+            total = 0.0
+            while e < hi[r] and bar[e] == b:
+                total += abs(weight[e])
+                e += 1
+            if total > worst:
+                worst, worst_run, worst_bar = total, r, b
+    return worst, worst_run, worst_bar

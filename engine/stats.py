@@ -52,10 +52,10 @@ PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure"}
 
 def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
     """Simple returns of each equity column; the first day is measured against `init_cash`
-    (so costs of the first fills count)."""
+    (so costs of the first fills count); 0 after a wipe-out (equity 0, engine.simulate rule 8)."""
     prev = equity.shift(1)
     prev.iloc[0] = init_cash
-    return equity / prev - 1.0
+    return (equity / prev.where(prev > 0) - 1.0).where(prev > 0, 0.0)
 
 
 def from_accumulators(

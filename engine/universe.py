@@ -1,6 +1,7 @@
 """Named baskets of tickers: the built-in AI roles (strategies/baskets.toml) plus the user's.
 
-A basket name, a ticker, or a comma-separated mix of both resolves to a list of tickers.
+A basket name, a ticker, a membership CSV (a file ending in .csv with a Symbol column, such
+as sp500_constituents_2024-12-27.csv), or a comma-separated mix resolves to a list of tickers.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def role_of() -> dict[str, str]:
 
 
 def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
-    """Tickers named by `spec`: basket names and/or tickers, comma-separated or a sequence."""
+    """Tickers named by `spec`: basket names, tickers and/or membership CSV paths,
+    comma-separated or a sequence."""
     key = spec if isinstance(spec, str) else tuple(spec)
     return list(_resolve(key, os.environ.get("AISHOCK_BASKETS")))
 
@@ -83,7 +85,14 @@ def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, 
     known = baskets()
     out: list[str] = []
     for item in (i.strip() for i in items if i.strip()):
-        out.extend(known[item.lower()]["tickers"] if item.lower() in known else [normalise_symbol(item)])
+        if item.lower() in known:
+            out.extend(known[item.lower()]["tickers"])
+        elif item.lower().endswith(".csv"):
+            from engine.data.membership import read_membership
+
+            out.extend(read_membership(item).index)
+        else:
+            out.append(normalise_symbol(item))
     if not out:
         raise AishockError(
             f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"

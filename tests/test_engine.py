@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -131,3 +133,62 @@ def test_result_weights_are_holdings_over_equity(cfg):
     total = w.T.groupby(level=0).sum().T.iloc[:, 0]
     cash_share = (r.cash / r.equity).iloc[:, 0]
     np.testing.assert_allclose(total + cash_share, 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "p", "costs"),
+    [
+        ("inference_rotation", [{}, {"fraction": 0.2, "rebalance_days": 5}], Costs()),
+        ("oversold_rebound", [{}, {"top_k": 3, "exit_on_recovery": True}], Costs(fill="close")),
+        ("inference_pair", [{}, {"hedge": "beta"}], Costs(fees=0.01, slippage=0.002)),
+    ],
+)
+def test_to_vectorbt_gives_the_same_equity(cfg, name, p, costs):
+    r = engine.run(name, p, start="2024-07-01", end="2025-12-31", costs=costs, config=cfg)
+    pf = r.to_vectorbt()
+    value = np.asarray(pf.value()).reshape(r.equity.shape)
+    np.testing.assert_allclose(value, r.equity.to_numpy(), rtol=1e-9)
+    assert len(pf.orders.records) == len(r.orders)
+
+
+def test_to_vectorbt_refuses_what_vectorbt_cannot_express(cfg):
+    r = engine.run(
+        "buy_and_hold", {"weight": 2.0}, "2025-01-02", "2025-03-31", Costs(max_gross=2), config=cfg
+    )
+    with pytest.raises(AishockError, match="leverage or interest"):
+        r.to_vectorbt()
+
+
+def test_stats_from_the_accumulators_equal_the_metrics_of_the_equity_curve(cfg):
+    from engine import metrics
+
+    cases = [
+        ("oversold_rebound", {"mode": "per_name", "min_drop": 0.04}, Costs()),
+        ("inference_pair", {"hedge": "beta"}, Costs(borrow_fee=0.05, cash_rate=0.03)),
+        ("buy_and_hold", {"hold": "SMH", "weight": 3.0}, Costs(max_gross=3, financing=0.08)),
+    ]
+    for name, p, costs in cases:
+        for rf in (0.0, 0.04):
+            config = dataclasses.replace(cfg, risk_free=rf)
+            r = engine.run(name, p, "2024-07-01", "2025-12-31", costs, config=config)
+            ret, row = r.returns.iloc[:, 0], r.stats.iloc[0]
+            assert row["sharpe"] == pytest.approx(metrics.sharpe(ret, rf), rel=1e-9)
+            assert row["sortino"] == pytest.approx(metrics.sortino(ret, rf), rel=1e-9)
+            assert row["max_drawdown"] == pytest.approx(metrics.max_drawdown(ret), rel=1e-9)
+            assert row["cagr"] == pytest.approx(metrics.cagr(ret), rel=1e-9)
+            assert row["volatility"] == pytest.approx(metrics.volatility(ret), rel=1e-9)
+            assert row["total_return"] == pytest.approx(metrics.total_return(ret), rel=1e-9)
+            gross = r.holdings.abs().T.groupby(level=0).sum().T.iloc[:, 0] / r.equity.iloc[:, 0]
+            assert row["exposure"] == pytest.approx(gross.mean(), rel=1e-9)
+            assert row["n_trades"] == len(r.orders)
+            assert row["fees_paid"] == pytest.approx(r.orders["fees"].sum(), rel=1e-9)
+
+
+def test_a_wiped_out_run_stays_at_zero_with_finite_stats(prices):
+    w = schedule(prices, {"2025-01-10": [3.0, 0, 0, 0]})
+    sim = simulate(prices, w, Costs(max_gross=3, financing=0.99), start=START)
+    # 3x NVDA through the 2025-01-27 shock (-17%) loses about half; a steeper fall wipes out
+    steep = schedule(prices, {"2025-01-10": [-3.0, 0, 0, 0], "2025-02-01": [-3.0, 0, 0, 0]})
+    lev = simulate(prices, steep, Costs(max_gross=3), start=START)
+    for s in (sim, lev):
+        assert np.isfinite(s.equity.to_numpy()).all() and (s.equity.to_numpy() >= 0).all()

@@ -24,7 +24,8 @@ VARIANTS = {
         {"exit_on_recovery": True, "stop_loss": 0.1, "weighting": "inverse_vol", "earnings_within": 30},
     ],
     "inference_rotation": [{"relative_strength": True, "rebalance_days": 5}],
-    "buy_and_hold": [{"hold": "ai", "rebalance_days": 10}],
+    "buy_and_hold": [{"hold": "ai", "rebalance_days": 10}, {"hold": "SMH", "weight": -1.0}],
+    "inference_pair": [{"hedge": "beta", "rebalance_days": 5, "lookback": 20}],
 }
 CASES = [
     (name, overrides)
