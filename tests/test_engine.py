@@ -179,7 +179,7 @@ def test_stats_from_the_accumulators_equal_the_metrics_of_the_equity_curve(cfg):
             assert row["volatility"] == pytest.approx(metrics.volatility(ret), rel=1e-9, nan_ok=True)
             assert row["total_return"] == pytest.approx(metrics.total_return(ret), rel=1e-9, nan_ok=True)
             gross = r.holdings.abs().T.groupby(level=0).sum().T.iloc[:, 0] / r.equity.iloc[:, 0]
-            assert row["exposure"] == pytest.approx(gross.mean(), rel=1e-9)
+            assert row["exposure"] == pytest.approx(gross.fillna(0.0).mean(), rel=1e-9)  # 0 once wiped out
             assert row["n_trades"] == len(r.orders)
             assert row["fees_paid"] == pytest.approx(r.orders["fees"].sum(), rel=1e-9)
 
