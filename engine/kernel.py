@@ -159,7 +159,12 @@ def run_one(
     e = lo[r]
     e_end = hi[r]
     for d in range(first, n_days):
-        # rules 1-4: the orders executed on this bar
+        # rule 4: interest on the previous close's balances, before the day's orders
+        if accrue and not wiped:
+            paid = prev_cash * (d_cash if prev_cash >= 0.0 else d_fin) - prev_short * d_borrow
+            cash += paid
+            interest += paid
+        # rules 1-3 and 5: the orders executed on this bar
         if not wiped and e < e_end and bar[e] <= d:
             n_names = 0
             while e < e_end and bar[e] <= d:
@@ -177,11 +182,12 @@ def run_one(
                 j = held[h]
                 value += shares[j] * mark[d, j]
             m = 0
+            n_names_live = 0 if value <= 0.0 else n_names  # no order at V <= 0
             for i in range(n_names):
                 j = names[i]
                 touched[j] = False
                 p = fill[d, j]
-                if p == p:  # a ticker without a price at this bar is not traded
+                if i < n_names_live and p == p:  # a ticker without a price at this bar is not traded
                     names[m] = j
                     est[m] = target[j] * value - shares[j] * p
                     m += 1
@@ -211,7 +217,7 @@ def run_one(
                     cash = 0.0  # a cut buy spends the cash exactly
                 n_orders += 1
                 n_held = _hold(j, shares, held, where, n_held)
-        # rule 5: a holding whose ticker's data ends on this bar is closed at its close
+        # rule 6: a holding whose ticker's data ends on this bar is closed at its close
         if delist_day[d] and n_held > 0:
             h = 0
             while h < n_held:
@@ -228,11 +234,6 @@ def run_one(
                     n_held = _hold(j, shares, held, where, n_held)
                 else:
                     h += 1
-        # rule 6: interest on the previous close's balances
-        if accrue and not wiped:
-            paid = prev_cash * (d_cash if prev_cash >= 0.0 else d_fin) - prev_short * d_borrow
-            cash += paid
-            interest += paid
         # rule 7: value the day at the close
         invested = 0.0
         gross = 0.0

@@ -14,29 +14,30 @@ written from this text, not from the code):
 3. Before the first simulated day, each ticker's latest target decided earlier (if any) is
    carried into the first bar, so a strategy that chose its holdings before `start` holds
    them from `start` on.
-4. At an execution bar, equity V = cash + sum(shares_i * price_i), each holding at its fill
-   price (at its last close if it has no price at that bar). Each ticker's order is the
-   shares that reach w_i * V / fill_price_i; an order of at most 1e-12 shares is not placed.
-   Orders execute in ascending order of their estimated value w_i * V - shares_i *
-   fill_price_i (V and the estimates taken once, before the bar's first order, at the
-   unslipped fill prices; ties in column order): the biggest sell first, then the smaller
-   sells, then the buys from the smallest to the biggest (vectorbt's call_seq="auto").
-   A buy (or a cover) fills at fill_price * (1 + slippage), a sell (or a short sale) at
-   fill_price * (1 - slippage); each order pays `fees` times its traded value. Sale and
-   short-sale proceeds are credited to cash. Without leverage (max_gross <= 1) a buy that
-   needs more cash than is left, fee included, is cut to what the cash pays for, and with
-   no cash left it is not placed; with max_gross > 1 buys are never cut and cash may go
-   negative (borrowed). A ticker with no price at that bar (not yet listed, or delisted)
-   is not traded.
-5. Delisting: a ticker whose data ends before the last day of the price data is delisted
-   on its last bar: after that bar's orders, a holding in it is closed at that bar's close
-   (a sale, or a cover of a short, with slippage and fees as in rule 4).
-6. Interest: before valuing each day at the close, on the balances of the previous close
-   (on the first day: the initial cash), cash >= 0 earns d(cash_rate), cash < 0 pays
+4. Interest, first thing each day (before its orders), on the balances of the previous
+   close (on the first day: the initial cash): cash >= 0 earns d(cash_rate), cash < 0 pays
    d(financing), and the market value of short positions (|shares| x previous close) pays
    d(borrow_fee), where d(r) = (1 + r) ** (1 / 252) - 1 (the configured trading days).
    So 2x SPY rebalanced daily at the close with no costs and 5% financing returns exactly
    2 r_SPY - d(0.05) a day, and -1x SPY with a 3% borrow fee returns -r_SPY - d(0.03).
+5. At an execution bar, equity V = cash + sum(shares_i * price_i), each holding at its fill
+   price (at its last close if it has no price at that bar); with V <= 0 no order is placed.
+   Each ticker's order is the shares that reach w_i * V / fill_price_i; an order of at most
+   1e-12 shares is not placed. Orders execute in ascending order of their estimated value
+   w_i * V - shares_i * fill_price_i (V and the estimates taken once, before the bar's first
+   order, at the unslipped fill prices; ties in column order): the biggest sell first, then
+   the smaller sells, then the buys from the smallest to the biggest (vectorbt's
+   call_seq="auto"). A buy (or a cover) fills at fill_price * (1 + slippage), a sell (or a
+   short sale) at fill_price * (1 - slippage); each order pays `fees` times its traded
+   value. Sale and short-sale proceeds are credited to cash. Without leverage (max_gross <=
+   1) a buy that needs more cash than is left, fee included, is cut to what the cash pays
+   for, and with no cash left it is not placed; with max_gross > 1 buys are never cut and
+   cash may go negative (borrowed). A ticker with no price at that bar (not yet listed, or
+   delisted) is not traded.
+6. Delisting: a ticker whose data ends before the last day of the price data is delisted
+   on its last bar: after that bar's orders, a holding in it is closed in full at that
+   bar's close (a sale, or a cover of a short, with slippage and fees as in rule 5, even if
+   the cover takes cash below zero).
 7. Every day is valued at the close: equity = cash + sum(shares_i * close_i), a ticker
    without a close that day at its last close.
 8. Equity at or below zero at a close ends the run: it is wiped out, its positions are
@@ -64,7 +65,7 @@ from engine.schedule import Schedule
 
 def _fraction(name: str, value, upper: float) -> None:
     if not (isinstance(value, int | float) and 0 <= value < upper):
-        raise AishockError(f"{name} must be a number from 0 to below {upper:g}, got {value}")
+        raise AishockError(f"{name} must be a fraction from 0 to below {upper:g}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,7 @@ def simulate(
                 {
                     "run": r,
                     "date": prices.index[rows[:, 0].astype(np.int64)],
-                    "ticker": np.asarray(tickers, dtype=object)[rows[:, 1].astype(np.int64)],
+                    "ticker": np.asarray(tickers, dtype=str)[rows[:, 1].astype(np.int64)],
                     "side": np.where(rows[:, 2] > 0, "buy", "sell"),
                     "shares": rows[:, 3],
                     "price": rows[:, 4],

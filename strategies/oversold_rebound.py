@@ -156,7 +156,7 @@ def _per_name(n_threads, rets, xs, hold, slot, lo, bar, col, weight, write):
 @nb.njit(cache=True, nogil=True)
 def _prefer(j, day, within, e_lo, e_hi, e_days):
     """True if name j reports earnings after `day` and at most `within` days later."""
-    for e in range(e_lo[j], e_hi[j]):
+    for e in range(e_lo[j], e_hi[j]):  # noqa: SIM110 (numba: a loop, not a generator)
         if day < e_days[e] <= day + within:
             return True
     return False

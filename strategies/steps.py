@@ -10,6 +10,9 @@ into the place the counts reserved (`emit`).
 
 Every step is a pure function of data known at its decision row: a weight decided on row t
 uses closes up to row t only, and executes on bar t + 1 (engine.simulate, rule 1).
+
+The last section holds pandas steps for strategies written the plain way, one parameter set
+at a time (`weights(prices, params) -> DataFrame`, as in the README).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pandas as pd
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.schedule import Schedule
-from engine.shock import group_returns, shock_mask
+from engine.shock import group_returns, shock_days, shock_mask
 
 
 def by_group(
@@ -122,3 +125,35 @@ def assemble(prices: Prices, names: Sequence[str], counts: np.ndarray, fill: Cal
     weight = np.empty(bar.size)
     fill(lo, bar, col, weight)
     return Schedule(prices.index, list(names), lo, hi, bar, col, weight)
+
+
+# -- for plain strategies: one parameter set, pandas frames ----------------------------
+
+
+def blank(index: pd.DatetimeIndex, names: Sequence[str]) -> pd.DataFrame:
+    """Produces: an all-NaN weight frame (no orders) to fill rows into."""
+    return pd.DataFrame(np.nan, index=index, columns=pd.Index(list(names), name="ticker"))
+
+
+def event_dates(prices: Prices, members, market: str, min_drop: float, max_market_drop: float, event_date):
+    """Needs: closes of `members` and `market`. Produces: the shock dates (engine.shock), or
+    just `event_date` when one is given (it must be a trading day)."""
+    if event_date is None:
+        return shock_days(prices.close, list(members), market, min_drop, max_market_drop)
+    day = pd.Timestamp(event_date)
+    if day not in prices.index:
+        raise AishockError(f"event_date {event_date} is not a trading day in the data")
+    return pd.DatetimeIndex([day])
+
+
+def select_decliners(returns: pd.Series, k: int, prefer=frozenset()) -> list[str]:
+    """Needs: one day's returns by ticker. Produces: the `k` tickers that fell most (most
+    negative first), tickers in `prefer` ahead of the others; tickers without a return are
+    skipped."""
+    day = returns.dropna()
+    return sorted(day.index, key=lambda t: (t not in prefer, day[t], t))[:k]
+
+
+def weigh_equal(names: Sequence[str]) -> pd.Series:
+    """Produces: 1/n for each of `names`."""
+    return pd.Series(1.0 / len(names), index=list(names)) if len(names) else pd.Series(dtype=float)

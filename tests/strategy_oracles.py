@@ -8,29 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.shock import shock_days
 from engine.universe import resolve
-
-
-def event_dates(prices, members, market, min_drop, max_market_drop, event_date):
-    if event_date is None:
-        return shock_days(prices.close, members, market, min_drop, max_market_drop)
-    return pd.DatetimeIndex([pd.Timestamp(event_date)])
-
-
-def select_decliners(returns, k, prefer=frozenset()):
-    day = returns.dropna()
-    order = sorted(day.index, key=lambda t: (t not in prefer, day[t], t))
-    return order[:k]
+from strategies.steps import blank, event_dates, select_decliners, weigh_equal
 
 
 def reporting_within(earnings, asof, days):
     window = (earnings["date"] > asof) & (earnings["date"] <= asof + pd.Timedelta(days=days))
     return set(earnings.loc[window, "ticker"])
-
-
-def weigh_equal(names):
-    return pd.Series(1.0 / len(names), index=names) if names else pd.Series(dtype=float)
 
 
 def weigh_inverse_vol(close, names, asof, lookback):
@@ -50,10 +34,6 @@ def equal_weight_listed(close, names, asof):
 
 def every(index, first, step):
     return [first] if step <= 0 else list(range(first, len(index), step))
-
-
-def blank(index, names):
-    return pd.DataFrame(np.nan, index=index, columns=pd.Index(names, name="ticker"))
 
 
 def oversold_rebound(prices, p):

@@ -2,9 +2,9 @@
 target-weight schedules.
 
 bt trades at the price of the bar it is given and values holdings at that same price. So:
-- bt is fed the engine's *execution* schedule (engine.simulate.execution_schedule: each
-  decision moved to the bar after it, decisions made before the start carried into the first
-  bar), on exactly the bars where something is ordered;
+- bt is fed the engine's *execution* schedule (`execution_schedule` below, rules 1 and 3 of
+  engine.simulate: each decision moved to the bar after it, decisions made before the start
+  carried into the first bar), on exactly the bars where something is ordered;
 - bt's price data is the engine's fill price (open where a ticker has opens, else close).
   Where that is not the close, bt's own curve is valued at the opens, so the test values
   bt's positions and cash at the close itself (the engine's rule 5);
@@ -36,7 +36,7 @@ from engine import registry
 from engine.backtest import needed_tickers
 from engine.config import load_config
 from engine.data.panel import Prices, load_prices
-from engine.simulate import Costs, execution_schedule, simulate
+from engine.simulate import Costs, simulate
 
 # load_config() reads this when called: a ticker missing locally is an error, never a download
 os.environ.setdefault("AISHOCK_OFFLINE", "1")
@@ -44,6 +44,19 @@ os.environ.setdefault("AISHOCK_OFFLINE", "1")
 START, END = "2024-07-01", "2025-12-31"
 CASH = 100_000.0
 RTOL = 1e-9  # both do the same float arithmetic in a different order: rounding only
+
+
+def execution_schedule(targets: pd.DataFrame, index: pd.DatetimeIndex, start) -> pd.DataFrame:
+    """Orders by execution bar: each decision on the first bar after it (later decisions for
+    one bar win), and each ticker's last decision before `start` carried into its first bar."""
+    bar = index.searchsorted(targets.index, side="right")
+    keep = bar < len(index)
+    orders = targets[keep].groupby(index[bar[keep]]).last().reindex(index)
+    first = index.searchsorted(pd.Timestamp(start))
+    carried = orders.iloc[: first + 1].ffill().iloc[-1]
+    orders = orders.iloc[first:].copy()
+    orders.iloc[0] = carried
+    return orders
 
 
 def run_bt(prices: Prices, targets: pd.DataFrame, fees: float = 0.0):

@@ -52,3 +52,19 @@ def pd_ts(day: str):
 @pytest.mark.parametrize("command", ["make demo", "make test"])
 def test_readme_names_the_two_commands(command):
     assert command in README
+
+
+def test_fast_strategy_example_computes_many_sets_like_one(cfg):
+    code = python_blocks("### A fast one")[0]
+    module = types.ModuleType("readme_fast_example")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(code, "README.md", "exec"), module.__dict__)
+        many = engine.run("momentum", [{"n": 5}, {"n": 60}], start="2025-01-02", end="2025-06-30", config=cfg)
+        for i, n in enumerate((5, 60)):
+            one = engine.run("momentum", {"n": n}, start="2025-01-02", end="2025-06-30", config=cfg)
+            assert many.equity.iloc[-1, i] == one.equity.iloc[-1, 0]
+        assert many.stats["n_trades"].min() > 10
+    finally:
+        registry.REGISTRY.pop("momentum", None)
+        sys.modules.pop(module.__name__, None)

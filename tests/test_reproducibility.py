@@ -55,7 +55,7 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind):
         tearsheets = [
             n for n in first if n.endswith(".html") and n != "index.html" and not n.startswith("event-")
         ]
-        assert len(tearsheets) == len(m["runs"]) == 8
+        assert len(tearsheets) == len(m["runs"]) == 9
         for name in [*tearsheets, "event-ai-2025-01-27.html"]:
             assert f'href="{name}"' in index, name
 
@@ -70,4 +70,4 @@ def test_manifest_fingerprint_changes_with_the_data(tmp_path, cfg):
     r = engine.run("buy_and_hold", {"hold": "NVDA"}, "2025-01-02", "2025-03-31", prices=prices, config=cfg)
     bumped = replace(prices, close=prices.close * 1.000001)
     assert run_manifest(r, "x", prices)["data"] != run_manifest(r, "x", bumped)["data"]
-    assert run_manifest(r, "x", prices)["params"] == {"hold": "NVDA", "rebalance_days": 0}
+    assert run_manifest(r, "x", prices)["params"] == {"hold": "NVDA", "rebalance_days": 0, "weight": 1.0}
