@@ -191,10 +191,10 @@ def load_prices(
     local = store.read_local(paths, cfg.cache_dir)
     wide, notes = local.wide, local.notes
     sources = {t: str(p) for t, p in paths.items()}
-    remote = {}
+    remote, problems = {}, list(local.cache_warnings)
     for t in symbols:
         if t not in paths:
-            remote[t], notes[t] = checks.check_bars(t, "yfinance", _remote(t, cfg))
+            remote[t], notes[t] = checks.check_bars(t, "yfinance", _remote(t, cfg, problems))
     if remote:
         wide = pd.concat([wide, store.widen(remote)], axis=1, sort=True)
         sources.update(dict.fromkeys(remote, "yfinance"))
@@ -203,14 +203,14 @@ def load_prices(
         prices,
         earnings=earnings_file.read_earnings(cfg.data_dirs),
         notes={t: tuple(n) for t, n in notes.items() if n},
-        load_warnings=tuple(local.cache_warnings),
+        load_warnings=tuple(problems),
     )
     prices = prices.window(start, end)
     checks.emit(prices.warnings)
     return prices
 
 
-def _remote(ticker: str, cfg: Config) -> pd.DataFrame:
+def _remote(ticker: str, cfg: Config, problems: list[str]) -> pd.DataFrame:
     cached = yahoo.read_cached(cfg.cache_dir, ticker)
     if cached is not None:
         return cached
@@ -221,6 +221,6 @@ def _remote(ticker: str, cfg: Config) -> pd.DataFrame:
             "(AISHOCK_OFFLINE is set); check the symbol or add its CSV"
         )
     try:
-        return yahoo.download(ticker, cfg.cache_dir)
+        return yahoo.download(ticker, cfg.cache_dir, problems)
     except AishockError as e:
         raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and {e}") from None
