@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine import load_prices
+from engine import AishockError, load_prices
 from engine.cli import main
 from engine.data import cache as cache_mod
 from engine.data import checks
@@ -251,3 +251,20 @@ def test_a_download_is_checked_and_an_uncachable_download_still_loads(cfg, tmp_p
     assert p.warnings[1] == (
         "ZZZ (yfinance): 1 row(s) dated on days the NYSE was closed dropped: 2024-01-06 (Sat)"
     )
+
+
+def test_without_the_calendar_library_a_parse_is_one_line(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_calendars(name, *args, **kwargs):
+        if name == "exchange_calendars":
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_calendars)
+    monkeypatch.setattr(checks, "_KNOWN", {})
+    frame = pd.DataFrame({"close": [1.0]}, index=pd.DatetimeIndex(["2025-01-03"], name="date"))
+    with pytest.raises(AishockError, match="needs the exchange-calendars package"):
+        checks.check_bars("SPY", "x.csv", frame)

@@ -72,7 +72,13 @@ _KNOWN: dict[str, pd.DatetimeIndex] = {}
 
 
 def _build(first_year: int, last_year: int) -> pd.DatetimeIndex:
-    import exchange_calendars
+    try:
+        import exchange_calendars
+    except ImportError:
+        raise AishockError(
+            "the NYSE calendar check needs the exchange-calendars package; run `make` or "
+            "`.venv/bin/pip install -c constraints.txt exchange-calendars`"
+        ) from None
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
