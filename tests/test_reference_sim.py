@@ -193,14 +193,13 @@ def test_bigger_buy_is_the_one_cut_when_cash_is_short(market):
 
 
 @st.composite
-def markets(draw, delistings: bool = False, vols: tuple[float, ...] = (0.03,)):
-    """A synthetic Prices panel: 1-5 tickers, OHLC or close-only, some listing mid-window,
-    daily volatility one of `vols`; with `delistings`, the data of some (never T0's) ends
-    before the panel's last day."""
+def markets(draw, delistings: bool = False, jumps: bool = False):
+    """A synthetic Prices panel: 1-5 tickers, OHLC or close-only, some listing mid-window;
+    with `delistings`, the data of some (never T0's) ends before the panel's last day; with
+    `jumps`, some close 70 % down or 150 % up one day (leveraged runs get wiped out)."""
     n = draw(st.integers(12, 50))
     k = draw(st.integers(1, 5))
     seed = draw(st.integers(0, 2**32 - 1))
-    vol = draw(st.sampled_from(vols))
     rng = np.random.default_rng(seed)
     index = pd.bdate_range("2024-01-01", periods=n, name="date")
     names = [f"T{i}" for i in range(k)]
@@ -212,13 +211,15 @@ def markets(draw, delistings: bool = False, vols: tuple[float, ...] = (0.03,)):
         end = n
         if delistings and i > 0 and draw(st.booleans()):
             end = draw(st.integers(first + 1, n - 1))  # its last bar is end - 1 < n - 1
-        path = 50 * np.exp(np.cumsum(rng.normal(0, vol, end - first)))
+        path = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, end - first)))
+        if jumps and draw(st.booleans()):
+            path[draw(st.integers(0, end - first - 1)) :] *= draw(st.sampled_from([0.3, 2.5]))
         close.iloc[first:end, i] = path
         if draw(st.booleans()):
             close_only.add(t)
         else:
             prev = np.concatenate([[path[0]], path[:-1]])
-            open_.iloc[first:end, i] = prev * np.exp(rng.normal(0, vol / 3, end - first))
+            open_.iloc[first:end, i] = prev * np.exp(rng.normal(0, 0.01, end - first))
     high = np.maximum(open_, close).where(open_.notna())
     low = np.minimum(open_, close).where(open_.notna())
     volume = (close * 0 + 1e6).where(open_.notna())
@@ -351,7 +352,7 @@ def assert_same_run(sim, run_id, ref, init_cash, family):
 def test_random_long_short_leveraged_schedules_match_reference(data):
     """Shorts, leverage up to 3x, cash/financing/borrow rates in [0, 0.2], listings and
     delistings mid-window, open and close fills, fees and slippage up to 1 %."""
-    prices = data.draw(markets(delistings=True, vols=(0.03, 0.03, 0.1)))  # 10 %: wipe-outs
+    prices = data.draw(markets(delistings=True, jumps=True))
     max_gross = data.draw(st.sampled_from([1.0, 1.0, 2.0, 3.0]))
     runs = [data.draw(schedules(prices, max_gross, shorts=True)) for _ in range(2)]
     fees, slippage = data.draw(costs_st), data.draw(costs_st)
