@@ -2,7 +2,9 @@
 
 Overrides come as Python values (scripts, notebooks) or strings (`--set name=value`);
 strings are converted to the field's declared type. An unknown name is refused with a
-"did you mean" hint; a value that does not convert is refused naming the field and its type.
+"did you mean" hint; a value that does not convert is refused naming the field and its type;
+a float that is NaN or infinite is refused for every field (no strategy can mean it), and a
+field declared with bounds (`param(..., low=0)`) refuses values outside them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import difflib
 import functools
 import itertools
+import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -20,9 +23,15 @@ from typing import Any
 from engine.errors import AishockError
 
 
-def param(default: Any, help: str) -> Any:
-    """A params dataclass field with a default and a one-line help for `aishock list`."""
-    return dataclasses.field(default=default, metadata={"help": help})
+def param(default: Any, help: str, low: float | None = None, high: float | None = None) -> Any:
+    """A params dataclass field with a default and a one-line help for `aishock list`;
+    `low`/`high` (inclusive) bound a number, checked whenever an override is converted."""
+    meta = {"help": help}
+    if low is not None:
+        meta["low"] = low
+    if high is not None:
+        meta["high"] = high
+    return dataclasses.field(default=default, metadata=meta)
 
 
 def fields(cls) -> dict[str, dataclasses.Field]:
@@ -32,6 +41,10 @@ def fields(cls) -> dict[str, dataclasses.Field]:
 def _hint(name: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(choices)}"
+
+
+class _NotFinite(AishockError):
+    """A float that is NaN or infinite: refused whatever else the field would accept."""
 
 
 def _convert(value: Any, kind: Any, name: str) -> Any:
@@ -44,6 +57,8 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _convert(value, arg, name)
+            except _NotFinite:
+                raise
             except AishockError:
                 continue
         raise AishockError(f"parameter {name}={value!r} is not {_a(_typename(kind))}")
@@ -70,7 +85,10 @@ def _convert(value: Any, kind: Any, name: str) -> Any:
                 raise ValueError
             return int(value)
         if kind is float:
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise _NotFinite(f"parameter {name}={value!r} is not a finite number")
+            return number
         if kind is dt.date:
             return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         if kind is str:
@@ -101,7 +119,20 @@ def convert(cls, name: str, value: Any) -> Any:
     hints = _hints(cls)
     if name not in hints:
         raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, fields(cls))}")
-    return _convert(value, hints[name], name)
+    converted = _convert(value, hints[name], name)
+    meta = fields(cls)[name].metadata
+    if isinstance(converted, int | float) and not isinstance(converted, bool):
+        low, high = meta.get("low"), meta.get("high")
+        if (low is not None and converted < low) or (high is not None and converted > high):
+            bounds = (
+                f"at least {low}"
+                if high is None
+                else f"at most {high}"
+                if low is None
+                else f"in [{low}, {high}]"
+            )
+            raise AishockError(f"parameter {name}={value!r} must be {bounds}")
+    return converted
 
 
 def build(cls, values: Mapping[str, Any]):
@@ -117,14 +148,20 @@ def make(cls, overrides: Mapping[str, Any] | None = None):
     return build(cls, {name: convert(cls, name, value) for name, value in (overrides or {}).items()})
 
 
-def parse_assignments(items: Iterable[str]) -> dict[str, str]:
-    """`["k=v", ...]` (from `--set`) as a dict; refuses an item without '='."""
+def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, str]:
+    """`["k=v", ...]` (from `--set` or `--grid`) as a dict; refuses an item without '=' and a
+    name given twice (the second would silently win)."""
     out = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise AishockError(f"--set takes name=value, got '{item}'")
-        out[name.strip()] = value.strip()
+            raise AishockError(f"{option} takes name=value, got '{item}'")
+        name = name.strip()
+        if name in out:
+            raise AishockError(
+                f"{option} {name} is given twice ({out[name]!r} and {value.strip()!r}); give it once"
+            )
+        out[name] = value.strip()
     return out
 
 

@@ -41,9 +41,16 @@ def _read(path: Path) -> dict[str, dict]:
 @cache
 def _baskets(user_file: str | None) -> dict[str, dict]:
     baskets = _read(BUILTIN)
-    for path in (USER, Path(user_file) if user_file else None):
-        if path is not None and path.is_file():
-            baskets.update(_read(path))
+    if USER.is_file():
+        baskets.update(_read(USER))
+    if user_file:
+        path = Path(user_file).expanduser()
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise AishockError(
+                f"AISHOCK_BASKETS names {path}, which {what}; point it at a baskets TOML file or unset it"
+            )
+        baskets.update(_read(path))
     ai = [t for b in baskets.values() if b["in_ai"] for t in b["tickers"]]
     baskets.setdefault(
         ALL_AI,

@@ -16,7 +16,7 @@ from engine.config import Config
 from engine.errors import AishockError
 from engine.shock import shock_days
 from engine.universe import resolve
-from reports.artifacts import write_run
+from reports.artifacts import writable_folder, write_run
 from reports.charts import equity_chart
 from reports.index_page import write_index
 from reports.manifest import manifest, write_manifest
@@ -28,6 +28,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     if not cfg.demo:
         raise AishockError("no demo runs configured: add [[tool.aishock.demo]] tables to pyproject.toml")
     start, end = cfg.span
+    writable_folder(cfg.reports_dir)  # before the runs: a bad reports folder fails now
     t0 = time.perf_counter()
     specs = [(d["label"], registry.get(d["strategy"]), d.get("params", {})) for d in cfg.demo]
     tickers = {t for _, spec, p in specs for t in needed_tickers(spec, param_sets(spec, p))}
@@ -39,7 +40,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
         result = engine.run(spec, p, start=start, end=end, prices=prices, config=cfg)
         paths = write_run(result, label, cfg.reports_dir, prices, bench, cfg.benchmark)
-        links[label] = paths["tearsheet"].name
+        links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]
     timings["runs"] = time.perf_counter() - t1

@@ -1,14 +1,17 @@
 """Run manifests: what produced a report, written beside it as `<name>.manifest.json`.
 
 A manifest holds the kind of report, its inputs (strategy, parameters, grid, universe...),
-the date window, a fingerprint of the price data, the conventions and the versions of the
-packages involved, and no timestamp, so the same inputs give a byte-identical file.
+the date window, a fingerprint of the price data, the warnings about that data (the data
+checks of engine.data.checks, one line each; an empty list when there were none), the
+conventions and the versions of the packages involved, and no timestamp, so the same inputs
+give a byte-identical file. Non-finite numbers are written as null (JSON has no NaN).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -42,18 +45,36 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def manifest(kind: str, start, end, data: Prices | pd.DataFrame, **inputs) -> dict:
-    """The manifest of a report of `kind` over [start, end] computed from `data`."""
+def _finite(value: Any) -> Any:
+    """`value` (plain JSON types) with NaN and infinities replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(value: Any) -> Any:
+    return _finite(json.loads(json.dumps(value, default=_plain)))
+
+
+def manifest(
+    kind: str, start, end, data: Prices | pd.DataFrame, warnings: list[str] | None = None, **inputs
+) -> dict:
+    """The manifest of a report of `kind` over [start, end] computed from `data`. `warnings`
+    defaults to the panel's own (`Prices.warnings`; none for a plain frame)."""
     tickers = data.tickers if isinstance(data, Prices) else [str(c) for c in data.columns]
+    if warnings is None:
+        warnings = list(data.warnings) if isinstance(data, Prices) else []
     return {
         "kind": kind,
-        **{
-            k: (json.loads(json.dumps(v, default=_plain)) if v is not None else None)
-            for k, v in inputs.items()
-        },
+        **{k: (_json(v) if v is not None else None) for k, v in inputs.items()},
         "start": str(pd.Timestamp(start).date()),
         "end": str(pd.Timestamp(end).date()),
         "data": {"fingerprint": fingerprint(data), "tickers": tickers},
+        "warnings": list(warnings),
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
     }
 
@@ -62,6 +83,7 @@ def write_manifest(report: Path, info: dict) -> Path:
     """Write `info` beside `report` as `<stem>.manifest.json` (whole file or nothing)."""
     path = report.with_name(f"{report.stem}.manifest.json")
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(info, indent=2, sort_keys=True, default=_plain) + "\n", encoding="utf-8")
+    text = json.dumps(_json(info), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path

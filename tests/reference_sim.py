@@ -1,27 +1,33 @@
 """A deliberately plain reference simulator for target-weight rebalancing.
 
-Written from the rules in the docstring of engine/simulate.py, not from its code, with plain
-floats, dicts and lists (pandas only converts the inputs and the output). It exists so the
-vectorbt-based engine can be checked against something simple enough to read in one sitting.
+Written from the rules in the docstring of engine/simulate.py (rules 1-8), not from its code,
+with plain floats, dicts and lists (pandas only converts the inputs and the output). It
+exists so the compiled engine can be checked against something simple enough to read in one
+sitting. Each day, in the docstring's order:
 
-The one thing the docstring does not pin down is the order of the orders inside a bar, which
-decides which buy is cut when cash runs short. The engine uses vectorbt 1.2's
-`call_seq="auto"` (vectorbt/portfolio/nb.py: `simulate_from_orders_nb` sorts the bar's orders
-with `insert_argsort_nb` on `approx_order_value_nb`), which for target-percent orders is:
+1-3. the day's orders are the latest decision per ticker executing on this bar (a decision
+     dated d executes on the first bar after d; decisions executing before the first
+     simulated bar are carried into it);
+4.   orders: V = cash + sum(shares * mark) once, each order the shares reaching w * V / price,
+     run in ascending order of w * V - shares * price (ties in column order: vectorbt's
+     call_seq="auto"), buys at price * (1 + slippage), sells at price * (1 - slippage), fees
+     on the traded value; without leverage a buy is cut to the cash left;
+5.   delisting: a holding in a ticker on its last bar (its data ending before the panel's
+     last day) is closed at that bar's close;
+6.   interest on the previous close's cash and short positions;
+7.   valuation at the close (a ticker without a close at its last close);
+8.   wipe-out: equity <= 0 at a close ends the run (equity 0 from then on, no orders).
 
-    estimated value of order i = w_i * V - shares_i * fill_price_i
-
-executed in ascending order of that number: the biggest sell first, ..., the smallest sell,
-then the smallest buy, ..., the biggest buy last (so the biggest buy is the one reduced when
-cash is short). Ties keep the order of the targets' columns (insertion sort is stable).
-V and the estimates are computed once, before the bar's first order, at the fill prices
-(the unslipped ones). That rule is `_call_order` below.
-
-Two readings of the docstring where the engine's code could differ (tests/test_reference_sim.py
-has a strict xfail for each, as the engine does differ today):
-- a decision dated on a day that is not a bar executes on the next bar after it;
-- a ticker without a price at a bar (before its first bar, after its last) is not traded,
-  and a holding in it is marked at its last known close, for V as for the daily valuation.
+Readings of the docstring made here where the text leaves room:
+- interest (rule 6) is credited after the day's orders and delistings, just before the
+  valuation, in the rules' numbered order, so it is not part of V at the bar. Rule 6's own
+  examples (2x SPY returns exactly 2 r - d(0.05) a day) hold only if it is credited before
+  the day's orders: `interest_first=True` is that reading;
+- V <= 0 at an execution bar (a gap through zero at the open) is used as it is: each order
+  still reaches w * V / price, so a long target turns into a short;
+- a delisting closes the whole holding (rule 5 says "is closed"), even a short without
+  leverage whose cover costs more than the cash left; a rule-4 order would be cut there;
+- after a wipe-out cash and shares are 0 ("its positions are written off").
 """
 
 from __future__ import annotations
@@ -34,13 +40,21 @@ import pandas as pd
 
 from engine.data.panel import Prices
 
+MIN_ORDER = 1e-12  # rule 4: an order of at most this many shares is not placed
+
 
 @dataclass
 class ReferenceRun:
     equity: pd.Series
     cash: pd.Series
-    shares: pd.DataFrame  # dates x tickers, after each day's orders
-    orders: list[dict]  # one dict per filled order, in execution order
+    shares: pd.DataFrame  # dates x tickers, after each day's orders and delistings
+    orders: list[dict]  # one dict per filled order, in execution order (delistings included)
+    wiped_out: bool
+
+
+def daily_rate(annual: float, periods: int = 252) -> float:
+    """d(r) of rule 6."""
+    return (1.0 + annual) ** (1.0 / periods) - 1.0
 
 
 def _floats(frame: pd.DataFrame, tickers: list[str]) -> list[dict[str, float]]:
@@ -65,16 +79,35 @@ def reference_run(
     init_cash: float = 100_000.0,
     start=None,
     fill: str = "open",
+    max_gross: float = 1.0,
+    cash_rate: float = 0.0,
+    financing: float = 0.0,
+    borrow_fee: float = 0.0,
+    periods: int = 252,
+    interest_first: bool = False,
 ) -> ReferenceRun:
     """Simulate one run: `targets` is dates x tickers (weights decided after each date's
-    close; NaN = no order), `prices` the panel. Trading starts at `start` (None: first bar).
-    `fill` is "open" (the open where the bar has one, else the close) or "close"."""
+    close; NaN = no order; negative = short), `prices` the panel. Trading starts at `start`
+    (None: first bar). `fill` is "open" (the open where the bar has one, else the close) or
+    "close". Above max_gross 1 buys are never cut (cash may go negative). The rates are
+    annual fractions (rule 6). `interest_first` credits each day's interest before the
+    day's orders instead of after them (the other reading, see the module docstring)."""
     assert fill in ("open", "close")
     tickers = list(targets.columns)
     dates = list(prices.index)
+    n = len(dates)
     close = _floats(prices.close, tickers)
     opens = _floats(prices.open if fill == "open" else prices.open * math.nan, tickers)
     decisions = _floats(targets.sort_index(), tickers)
+    leverage = max_gross > 1.0
+    d_cash, d_financing, d_borrow = (daily_rate(r, periods) for r in (cash_rate, financing, borrow_fee))
+
+    # rule 5: a ticker whose data ends before the panel's last day is delisted on its last bar
+    delisted_at = {}
+    for t in tickers:
+        bars = [i for i in range(n) if not math.isnan(close[i][t])]
+        if bars and bars[-1] < n - 1:
+            delisted_at[t] = bars[-1]
 
     first = 0
     if start is not None:
@@ -93,61 +126,105 @@ def reference_run(
     cash = float(init_cash)
     shares = dict.fromkeys(tickers, 0.0)
     last_close = dict.fromkeys(tickers, math.nan)
+    wiped = False
+    # rule 6: the balances interest is paid on (the previous close's; first day: initial cash)
+    prev_cash, prev_short_value = cash, 0.0
+
+    def interest() -> float:
+        """Rule 6: a day's interest on the previous close's cash and short positions."""
+        rate = d_cash if prev_cash >= 0 else d_financing
+        return prev_cash * rate - prev_short_value * d_borrow
 
     out_dates, out_equity, out_cash, out_shares, filled = [], [], [], [], []
-    for i in range(first, len(dates)):
+
+    def trade(i: int, t: str, delta: float, px: float, cut: bool) -> None:
+        """Rule 4's order of `delta` shares of `t` at fill price `px` (rule 5 uses it too);
+        `cut`: a buy is reduced to the cash left."""
+        nonlocal cash
+        if delta < 0:  # a sale or a short sale: proceeds credited to cash
+            price = px * (1 - slippage)
+            qty = -delta
+            traded = qty * price
+            fee = traded * fees
+            cash += traded - fee
+            shares[t] -= qty
+            side = "sell"
+        else:  # a buy or a cover
+            price = px * (1 + slippage)
+            qty = delta
+            if not cut or qty * price * (1 + fees) <= cash:
+                traded = qty * price
+                fee = traded * fees
+                cash -= traded + fee
+            elif cash <= 0:  # no cash left: not placed
+                return
+            else:  # all the cash left pays for the shares and their fee
+                traded = cash / (1 + fees)
+                qty = traded / price
+                fee = cash - traded
+                cash = 0.0
+            shares[t] += qty
+            side = "buy"
+        filled.append(
+            {"date": dates[i], "ticker": t, "side": side, "shares": qty, "price": price, "fees": fee}
+        )
+
+    for i in range(first, n):
+        if wiped:  # rule 8: nothing happens after a wipe-out
+            out_dates.append(dates[i])
+            out_equity.append(0.0)
+            out_cash.append(0.0)
+            out_shares.append(dict(shares))
+            continue
+
+        if interest_first:
+            cash += interest()
+
         # rule 1: the fill price is the open of this bar where there is one, else the close
-        # (with fill="close", always the close)
-        fill = {}
+        # (with fill="close", always the close); NaN: the ticker has no price at this bar
+        fill_px = {}
         for t in tickers:
             o, c = opens[i][t], close[i][t]
-            fill[t] = o if not math.isnan(o) else c
-        wanted = orders_at.get(i, {})
+            fill_px[t] = o if not math.isnan(o) else c
         # rule 4: a ticker with no price at this bar is not traded
-        wanted = {t: w for t, w in wanted.items() if not math.isnan(fill[t])}
+        wanted = {t: w for t, w in orders_at.get(i, {}).items() if not math.isnan(fill_px[t])}
 
         if wanted:
             # a holding without a fill price today is marked at its last close
-            mark = {t: fill[t] if not math.isnan(fill[t]) else last_close[t] for t in tickers}
+            mark = {t: fill_px[t] if not math.isnan(fill_px[t]) else last_close[t] for t in tickers}
             value = cash + sum(shares[t] * mark[t] for t in tickers if shares[t] != 0)
+            targets_now = {t: wanted[t] * value / fill_px[t] for t in wanted}
             for t in _call_order(wanted, value, shares, mark, tickers):
-                px = fill[t]
-                delta = wanted[t] * value / px - shares[t]
-                if delta < 0:  # sell (never more than held: weights are >= 0)
-                    qty = min(-delta, shares[t])
-                    price = px * (1 - slippage)
-                    traded = qty * price
-                    fee = traded * fees
-                    cash += traded - fee
-                    shares[t] -= qty
-                    side = "sell"
-                elif delta > 0:  # buy, reduced to what the cash pays for
-                    if cash <= 0:
-                        continue
-                    price = px * (1 + slippage)
-                    qty = delta
-                    if qty * price * (1 + fees) <= cash:
-                        traded = qty * price
-                        fee = traded * fees
-                        cash -= traded + fee
-                    else:  # all the cash left pays for the shares and their fee
-                        traded = cash / (1 + fees)
-                        qty = traded / price
-                        fee = cash - traded
-                        cash = 0.0
-                    shares[t] += qty
-                    side = "buy"
-                else:
-                    continue
-                filled.append(
-                    {"date": dates[i], "ticker": t, "side": side, "shares": qty, "price": price, "fees": fee}
-                )
+                delta = targets_now[t] - shares[t]
+                if abs(delta) > MIN_ORDER:
+                    trade(i, t, delta, fill_px[t], cut=not leverage)
 
-        # rule 5: value the day at the close (the last close for a ticker not trading today)
+        # rule 5: a holding in a ticker on its last bar is closed at that bar's close
+        for t in tickers:
+            if delisted_at.get(t) == i and shares[t] != 0:
+                # closed in full: a cover is never cut (see the module docstring)
+                trade(i, t, -shares[t], close[i][t], cut=False)
+                shares[t] = 0.0
+
+        # rule 6: interest on the previous close's balances
+        if not interest_first:
+            cash += interest()
+
+        # rule 7: value the day at the close (the last close for a ticker not trading today)
         for t in tickers:
             if not math.isnan(close[i][t]):
                 last_close[t] = close[i][t]
         equity = cash + sum(shares[t] * last_close[t] for t in tickers if shares[t] != 0)
+
+        # rule 8: wiped out at a close with equity at or below zero
+        if equity <= 0:
+            wiped = True
+            equity, cash = 0.0, 0.0
+            for t in tickers:
+                shares[t] = 0.0
+
+        prev_cash = cash
+        prev_short_value = sum(-shares[t] * last_close[t] for t in tickers if shares[t] < 0)
         out_dates.append(dates[i])
         out_equity.append(equity)
         out_cash.append(cash)
@@ -159,17 +236,10 @@ def reference_run(
         cash=pd.Series(out_cash, index=index, name="cash"),
         shares=pd.DataFrame(out_shares, index=index, columns=tickers),
         orders=filled,
+        wiped_out=wiped,
     )
 
 
-def reference_equity(
-    prices: Prices,
-    targets: pd.DataFrame,
-    fees: float = 0.0,
-    slippage: float = 0.0,
-    init_cash: float = 100_000.0,
-    start=None,
-    fill: str = "open",
-) -> pd.Series:
+def reference_equity(prices: Prices, targets: pd.DataFrame, *args, **kwargs) -> pd.Series:
     """Daily equity of one run of `targets` (dates x tickers), see `reference_run`."""
-    return reference_run(prices, targets, fees, slippage, init_cash, start, fill).equity
+    return reference_run(prices, targets, *args, **kwargs).equity

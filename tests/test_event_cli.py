@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 from raw_market import EVENT, SP500_FILE, ai_members, daily_returns, figures, market_dir
@@ -65,7 +67,9 @@ def test_event_json_for_ai_matches_the_raw_csvs(out_dir, capsys, tmp_path):
     assert out["groups"]["role"]["power"]["n"] == 4 and out["groups"]["role"]["power"]["decliners"] == 4
     assert out["shock"]["detected"] is True
     assert out["benchmarks"]["SMH"]["event_return"] == pytest.approx(figures("SMH")["event_return"])
-    assert (out_dir / f"event-ai-{EVENT}.html").is_file() and out["html"].endswith(f"event-ai-{EVENT}.html")
+    page = Path(out["html"])  # event-<universe>-<date>-<key of every input>.html
+    assert page.parent == out_dir and page.is_file()
+    assert re.fullmatch(rf"event-ai-{EVENT}-[0-9a-f]{{8}}\.html", page.name)
 
 
 def test_event_csv_has_the_documented_columns_and_raw_figures(out_dir, capsys, tmp_path):

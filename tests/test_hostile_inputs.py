@@ -1,11 +1,13 @@
 """Hostile price files (the corpus in tests/hostile/): each one is either normalised, and the
-test shows the frame it becomes, or refused with one line naming the file and the problem.
-A refused file never reaches the parsed cache."""
+test shows the frame it becomes, or refused with one line naming the file and the problem,
+or (data that parses but looks wrong: engine.data.checks) loaded as the test shows with the
+warnings it lists. A refused file never reaches the parsed cache."""
 
 from __future__ import annotations
 
 import os
 import string
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from hypothesis import strategies as st
 
 from engine import AishockError, load_prices
 from engine.config import load_config
+from engine.data import checks
+from engine.data.checks import DataWarning
 from engine.data.csvfile import read_price_csv
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -102,6 +106,123 @@ NORMALISED = {
     ),
 }
 
+# corpus file -> (the bars it loads as, the warnings after "HOST (<path>): "): it parses, the
+# data checks repair or only report it (engine.data.checks; rules in the README)
+CHECKED = {
+    # weekend rows are dropped (NYSE calendar of exchange_calendars, not the data's own)
+    "saturday_rows.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06"],
+            open=[10, 10.1, 10.3],
+            high=[11, 11.1, 11.3],
+            low=[9, 9.1, 9.3],
+            close=[10.5, 10.6, 10.8],
+            volume=[100, 200, 400],
+        ),
+        ["2 row(s) dated on days the NYSE was closed dropped: 2020-01-04 (Sat), 2020-01-05 (Sun)"],
+    ),
+    # an exchange holiday
+    "new_year_holiday.csv": (
+        bars(["2019-12-31", "2020-01-02"], close=[10.4, 10.6]),
+        ["1 row(s) dated on days the NYSE was closed dropped: 2020-01-01 (Wed)"],
+    ),
+    # an unscheduled closure (the national day of mourning of 2025-01-09)
+    "unscheduled_closure.csv": (
+        bars(["2025-01-08", "2025-01-10"], close=[20.1, 20.3]),
+        ["1 row(s) dated on days the NYSE was closed dropped: 2025-01-09 (Thu)"],
+    ),
+    # an open far outside [low, high]: not used (NaN: an order filling that bar fills at its close)
+    "open_outside_range.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06"],
+            open=[10, np.nan, 10.3],
+            high=[11, 11.1, 11.3],
+            low=[9, 9.1, 9.3],
+            close=[10.5, 10.6, 10.8],
+            volume=[100, 200, 400],
+        ),
+        [
+            "open outside the day's low-high range on 2020-01-03; those opens are not used "
+            "(orders fill at the close)"
+        ],
+    ),
+    # 0.45% above the high: within the 1% tolerance (vendor rounding), kept without a word
+    "open_within_tolerance.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06"],
+            open=[10, 11.15, 10.3],
+            high=[11, 11.1, 11.3],
+            low=[9, 9.1, 9.3],
+            close=[10.5, 10.6, 10.8],
+            volume=[100, 200, 400],
+        ),
+        [],
+    ),
+    # high below low: the open of that bar is not used either
+    "high_below_low.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06"],
+            open=[10, np.nan, 10.3],
+            high=[11, 9, 11.3],
+            low=[9, 11, 9.3],
+            close=[10.5, 10.6, 10.8],
+            volume=[100, 200, 400],
+        ),
+        ["high below low on 2020-01-03; the open of those bars is not used (orders fill at the close)"],
+    ),
+    # a close above the high: reported, kept (the close is what every return is computed from)
+    "close_outside_range.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06"],
+            open=[10, 10.1, 10.3],
+            high=[11, 11.1, 11.3],
+            low=[9, 9.1, 9.3],
+            close=[10.5, 12, 10.8],
+            volume=[100, 200, 400],
+        ),
+        ["close outside the day's low-high range on 2020-01-03; the close is kept"],
+    ),
+    # a 1000x one-day spike that reverts, and its mirror image: reported, kept
+    "spike_reverts.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"],
+            close=[10, 10.1, 10100, 10.2, 10.3],
+        ),
+        ["one-day price spike that reverts the next day on 2020-01-06 (x1e+03); check the file (kept as is)"],
+    ),
+    "spike_down_reverts.csv": (
+        bars(
+            ["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07", "2020-01-08"],
+            close=[10, 10.1, 0.0101, 10.2, 10.3],
+        ),
+        ["one-day price spike that reverts the next day on 2020-01-06 (x0.001); check the file (kept as is)"],
+    ),
+    # a 10:1 step that stays: an unadjusted split
+    "unadjusted_split.csv": (
+        bars(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], close=[100, 101, 10.1, 10.2]),
+        [
+            "close moves 5x or more in one day on 2020-01-06 (x0.1) and stays: an unadjusted split? "
+            "(kept as is)"
+        ],
+    ),
+    # 14 NYSE sessions without a row (more than 3): reported
+    "gap_weeks.csv": (
+        bars(["2020-01-02", "2020-01-03", "2020-01-27", "2020-01-28"], close=[10, 10.1, 10.2, 10.3]),
+        ["no rows for 14 sessions between 2020-01-03 and 2020-01-27; the last close is carried over the gap"],
+    ),
+    # 3 sessions without a row: not reported
+    "short_gap.csv": (
+        bars(["2020-01-02", "2020-01-03", "2020-01-09", "2020-01-10"], close=[10, 10.1, 10.2, 10.3]),
+        [],
+    ),
+}
+
+# corpus file -> the one-line error of the data checks (it parses, but nothing is left)
+CHECK_REFUSED = {
+    "all_weekend.csv": "all 3 rows are dated on days the NYSE was closed (2020-01-04 (Sat), "
+    "2020-01-05 (Sun), 2020-01-11 (Sat)); check the dates",
+}
+
 GOOD_CSV = "Date,Open,High,Low,Close,Volume\n2020-01-02,20,21,19,20.5,1000\n2020-01-03,20,21,19,20.6,1100\n"
 
 
@@ -146,8 +267,9 @@ def assert_one_line_naming(error: AishockError, path: Path, problem: str) -> Non
 
 def test_every_corpus_file_has_one_expected_outcome():
     corpus = {p.name for p in HOSTILE.glob("*.csv")}
-    assert corpus == set(REFUSED) | set(NORMALISED)
-    assert not set(REFUSED) & set(NORMALISED)
+    outcomes = [set(REFUSED), set(NORMALISED), set(CHECKED), set(CHECK_REFUSED)]
+    assert corpus == set().union(*outcomes)
+    assert sum(map(len, outcomes)) == len(corpus)  # no file in two of them
 
 
 def test_corpus_bytes_are_what_the_cases_claim():
@@ -338,3 +460,59 @@ def test_any_bytes_give_a_valid_frame_or_one_line(tmp_path, header, rows):
     values = frame.to_numpy(dtype=float)
     assert not np.isinf(values).any() and (frame["close"] > 0).all()
     assert all(dt == np.float64 for dt in frame.dtypes)
+
+
+def assert_panel_holds(p, expected: pd.DataFrame) -> None:
+    pd.testing.assert_index_equal(p.index, expected.index)
+    for field in ("open", "high", "low", "close", "volume"):
+        want = expected[field] if field in expected else pd.Series(np.nan, index=expected.index)
+        np.testing.assert_array_equal(getattr(p, field)[TICKER].to_numpy(), want.to_numpy())
+
+
+@pytest.mark.parametrize("name", sorted(CHECKED))
+def test_checked_file_loads_repaired_with_its_warnings_also_from_the_cache(cfg, name, monkeypatch):
+    expected, problems = CHECKED[name]
+    path = place(cfg, (HOSTILE / name).read_bytes())
+    want = tuple(f"{TICKER} ({path}): {w}" for w in problems)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = load_prices([TICKER], config=cfg)
+    assert first.warnings == want
+    assert [str(w.message) for w in caught if w.category is DataWarning] == list(want)
+    assert all("\n" not in w for w in first.warnings)
+    assert len(cache_files(cfg)) == 1
+
+    import engine.data.store as store
+
+    monkeypatch.setattr(store, "read_price_csv", lambda *a: pytest.fail("cache not used"))
+    monkeypatch.setattr(checks, "_build", lambda *a: pytest.fail("calendar rebuilt"))
+    again = load_prices([TICKER], config=cfg)  # the checked bars and the warnings are cached
+    for p in (first, again):
+        assert_panel_holds(p, expected)
+    assert again.warnings == want
+
+
+@pytest.mark.parametrize("name", sorted(CHECK_REFUSED))
+def test_refused_by_the_checks_in_one_line_and_never_cached(cfg, name):
+    path = place(cfg, (HOSTILE / name).read_bytes())
+    read_price_csv(path, TICKER)  # the parser takes it
+    with pytest.raises(AishockError) as info:
+        load_prices([TICKER], config=cfg)
+    assert_one_line_naming(info.value, path, CHECK_REFUSED[name])
+    assert cache_files(cfg) == {}
+
+
+def test_a_cache_entry_from_before_the_checks_is_re_checked(cfg, monkeypatch):
+    """An entry written without the checks' results (the old format: a bare stamp) is stale:
+    the file is parsed and checked again, so its weekend rows go."""
+    import engine.data.store as store
+    from engine.data.cache import read_frame, write_frame
+
+    path = place(cfg, (HOSTILE / "saturday_rows.csv").read_bytes())
+    load_prices([TICKER], config=cfg)
+    (cpath,) = (cfg.cache_dir / "parsed").glob("*.parquet")
+    raw = store.widen({TICKER: read_price_csv(path, TICKER)})  # unchecked: Saturday included
+    write_frame(cpath, raw, {TICKER: store._stamp(path)})
+    assert pd.Timestamp("2020-01-04") in read_frame(cpath).index
+    p = load_prices([TICKER], config=cfg)
+    assert pd.Timestamp("2020-01-04") not in p.index and len(p.warnings) == 1

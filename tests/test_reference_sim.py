@@ -1,20 +1,26 @@
-"""The vectorbt engine against the plain reference simulator (tests/reference_sim.py), which is
-written from the rules in engine/simulate.py's docstring. Daily equity must agree to a
-relative 1e-9 on real data (both theses, close-only and OHLC tickers) and on
-hypothesis-generated schedules (NaN and zero weights, listings mid-window, costs, cash
-shortfalls, carried decisions)."""
+"""The compiled engine against the plain reference simulator (tests/reference_sim.py), which
+is written from the rules in engine/simulate.py's docstring. Daily equity must agree to a
+relative 1e-9 on real data (the theses, `inference_pair` and leveraged or short
+`buy_and_hold`, close-only and OHLC tickers), on hypothesis-generated schedules (NaN and
+zero weights, shorts, leverage up to 3x, cash/financing/borrow rates, listings and
+delistings mid-window, costs, cash shortfalls, carried decisions, wipe-outs) and on
+constructed delistings and wipe-outs; the two convention examples of rule 6 should hold to
+1e-12 a day: they do not (test_convention_examples is a strict xfail, see its reason).
+
+`pytest -s` prints the largest relative gap seen per family of cases."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
 import pandas as pd
 import pytest
 import reference_sim
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from reference_sim import reference_run
+from reference_sim import daily_rate, reference_run
 
 from engine import registry
 from engine.backtest import needed_tickers, run
@@ -29,27 +35,45 @@ START, END = "2024-07-01", "2025-12-31"
 RTOL = 1e-9
 THESES = ["oversold_rebound", "inference_rotation"]
 COSTS = [(0.0, 0.0), (0.0005, 0.0005), (0.01, 0.01)]
+GAPS: dict[str, float] = {}  # family -> largest relative equity gap seen
 
 
-def engine_equity(prices, targets, fees, slippage, init_cash=100_000.0, start=None, fill="open"):
-    """Equity of a single run through engine.simulate."""
-    costs = Costs(fees, slippage, init_cash, fill)
+def engine_equity(prices, targets, fees, slippage, init_cash=100_000.0, start=None, fill="open", **rates):
+    """Equity of a single run through engine.simulate (`rates`: the other Costs fields)."""
+    costs = Costs(fees, slippage, init_cash, fill, **rates)
     sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, start)
     return sim.equity[0]
 
 
-def assert_same_curve(engine: pd.Series, reference: pd.Series) -> None:
+def gap(engine, reference) -> float:
+    """The largest relative difference |engine - reference| / |reference| (0 where both are 0)."""
+    e, r = np.asarray(engine, dtype=float), np.asarray(reference, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(e == r, 0.0, np.abs(e - r) / np.abs(r))
+    return float(rel.max()) if len(rel) else 0.0
+
+
+def assert_same_curve(engine: pd.Series, reference: pd.Series, family: str = "other") -> None:
     assert engine.index.equals(reference.index)
+    GAPS[family] = max(GAPS.get(family, 0.0), gap(engine, reference))
     np.testing.assert_allclose(engine.to_numpy(), reference.to_numpy(), rtol=RTOL, atol=0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_gaps():
+    yield
+    for family, worst in sorted(GAPS.items()):
+        print(f"\nlargest relative equity gap, {family}: {worst:.3g}")
 
 
 @pytest.fixture(scope="module")
 def market():
-    """Prices of every ticker either thesis needs (default params), from the snapshot."""
-    names = list(
-        dict.fromkeys(t for n in THESES for t in needed_tickers(registry.get(n), [registry.get(n).params()]))
-    )
-    return load_prices([*names, "SPY"], end=END, config=load_config())
+    """Prices of every ticker the strategies under test need (default params), from the
+    snapshot."""
+    registry.load_builtin()
+    present = [n for n in [*THESES, "inference_pair"] if n in registry.REGISTRY]
+    names = [t for n in present for t in needed_tickers(registry.get(n), [registry.get(n).params()])]
+    return load_prices(list(dict.fromkeys([*names, "SPY", "PLTR"])), end=END, config=load_config())
 
 
 # -- the theses on real data -------------------------------------------------------------
@@ -65,7 +89,7 @@ def test_thesis_simulate_matches_reference(market, name, fees, slippage, fill):
     engine = engine_equity(prices, targets, fees, slippage, start=START, fill=fill)
     ref = reference_run(prices, targets, fees, slippage, 100_000.0, START, fill)
     assert len(ref.orders) > 0  # the schedule trades inside the window
-    assert_same_curve(engine, ref.equity)
+    assert_same_curve(engine, ref.equity, "theses")
 
 
 @pytest.mark.parametrize("name", THESES)
@@ -85,7 +109,7 @@ def test_thesis_run_matches_reference(market, name):
         params = spec.params(**p)
         targets = spec.weights(prices, params)
         ref = reference_run(prices, targets, costs.fees, costs.slippage, costs.init_cash, START)
-        assert_same_curve(result.equity[col].rename("equity"), ref.equity)
+        assert_same_curve(result.equity[col].rename("equity"), ref.equity, "theses via engine.run")
 
 
 def test_call_order_decides_which_buy_is_cut(market):
@@ -146,7 +170,7 @@ def test_ticker_sets_match_reference(market, tickers, fees, slippage):
     targets = monthly_schedule(prices, tickers, seed=len(tickers))
     engine = engine_equity(prices, targets, fees, slippage, start=START)
     ref = reference_run(prices, targets, fees, slippage, 100_000.0, START)
-    assert_same_curve(engine, ref.equity)
+    assert_same_curve(engine, ref.equity, "real tickers, monthly schedules")
 
 
 def test_bigger_buy_is_the_one_cut_when_cash_is_short(market):
@@ -162,15 +186,17 @@ def test_bigger_buy_is_the_one_cut_when_cash_is_short(market):
         assert orders["value"]["NVDA"] == pytest.approx(30_000.0, rel=1e-12)
         assert orders["value"]["AVGO"] == pytest.approx((100_000 - 30_300) / 1.01, rel=1e-12)
         ref = reference_run(prices, targets, 0.01, 0.0, 100_000.0, "2025-03-01")
-        assert_same_curve(sim.equity[0].rename("equity"), ref.equity)
+        assert_same_curve(sim.equity[0].rename("equity"), ref.equity, "constructed")
 
 
 # -- hypothesis: synthetic markets and schedules -----------------------------------------
 
 
 @st.composite
-def markets(draw):
-    """A synthetic Prices panel: 1-5 tickers, OHLC or close-only, some listing mid-window."""
+def markets(draw, delistings: bool = False, jumps: bool = False):
+    """A synthetic Prices panel: 1-5 tickers, OHLC or close-only, some listing mid-window;
+    with `delistings`, the data of some (never T0's) ends before the panel's last day; with
+    `jumps`, some close 70 % down or 150 % up one day (leveraged runs get wiped out)."""
     n = draw(st.integers(12, 50))
     k = draw(st.integers(1, 5))
     seed = draw(st.integers(0, 2**32 - 1))
@@ -182,13 +208,18 @@ def markets(draw):
     close_only = set()
     for i, t in enumerate(names):
         first = draw(st.integers(0, n - 2)) if draw(st.booleans()) else 0
-        path = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, n - first)))
-        close.iloc[first:, i] = path
+        end = n
+        if delistings and i > 0 and draw(st.booleans()):
+            end = draw(st.integers(first + 1, n - 1))  # its last bar is end - 1 < n - 1
+        path = 50 * np.exp(np.cumsum(rng.normal(0, 0.03, end - first)))
+        if jumps and draw(st.booleans()):
+            path[draw(st.integers(0, end - first - 1)) :] *= draw(st.sampled_from([0.3, 2.5]))
+        close.iloc[first:end, i] = path
         if draw(st.booleans()):
             close_only.add(t)
         else:
             prev = np.concatenate([[path[0]], path[:-1]])
-            open_.iloc[first:, i] = prev * np.exp(rng.normal(0, 0.01, n - first))
+            open_.iloc[first:end, i] = prev * np.exp(rng.normal(0, 0.01, end - first))
     high = np.maximum(open_, close).where(open_.notna())
     low = np.minimum(open_, close).where(open_.notna())
     volume = (close * 0 + 1e6).where(open_.notna())
@@ -196,19 +227,22 @@ def markets(draw):
 
 
 @st.composite
-def schedules(draw, prices: Prices):
-    """Target weights on random days: per ticker NaN (no order), 0, or a positive weight;
-    rows summing to exactly 1 (cash runs short once there are costs) or less."""
+def schedules(draw, prices: Prices, max_gross: float = 1.0, shorts: bool = False):
+    """Target weights on random days: per ticker NaN (no order), 0, or a positive weight
+    (or, with `shorts`, a negative one); rows with gross exposure exactly `max_gross` (cash
+    runs short once there are costs) or less."""
     index, names = prices.index, prices.tickers
     out = pd.DataFrame(np.nan, index=index, columns=pd.Index(names, name="ticker"))
     days = draw(st.sets(st.integers(0, len(index) - 1), min_size=1, max_size=len(index)))
+    kinds_of = "nzws" if shorts else "nzw"
     for d in sorted(days):
-        kinds = draw(st.lists(st.sampled_from("nzw"), min_size=len(names), max_size=len(names)))
+        kinds = draw(st.lists(st.sampled_from(kinds_of), min_size=len(names), max_size=len(names)))
         raw = draw(st.lists(st.floats(0.01, 1.0), min_size=len(names), max_size=len(names)))
-        w = np.array([r if c == "w" else 0.0 for c, r in zip(kinds, raw, strict=True)])
-        if w.sum() > 0:
-            gross = draw(st.one_of(st.just(1.0), st.floats(0.05, 1.0)))
-            w = w / w.sum() * gross
+        sign = {"w": 1.0, "s": -1.0}
+        w = np.array([sign.get(c, 0.0) * r for c, r in zip(kinds, raw, strict=True)])
+        if np.abs(w).sum() > 0:
+            gross = draw(st.one_of(st.just(max_gross), st.floats(0.05, max_gross)))
+            w = w / np.abs(w).sum() * gross
         w[[c == "n" for c in kinds]] = np.nan
         out.iloc[d] = w
     return out
@@ -239,7 +273,7 @@ def test_random_schedules_match_reference(data):
     sim = simulate(prices, pd.concat({0: first, 1: second}, axis=1), costs, start)
     for run_id, targets in ((0, first), (1, second)):
         ref = reference_run(prices, targets, fees, slippage, init_cash, start, fill)
-        assert_same_curve(sim.equity[run_id].rename("equity"), ref.equity)
+        assert_same_curve(sim.equity[run_id].rename("equity"), ref.equity, "hypothesis long-only")
         np.testing.assert_allclose(
             sim.cash[run_id].to_numpy(), ref.cash.to_numpy(), rtol=RTOL, atol=1e-6 * init_cash
         )
@@ -273,7 +307,7 @@ def test_delisted_holding_marked_at_last_close_when_sizing():
     targets.iloc[5] = [nan, 0.3]
     engine = engine_equity(prices, targets, 0.0, 0.0)
     ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0)
-    assert_same_curve(engine, ref.equity)
+    assert_same_curve(engine, ref.equity, "constructed")
 
 
 def test_decision_dated_on_a_non_trading_day_executes_on_the_next_bar(market):
@@ -286,4 +320,304 @@ def test_decision_dated_on_a_non_trading_day_executes_on_the_next_bar(market):
     ref = reference_run(prices, targets, 0.0005, 0.0005, 100_000.0, "2025-01-02")
     assert {o["date"] for o in ref.orders} == {pd.Timestamp("2025-02-03")}
     engine = engine_equity(prices, targets, 0.0005, 0.0005, start="2025-01-02")
-    assert_same_curve(engine, ref.equity)
+    assert_same_curve(engine, ref.equity, "constructed")
+
+
+# -- shorts, leverage, interest, delistings, wipe-outs (rules 2, 4, 5, 6, 8) -------------
+
+rates_st = st.one_of(st.just(0.0), st.floats(0.0, 0.2))
+
+
+def assert_same_run(sim, run_id, ref, init_cash, family):
+    """Equity, cash, shares and the number of orders of one engine run against the reference."""
+    assert_same_curve(sim.equity[run_id].rename("equity"), ref.equity, family)
+    np.testing.assert_allclose(
+        sim.cash[run_id].to_numpy(), ref.cash.to_numpy(), rtol=RTOL, atol=1e-6 * init_cash
+    )
+    shares = sim.shares[run_id][ref.shares.columns].to_numpy()
+    scale = max(1.0, float(np.abs(ref.shares.to_numpy()).max()))
+    np.testing.assert_allclose(shares, ref.shares.to_numpy(), rtol=RTOL, atol=1e-9 * scale)
+    engine_orders = sim.orders[sim.orders["run"] == run_id] if len(sim.orders) else sim.orders
+    assert len(engine_orders) == len(ref.orders)
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_random_long_short_leveraged_schedules_match_reference(data):
+    """Shorts, leverage up to 3x, cash/financing/borrow rates in [0, 0.2], listings and
+    delistings mid-window, open and close fills, fees and slippage up to 1 %."""
+    prices = data.draw(markets(delistings=True, jumps=True))
+    max_gross = data.draw(st.sampled_from([1.0, 1.0, 2.0, 3.0]))
+    runs = [data.draw(schedules(prices, max_gross, shorts=True)) for _ in range(2)]
+    fees, slippage = data.draw(costs_st), data.draw(costs_st)
+    rates = {name: data.draw(rates_st) for name in ("cash_rate", "financing", "borrow_fee")}
+    init_cash = data.draw(st.sampled_from([1_000.0, 100_000.0, 1e7]))
+    fill = data.draw(st.sampled_from(["open", "open", "close"]))
+    start_at = data.draw(st.integers(0, len(prices.index) - 1))
+    start = None if start_at == 0 else prices.index[start_at]
+    costs = Costs(fees, slippage, init_cash, fill, max_gross, **rates)
+    sim = simulate(prices, pd.concat(dict(enumerate(runs)), axis=1), costs, start)
+    for run_id, targets in enumerate(runs):
+        ref = reference_run(prices, targets, fees, slippage, init_cash, start, fill, max_gross, **rates)
+        assert_same_run(sim, run_id, ref, init_cash, "hypothesis long/short/leveraged")
+        # what the examples exercised (pytest --hypothesis-show-statistics)
+        if ref.wiped_out:
+            event("wiped out")
+        if (ref.shares < 0).any().any():
+            event("held a short")
+        if (ref.cash < 0).any():
+            event("borrowed cash")
+        delisted = prices.close.index[-1] > prices.close.apply(pd.Series.last_valid_index)
+        if (ref.shares.loc[:, delisted[delisted].index].abs().sum() > 0).any():
+            event("held a ticker that delists")
+
+
+def cut_after(prices: Prices, ends: dict[str, str]) -> Prices:
+    """`prices` with each ticker of `ends` delisted: no data after its date."""
+    fields = {}
+    for f in ("close", "open", "high", "low", "volume"):
+        frame = getattr(prices, f).copy()
+        for t, day in ends.items():
+            frame.loc[frame.index > pd.Timestamp(day), t] = np.nan
+        fields[f] = frame
+    return dataclasses.replace(prices, **fields)
+
+
+@pytest.mark.parametrize("fill", ["open", "close"])
+@pytest.mark.parametrize("max_gross", [1.0, 2.0])
+def test_constructed_delistings_match_reference(market, fill, max_gross):
+    """Real prices with AMD (OHLC) delisted after 2025-06-13 and MRVL (close-only) after
+    2025-03-14, held long and short by a monthly schedule: rule 5 closes each holding on
+    its last bar at that bar's close, with slippage and fees; later decisions for them do
+    not trade."""
+    ends = {"AMD": "2025-06-13", "MRVL": "2025-03-14"}
+    prices = cut_after(market.select(["NVDA", "AMD", "SPY", "MRVL"]), ends)
+    targets = monthly_schedule(prices, prices.tickers, seed=7)
+    targets[["NVDA", "SPY"]] *= max_gross - 0.5  # gross up to max_gross with the two below
+    targets["AMD"] = 0.3  # decided every day, also after its delisting (not traded then)
+    targets["MRVL"] = -0.2
+    fees = slippage = 0.001
+    rates = {"cash_rate": 0.04, "financing": 0.08, "borrow_fee": 0.05}
+    costs = Costs(fees, slippage, 100_000.0, fill, max_gross, **rates)
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, START)
+    ref = reference_run(prices, targets, fees, slippage, 100_000.0, START, fill, max_gross, **rates)
+    assert_same_run(sim, 0, ref, 100_000.0, "constructed delistings")
+    orders = sim.orders
+    for t, day in ends.items():
+        mine = orders[orders["ticker"] == t]
+        assert mine["date"].max() == pd.Timestamp(day)  # nothing traded after its last bar
+        closing = mine.iloc[-1]  # after that bar's rule-4 order
+        side, sign = ("sell", -1) if t == "AMD" else ("buy", 1)
+        assert closing["side"] == side
+        assert closing["price"] == pytest.approx(prices.close.loc[day, t] * (1 + sign * slippage), rel=1e-12)
+        assert closing["fees"] == pytest.approx(closing["value"] * fees, rel=1e-12)
+        assert (sim.shares[0][t].loc[day:] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("ticker", "weight", "decided"),
+    [("NVDA", 3.0, "2025-01-03"), ("PLTR", -3.0, "2024-07-01")],
+    ids=["3x_long_through_a_crash", "3x_short_through_a_rally"],
+)
+def test_wipe_out_matches_reference(market, ticker, weight, decided):
+    """One decision, then held: 3x NVDA from January 2025 loses everything before April's
+    low; -3x PLTR from July 2024 once PLTR has gained about a third. Rule 8: equity 0 from
+    the close it reaches 0 on (that day -100 %, later days 0), no orders after."""
+    prices = market.select([ticker, "SPY"])
+    targets = pd.DataFrame({ticker: [weight], "SPY": [0.0]}, index=pd.DatetimeIndex([decided]))
+    rates = {"cash_rate": 0.0, "financing": 0.2, "borrow_fee": 0.2}
+    costs = Costs(0.0005, 0.0005, 100_000.0, "open", 3.0, **rates)
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, "2024-06-03")
+    ref = reference_run(prices, targets, 0.0005, 0.0005, 100_000.0, "2024-06-03", "open", 3.0, **rates)
+    assert ref.wiped_out
+    assert_same_run(sim, 0, ref, 100_000.0, "constructed wipe-outs")
+    equity = sim.equity[0]
+    dead = equity.index[equity.to_numpy() == 0][0]
+    assert (equity.loc[dead:] == 0).all() and (equity.loc[:dead].iloc[:-1] > 0).all()
+    returns = equity.pct_change()
+    assert returns.loc[dead] == -1.0
+    assert (sim.orders["date"] < dead).all()
+
+
+def test_negative_equity_at_an_execution_bar_follows_rule_4_literally():
+    """Pins the literal reading of rule 4 where V <= 0 at an execution bar (before any close
+    is at or below zero): the order is the shares reaching w * V / price, so a 3x long whose
+    V turned negative at the open becomes a short (-1000 shares), and the close that follows
+    wipes the run out. (Without the orders the run would have survived: 3000 * 70 > 200,000.)
+    vectorbt rejects orders when V <= 0; the docstring does not say so."""
+    index = pd.bdate_range("2024-01-01", periods=5, name="date")
+    close = pd.DataFrame({"A": [100.0, 100, 70, 70, 70]}, index=index).rename_axis(columns="ticker")
+    open_ = pd.DataFrame({"A": [100.0, 100, 60, 70, 70]}, index=index).rename_axis(columns="ticker")
+    prices = Prices(close, open_, open_.copy(), open_.copy(), open_ * 0 + 1)
+    targets = pd.DataFrame({"A": [3.0, 3.0]}, index=index[:2])
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), Costs(0.0, 0.0, max_gross=3.0))
+    ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0, None, "open", 3.0)
+    assert_same_run(sim, 0, ref, 100_000.0, "constructed wipe-outs")
+    assert list(sim.orders["shares"]) == [3000.0, 4000.0]
+    assert list(sim.equity[0]) == [100_000.0, 100_000.0, 0.0, 0.0, 0.0]
+
+
+# -- the two convention examples of rule 6 -----------------------------------------------
+
+CONVENTIONS = pytest.mark.parametrize(
+    ("weight", "rates", "daily_cost"),
+    [(2.0, {"financing": 0.05}, daily_rate(0.05)), (-1.0, {"borrow_fee": 0.03}, daily_rate(0.03))],
+    ids=["2x_spy_financing_5pct", "short_spy_borrow_3pct"],
+)
+
+
+def convention_case(market, weight, rates):
+    """SPY at `weight`, decided every day, filled at the close, no fees or slippage, from
+    START (the decision of START's eve is carried into its close)."""
+    prices = market.select(["SPY"]).window(None, END)
+    targets = pd.DataFrame({"SPY": weight}, index=prices.index)
+    costs = Costs(0.0, 0.0, 100_000.0, "close", max_gross=max(1.0, abs(weight)), **rates)
+    return prices, targets, costs
+
+
+def assert_convention(prices, equity: pd.Series, weight: float, daily_cost: float, family: str) -> None:
+    """Every day after the first returns weight * r_SPY - daily_cost, to 1e-12."""
+    assert equity.iloc[0] == pytest.approx(100_000.0, rel=1e-14)  # trades at the first close
+    got = equity.pct_change().iloc[1:]
+    expected = weight * prices.close["SPY"].pct_change().loc[got.index] - daily_cost
+    GAPS[family] = max(GAPS.get(family, 0.0), float((got - expected).abs().max()))
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine defect against rule 6's examples: the engine credits a day's interest after "
+    "that day's orders (rules 4-6 in their numbered order), so a close rebalance sizes on V "
+    "without the day's interest and the leverage drifts: 2x SPY misses 2 r - d(0.05) by up "
+    "to 4.2e-5 a day, -1x SPY misses -r - d(0.03) by up to 1.2e-5. Crediting the interest "
+    "before the day's orders gives both to 6e-16 (test_convention_examples_hold_with_interest_first)",
+)
+@CONVENTIONS
+def test_convention_examples(market, weight, rates, daily_cost):
+    """Rule 6: 2x SPY rebalanced daily at the close with no costs and 5 % financing returns
+    exactly 2 r_SPY - d(0.05) a day, -1x SPY with a 3 % borrow fee -r_SPY - d(0.03)."""
+    prices, targets, costs = convention_case(market, weight, rates)
+    equity = simulate(prices, pd.concat({0: targets}, axis=1), costs, START).equity[0]
+    assert_convention(prices, equity, weight, daily_cost, "convention examples, engine (absolute a day)")
+
+
+@CONVENTIONS
+def test_convention_examples_hold_with_interest_first(market, weight, rates, daily_cost):
+    """The reading under which rule 6's examples are exact: each day's interest is credited
+    before that day's orders (the reference with interest_first=True)."""
+    prices, targets, costs = convention_case(market, weight, rates)
+    ref = reference_run(
+        prices, targets, 0.0, 0.0, 100_000.0, START, "close", costs.max_gross, **rates, interest_first=True
+    )
+    assert_convention(
+        prices, ref.equity, weight, daily_cost, "convention examples, interest first (absolute a day)"
+    )
+
+
+@CONVENTIONS
+def test_convention_cases_match_reference(market, weight, rates, daily_cost):
+    """The same runs: engine = reference (interest after the day's orders, rule order)."""
+    prices, targets, costs = convention_case(market, weight, rates)
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, START)
+    ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0, START, "close", costs.max_gross, **rates)
+    assert_same_run(sim, 0, ref, 100_000.0, "convention cases")
+
+
+# -- long/short and leveraged strategies on real data ------------------------------------
+
+RATES = {"cash_rate": 0.04, "financing": 0.06, "borrow_fee": 0.02}
+STRATEGY_CASES = [
+    ("inference_pair", {}),
+    ("inference_pair", {"hedge": "beta", "rebalance_days": 5}),
+    ("inference_pair", {"leg": 1.5}),
+    ("buy_and_hold", {"weight": 2.0}),
+    ("buy_and_hold", {"weight": 2.0, "hold": "NVDA,AMD,SPY", "rebalance_days": 10}),
+    ("buy_and_hold", {"weight": -1.0}),
+    ("buy_and_hold", {"weight": -1.0, "hold": "NVDA,AMD,SPY", "rebalance_days": 10}),
+]
+STRATEGY_IDS = [
+    "pair",
+    "pair_beta",
+    "pair_leg1.5",
+    "hold_2x",
+    "hold_basket_2x",
+    "hold_-1x",
+    "hold_basket_-1x",
+]
+
+
+def strategy_or_skip(name: str, params: dict):
+    """The registered strategy `name` with `params`, or skip: the lead is adding them."""
+    registry.load_builtin()
+    spec = registry.REGISTRY.get(name)
+    if spec is None:
+        pytest.skip(f"strategy {name} is not registered yet")
+    fields = {f.name for f in dataclasses.fields(spec.params)}
+    if not set(params) <= fields:
+        pytest.skip(f"{name} has no parameter(s) {sorted(set(params) - fields)} yet")
+    return spec, spec.params(**params)
+
+
+@pytest.mark.parametrize("fill", ["open", "close"])
+@pytest.mark.parametrize(("name", "params"), STRATEGY_CASES, ids=STRATEGY_IDS)
+def test_long_short_strategies_match_reference(market, name, params, fill):
+    """inference_pair (dollar and beta hedges, legs of 0.5 and 1.5) and buy_and_hold at 2x
+    and -1x, with costs and all three rates; max_gross is the schedule's largest gross
+    exposure rounded up (1 when it is at most 1)."""
+    spec, p = strategy_or_skip(name, params)
+    prices = market.select(needed_tickers(spec, [p]))
+    targets = spec.weights(prices, p)
+    max_gross = max(1.0, float(np.ceil(targets.abs().sum(axis=1).max() - 1e-9)))
+    costs = Costs(0.0005, 0.0005, 100_000.0, fill, max_gross, **RATES)
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, START)
+    ref = reference_run(prices, targets, 0.0005, 0.0005, 100_000.0, START, fill, max_gross, **RATES)
+    assert len(ref.orders) > 0
+    assert (ref.shares < 0).any().any() == (name == "inference_pair" or params["weight"] < 0)
+    if name == "buy_and_hold" and params["weight"] > 1:
+        assert (ref.cash < 0).all()  # borrowed from the first day on
+    assert_same_run(sim, 0, ref, 100_000.0, "long/short strategies")
+
+
+# -- edges of rules 4 and 5 --------------------------------------------------------------
+
+
+def flat_prices(closes: dict[str, list[float]]) -> Prices:
+    """A small panel whose opens equal its closes."""
+    index = pd.bdate_range("2024-01-01", periods=len(next(iter(closes.values()))), name="date")
+    close = pd.DataFrame(closes, index=index, dtype=float).rename_axis(columns="ticker")
+    return Prices(close, close.copy(), close.copy(), close.copy(), close * 0 + 1)
+
+
+@pytest.mark.parametrize(("step", "placed"), [(4, False), (16, True)])
+def test_orders_of_at_most_1e12_shares_are_not_placed(step, placed):
+    """Rule 4: 500 shares held at 100, then a target `step` ulps above 0.5 asks for
+    step * 1.1e-16 * 1000 shares more: 4.4e-13 shares is not placed, 1.8e-12 is."""
+    prices = flat_prices({"A": [100.0] * 4})
+    w = 0.5
+    for _ in range(step):
+        w = np.nextafter(w, 1.0)
+    targets = pd.DataFrame({"A": [0.5, w]}, index=prices.index[:2])
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), Costs(0.0, 0.0))
+    ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0)
+    assert len(ref.orders) == 1 + placed
+    assert_same_run(sim, 0, ref, 100_000.0, "constructed")
+
+
+def test_delisted_short_is_covered_in_full_without_leverage():
+    """Reading of rule 5: without leverage, a short whose cover costs more than the cash left
+    is still closed in full at its last close (cash goes negative), not cut as a rule-4 buy
+    would be. Long A and short B, 0.5 each; both triple; B's data ends on bar 3 at 300:
+    covering 500 B costs 150,000 with 100,000 in cash."""
+    nan = np.nan
+    prices = flat_prices({"A": [100, 100, 200, 300, 300], "B": [100, 100, 200, 300, nan]})
+    targets = pd.DataFrame({"A": [0.5], "B": [-0.5]}, index=prices.index[:1])
+    sim = simulate(prices, pd.concat({0: targets}, axis=1), Costs(0.0, 0.0))
+    ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0)
+    assert_same_run(sim, 0, ref, 100_000.0, "constructed delistings")
+    assert sim.cash[0].iloc[-1] == -50_000.0 and sim.shares[0]["B"].iloc[-1] == 0.0

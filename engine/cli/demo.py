@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from engine.config import load_config
+from engine.data import checks
 
 
 def add(sub) -> None:
@@ -17,7 +18,8 @@ def handle(args) -> int:
     from reports.demo import run_demo
 
     cfg = load_config(args.data)
-    index, t = run_demo(cfg, progress=not args.no_progress and sys.stderr.isatty())
+    with checks.printed():
+        index, t = run_demo(cfg, progress=not args.no_progress and sys.stderr.isatty())
     print(f"index: {index}")
     print(f"timings: load {t['load']:.1f} s, backtests+reports {t['runs']:.1f} s, total {t['total']:.1f} s")
     return 0

@@ -3,19 +3,23 @@ terminal table, a CSV (one row per member), JSON and an HTML page under reports/
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 
 from engine import shock
-from engine.cli.jsonout import plain
+from engine.cli.jsonout import dumps, plain
 from engine.config import load_config
+from engine.data import checks
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.events import abnormal
 from engine.events import study as event
 from engine.events.members import load_universe, slug
+from reports.artifacts import writable_folder
 from reports.event_page import fmt, members_table, write_event_page
 from reports.manifest import manifest, write_manifest
 
@@ -117,10 +121,21 @@ def check_fraction(name: str, value: float) -> None:
 
 
 def handle(args) -> int:
+    with checks.printed() as seen:
+        return _event(args, seen)
+
+
+def _event(args, seen: list[str]) -> int:
     check(args)
     cfg = load_config(args.data)
     pre, post = event.parse_window(args.window)
     market = normalise_symbol(args.market or cfg.benchmark)
+    writable_folder(cfg.reports_dir)  # before the study: a bad reports folder fails now
+    if args.csv:
+        csv_parent = Path(args.csv).parent
+        if Path(args.csv).is_dir():
+            raise AishockError(f"--csv {args.csv} is a folder; give a file name")
+        writable_folder(csv_parent, "the --csv file")
     label, members, close = load_universe(args.universe, cfg, market, event.BENCHMARKS)
     s = event.study(
         close,
@@ -135,7 +150,6 @@ def handle(args) -> int:
         min_drop=args.min_drop,
         max_market_drop=args.max_market_drop,
     )
-    page = write_event_page(cfg.reports_dir / f"event-{slug(label)}-{s.date.date()}.html", s, label, args.top)
     inputs = {
         k: getattr(args, k)
         for k in (
@@ -150,11 +164,21 @@ def handle(args) -> int:
             "top",
         )
     }
-    write_manifest(page, manifest("event", close.index[0], close.index[-1], close, market=market, **inputs))
+    info = manifest(
+        "event", close.index[0], close.index[-1], close, warnings=list(seen), market=market, **inputs
+    )
+    info["data"]["folders"] = [str(d) for d in cfg.data_dirs]
+    key = hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    page = cfg.reports_dir / f"event-{slug(label)}-{s.date.date()}-{key}.html"
+    try:
+        write_event_page(page, s, label, args.top)
+        write_manifest(page, info)
+    except OSError as e:
+        raise AishockError(f"cannot write the event page {page}: {e.strerror or type(e).__name__}") from None
     if args.csv:
         write_csv(s, args.csv)
     if args.json:
-        print(json.dumps(as_json(s, label, args.top, page, args.csv), indent=2))
+        print(dumps(as_json(s, label, args.top, page, args.csv), indent=2))
     else:
         print(terminal(s, label, args.top))
         print(f"\npage: {page}" + (f"\ncsv:  {args.csv}" if args.csv else ""))
@@ -168,8 +192,6 @@ def csv_frame(s: event.EventStudy) -> pd.DataFrame:
 
 
 def write_csv(s: event.EventStudy, path: str) -> None:
-    from pathlib import Path
-
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     try:

@@ -1,15 +1,17 @@
-"""`aishock run STRATEGY`: one backtest, its tearsheet, equity CSV and manifest."""
+"""`aishock run STRATEGY`: one backtest and its report set (tearsheet, equity CSV, manifest)."""
 
 from __future__ import annotations
 
-import json
+import math
 
 import engine
 from engine import params
 from engine.cli import execution
-from engine.cli.jsonout import plain
+from engine.cli.jsonout import dumps, plain
 from engine.config import load_config
-from reports.artifacts import write_run
+from engine.data import checks
+from engine.errors import AishockError
+from reports.artifacts import writable_folder, write_run
 
 JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades")
 
@@ -22,12 +24,35 @@ def add(sub) -> None:
     execution.add_set_option(p, "override a parameter (repeatable)")
     p.add_argument("--benchmark", help="tearsheet benchmark ticker (default from config: SPY)")
     execution.add_options(p)
+    p.add_argument(
+        "--no-tearsheet",
+        dest="tearsheet",
+        action="store_false",
+        help="write the equity CSV and the manifest only (no QuantStats)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=handle)
 
 
 def handle(args) -> int:
+    with checks.printed():
+        return _run(args)
+
+
+def check_execution(args) -> None:
+    """Refuse execution options without sense before any work: a cost or cash that is NaN or
+    infinite (argparse's float() takes 'nan' and 'inf'), a negative warm-up."""
+    for option in ("fees", "slippage", "cash"):
+        value = getattr(args, option)
+        if not math.isfinite(value):
+            raise AishockError(f"--{option} must be a finite number, got {value}")
+    if args.warmup is not None and args.warmup < 0:
+        raise AishockError(f"--warmup must be >= 0 trading days, got {args.warmup}")
+
+
+def _run(args) -> int:
     cfg = load_config(args.data)
+    check_execution(args)
     default_start, default_end = cfg.span
     start, end = args.start or default_start, args.end or default_end
     costs = execution.costs(args)
@@ -35,26 +60,37 @@ def handle(args) -> int:
     overrides = params.parse_assignments(args.sets)
     bench_name = (args.benchmark or cfg.benchmark).upper()
     p = params.make(spec.params, overrides)
+    writable_folder(cfg.reports_dir)  # before computing: a bad reports folder fails now
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
     prices = engine.load_prices(tickers, end=end, config=cfg)
     result = engine.run(
         spec, p, start=start, end=end, costs=costs, prices=prices, config=cfg, warmup=args.warmup
     )
     bench = prices.close[bench_name].pct_change(fill_method=None)
-    paths = write_run(result, spec.name, cfg.reports_dir, prices, bench, bench_name)
+    paths = write_run(
+        result,
+        spec.name,
+        cfg.reports_dir,
+        prices,
+        bench,
+        bench_name,
+        warmup=args.warmup,
+        tearsheet=args.tearsheet,
+    )
     row = result.stats.iloc[0]
+    tearsheet = str(paths["tearsheet"]) if paths["tearsheet"] else None
     if args.json:
         out = {
             "strategy": spec.name,
-            "params": json.loads(json.dumps(result.params.iloc[0].to_dict(), default=str)),
+            "params": result.params.iloc[0].to_dict(),
             "start": str(row["start"]),
             "end": str(row["end"]),
             "metrics": {k: plain(row[k]) for k in JSON_METRICS},
-            "tearsheet": str(paths["tearsheet"]),
+            "tearsheet": tearsheet,
             "equity_csv": str(paths["equity_csv"]),
         }
-        print(json.dumps(out, indent=2))
+        print(dumps(out, indent=2))
     else:
         print(result.stats_table().to_string())
-        print(f"\ntearsheet: {paths['tearsheet']}\nequity:    {paths['equity_csv']}")
+        print(f"\ntearsheet: {tearsheet or 'none (--no-tearsheet)'}\nequity:    {paths['equity_csv']}")
     return 0

@@ -3,14 +3,14 @@ detection the strategies use) and market-wide sell-offs."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 
 from engine import shock
 from engine.cli.event import check_fraction
+from engine.cli.jsonout import dumps
 from engine.config import load_config
-from engine.data.panel import normalise_symbol
+from engine.data import checks
+from engine.data.panel import no_prices, normalise_symbol
 from engine.errors import AishockError
 from engine.events import selloffs
 from engine.events.members import load_universe
@@ -50,16 +50,25 @@ def _rows(table: pd.DataFrame) -> list[dict]:
 
 
 def handle(args) -> int:
+    with checks.printed():
+        return _shocks(args)
+
+
+def _shocks(args) -> int:
     check_fraction("--min-drop", args.min_drop)
     check_fraction("--max-market-drop", args.max_market_drop)
     cfg = load_config(args.data)
     market = normalise_symbol(args.market or cfg.benchmark)
-    label, members, close = load_universe(args.universe, cfg, market)
     start, end = (pd.Timestamp(x) if x else None for x in _dates(args.start, args.end))
+    label, members, close = load_universe(args.universe, cfg, market)
     covered = [t for t in members.index if t in close.columns]
     missing = [t for t in members.index if t not in close.columns]
     if not covered:
         raise AishockError(f"none of the {len(members)} members of '{label}' has prices")
+    scanned = close.loc[start:end, covered]
+    if scanned.empty or scanned.isna().all().all():  # like `run`: an empty range is an error
+        span = (close.index[0], close.index[-1]) if len(close.index) else None
+        raise AishockError(no_prices(start, end, span))
     drops = selloffs.big_drops(close, covered, market, args.min_drop, args.max_market_drop).loc[start:end]
     sector = drops[drops["kind"] == selloffs.SECTOR]
     wide = drops[drops["kind"] == selloffs.MARKET_WIDE]
@@ -75,7 +84,7 @@ def handle(args) -> int:
             "shocks": _rows(sector),
             "market_wide": _rows(wide),
         }
-        print(json.dumps(out, indent=2))
+        print(dumps(out, indent=2))
         return 0
     print(
         f"{label}: {len(covered)} of {len(members)} members with prices"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -10,9 +11,17 @@ import numpy as np
 
 from engine import params
 from engine.cli import execution
-from engine.cli.jsonout import plain
+from engine.cli.jsonout import dumps, plain
+from engine.cli.run import check_execution
 from engine.config import load_config
+from engine.data import checks
 from engine.errors import AishockError
+from reports.artifacts import writable_folder
+
+
+def _key(info: dict) -> str:
+    """A short hash of a sweep's manifest: everything that determines its results."""
+    return hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def add(sub) -> None:
@@ -29,7 +38,11 @@ def add(sub) -> None:
     execution.add_set_option(p, "fix a non-swept parameter (repeatable)")
     p.add_argument("--window", help="a configured window name or START:END (default: the configured span)")
     p.add_argument("--metric", default="sharpe", help="what 'best' means (default sharpe)")
-    p.add_argument("--out", type=Path, help="results parquet (default reports/out/sweep-STRATEGY.parquet)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="results parquet (default reports/out/sweep-STRATEGY-KEY.parquet, KEY a hash of every input)",
+    )
     p.add_argument("--executor", choices=("local", "dask"), default="local")
     p.add_argument(
         "--scheduler",
@@ -70,19 +83,65 @@ def parse_values(text: str) -> list:
 
 
 def parse_grid(items: list[str]) -> dict[str, list]:
-    raw = params.parse_assignments(items)
+    raw = params.parse_assignments(items, "--grid")
     return {name: parse_values(value) for name, value in raw.items()}
 
 
+def check_options(args) -> None:
+    """Refuse options that would be silently ignored or make no sense, before any work."""
+    dask = args.executor == "dask"
+    if args.walk_forward is not None:
+        if args.walk_forward < 1:
+            raise AishockError(f"--walk-forward needs at least 1 fold, got {args.walk_forward}")
+        for given, option in ((args.out is not None, "--out"), (dask, "--executor dask")):
+            if given:
+                raise AishockError(
+                    f"{option} is not used with --walk-forward (it writes no files and runs locally)"
+                )
+    elif args.anchored:
+        raise AishockError("--anchored only applies to --walk-forward FOLDS; add --walk-forward or drop it")
+    if args.scheduler and not dask:
+        raise AishockError("--scheduler only applies to --executor dask; add --executor dask or drop it")
+    if args.workers is not None:
+        if not dask:
+            raise AishockError("--workers only applies to --executor dask; add --executor dask or drop it")
+        if args.scheduler:
+            raise AishockError(
+                "--workers sizes a local Dask cluster; with --scheduler the cluster has its own"
+            )
+        if args.workers < 1:
+            raise AishockError(f"--workers must be at least 1, got {args.workers}")
+    grid = parse_grid(args.grid)
+    fixed = params.parse_assignments(args.sets)
+    both = sorted(set(grid) & set(fixed))
+    if both:
+        raise AishockError(
+            f"{', '.join(both)} given both by --set and by --grid; sweep it or fix it, not both"
+        )
+    if args.out is not None and args.out.is_dir():
+        raise AishockError(f"--out {args.out} is a folder; give a file name ending in .parquet")
+
+
 def handle(args) -> int:
+    with checks.printed():
+        return _sweep(args)
+
+
+def _sweep(args) -> int:
     from engine.sweeps.search import sweep
     from reports.manifest import manifest, write_manifest
     from reports.sweep_page import write_sweep_page
 
     cfg = load_config(args.data)
+    check_execution(args)
+    check_options(args)
     costs = execution.costs(args)
     if args.walk_forward is not None:
         return walk_forward_report(args, cfg, costs)
+    # find out now, not after computing, whether the results can be written
+    writable_folder(
+        args.out.parent if args.out else cfg.reports_dir, "sweep results" if args.out else "reports"
+    )
     result = sweep(
         args.strategy,
         parse_grid(args.grid),
@@ -97,28 +156,31 @@ def handle(args) -> int:
         progress=sys.stderr.isatty(),
         config=cfg,
     )
-    out = args.out or cfg.reports_dir / f"sweep-{result.strategy}.parquet"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    result.table.to_parquet(tmp, index=False)
-    tmp.replace(out)
-    page = write_sweep_page(out.with_suffix(".html"), result)
-    write_manifest(
-        page,
-        manifest(
-            "sweep",
-            result.start,
-            result.end,
-            result.prices,
-            strategy=result.strategy,
-            grid=parse_grid(args.grid),
-            fixed=params.parse_assignments(args.sets),
-            costs=vars(costs),
-            warmup=args.warmup,
-            metric=result.metric,
-            trials=result.n_trials,
-        ),
+    info = manifest(
+        "sweep",
+        result.start,
+        result.end,
+        result.prices,
+        strategy=result.strategy,
+        grid=parse_grid(args.grid),
+        fixed=params.parse_assignments(args.sets),
+        costs=vars(costs),
+        warmup=args.warmup,
+        metric=result.metric,
+        trials=result.n_trials,
     )
+    out = args.out or cfg.reports_dir / f"sweep-{result.strategy}-{_key(info)}.parquet"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.tmp")
+        result.table.to_parquet(tmp, index=False)
+        tmp.replace(out)
+        page = write_sweep_page(out.with_suffix(".html"), result)
+        write_manifest(page, info)
+    except OSError as e:
+        raise AishockError(
+            f"cannot write the sweep results {out}: {e.strerror or type(e).__name__}"
+        ) from None
     best = {k: plain(v) for k, v in result.best.items()}
     summary = {
         "strategy": result.strategy,
@@ -134,7 +196,7 @@ def handle(args) -> int:
         "heatmap": str(page),
     }
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print(dumps(summary, indent=2))
     else:
         print(result.table.sort_values(result.metric, ascending=False).head(10).to_string(index=False))
         print(
@@ -168,7 +230,7 @@ def walk_forward_report(args, cfg, costs) -> int:
     stats = {k: float(v) for k, v in wf.oos_stats.items()}
     if args.json:
         folds = json.loads(wf.folds.to_json(orient="records", date_format="iso"))
-        print(json.dumps({"strategy": args.strategy, "folds": folds, "out_of_sample": stats}, indent=2))
+        print(dumps({"strategy": args.strategy, "folds": folds, "out_of_sample": stats}, indent=2))
     else:
         print(wf.folds.to_string(index=False))
         print("\nstitched out of sample: " + ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))

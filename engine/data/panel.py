@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from engine.config import Config, load_config
+from engine.data import checks, store, yahoo
 from engine.data import earnings as earnings_file
-from engine.data import store, yahoo
 from engine.data.validate import FIELDS
 from engine.errors import AishockError
 
@@ -33,6 +33,12 @@ class Prices:
     after its last (never back-filled); a gap inside its history carries the last close
     forward (open/high/low stay NaN there). Close-only tickers have all-NaN open, high, low
     and volume and are listed in `close_only`. `sources` says where each ticker came from.
+
+    `notes` holds the data checks' warnings per ticker (engine.data.checks) and
+    `load_warnings` the others (an unwritable cache); `warnings` is all of them plus one line
+    per group of tickers whose data ends before the panel's last date (`delisted`).
+    `span` is the first and last date of the data as loaded, before any window was cut, so
+    an empty window can say what the data covers.
     """
 
     close: pd.DataFrame
@@ -43,6 +49,25 @@ class Prices:
     close_only: frozenset[str] = frozenset()
     sources: dict[str, str] = field(default_factory=dict)
     earnings: pd.DataFrame = field(default_factory=earnings_file.empty)
+    notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    load_warnings: tuple[str, ...] = ()
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+
+    @property
+    def delisted(self) -> dict[str, pd.Timestamp]:
+        """{ticker: its last date} for the tickers whose data ends before the panel's last
+        date: treated as delisted (a position is closed at the last close)."""
+        return checks.last_dates(self.close)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every warning about this panel's data, one line each (see the class docstring)."""
+        per_ticker = [w for t in self.tickers for w in self.notes.get(t, ())]
+        return (*self.load_warnings, *per_ticker, *checks.delisting_warnings(self.close))
+
+    def _with(self, frames, **changes) -> Prices:
+        """This panel with the five field frames replaced (and `changes`)."""
+        return replace(self, **dict(zip(FIELDS_ORDER, frames, strict=True)), **changes)
 
     @property
     def tickers(self) -> list[str]:
@@ -67,22 +92,21 @@ class Prices:
         missing = [t for t in cols if t not in self.close.columns]
         if missing:
             raise AishockError(f"ticker(s) not loaded: {', '.join(missing)}")
-        return Prices(*(getattr(self, f)[cols] for f in FIELDS_ORDER),
-                      close_only=self.close_only & set(cols),
-                      sources={t: self.sources[t] for t in cols if t in self.sources},
-                      earnings=self.earnings)
+        return self._with(
+            [getattr(self, f)[cols] for f in FIELDS_ORDER],
+            close_only=self.close_only & set(cols),
+            sources={t: self.sources[t] for t in cols if t in self.sources},
+            notes={t: self.notes[t] for t in cols if t in self.notes},
+        )
 
     def window(self, start=None, end=None) -> Prices:
         """The rows from `start` to `end` inclusive (either may be None)."""
         start, end = _dates(start, end)
         rows = slice(start, end)
-        picked = Prices(*(getattr(self, f).loc[rows] for f in FIELDS_ORDER),
-                        close_only=self.close_only, sources=self.sources, earnings=self.earnings)
+        picked = self._with([getattr(self, f).loc[rows] for f in FIELDS_ORDER])
         if picked.close.empty or picked.close.isna().all().all():
-            span = f"{self.index[0].date()}..{self.index[-1].date()}" if len(self.index) else "none"
-            asked = (f"between {start.date()} and {end.date()}" if start is not None and end is not None
-                     else f"from {start.date()}" if start is not None else f"up to {end.date()}")
-            raise AishockError(f"no prices {asked} (data covers {span}); choose dates inside it")
+            span = self.span or ((self.index[0], self.index[-1]) if len(self.index) else None)
+            raise AishockError(no_prices(start, end, span))
         return picked
 
     def fingerprint(self) -> str:
@@ -94,6 +118,22 @@ class Prices:
 
 
 FIELDS_ORDER = ("close", "open", "high", "low", "volume")
+
+
+def no_prices(start, end, span: tuple[pd.Timestamp, pd.Timestamp] | None) -> str:
+    """The one-line message for a window [start, end] (either may be None) holding no prices,
+    saying what the data covers (`span`: its first and last date, before any window)."""
+    start, end = (pd.Timestamp(x) if x is not None and x != "" else None for x in (start, end))
+    covers = f"{span[0].date()}..{span[1].date()}" if span else "no dates"
+    if start is not None and end is not None:
+        asked = f"between {start.date()} and {end.date()}"
+    elif start is not None:
+        asked = f"from {start.date()}"
+    elif end is not None:
+        asked = f"up to {end.date()}"
+    else:
+        asked = "at all"
+    return f"no prices {asked} (data covers {covers}); choose dates inside it"
 
 
 def _dates(start, end) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
@@ -126,17 +166,21 @@ def _assemble(wide: pd.DataFrame, tickers: list[str], sources: dict[str, str]) -
     frames["close"] = close.ffill().where(inside)
     has_open = frames["open"].notna().any()
     close_only = frozenset(t for t in tickers if not has_open[t])
-    return Prices(**frames, close_only=close_only, sources=sources)
+    span = (close.index[0], close.index[-1]) if len(close.index) else None
+    return Prices(**frames, close_only=close_only, sources=sources, span=span)
 
 
-def load_prices(tickers: Iterable[str], start=None, end=None, config: Config | None = None,
-                data: str | Path | None = None) -> Prices:
+def load_prices(
+    tickers: Iterable[str], start=None, end=None, config: Config | None = None, data: str | Path | None = None
+) -> Prices:
     """Load `tickers` into one Prices panel between `start` and `end` (inclusive).
 
     Each ticker is read from the first data folder that has its CSV, else from the yfinance
     cache, else downloaded with yfinance (when `config.online`). `data` replaces the
     configured folders. Raises AishockError for a bad symbol, a ticker found nowhere, a start
-    after the end, or a window with no data.
+    after the end, or a window with no data. Every bar goes through the data checks
+    (engine.data.checks); their warnings are on the panel (`warnings`) and issued as
+    `DataWarning`s.
     """
     cfg = (config or load_config()).with_data(data)
     symbols = list(dict.fromkeys(normalise_symbol(t) for t in tickers))
@@ -144,26 +188,39 @@ def load_prices(tickers: Iterable[str], start=None, end=None, config: Config | N
         raise AishockError("no tickers given; name at least one")
     _dates(start, end)
     paths = {t: p for t in symbols if (p := store.find_csv(t, cfg.data_dirs))}
-    wide = store.read_local(paths, cfg.cache_dir)
+    local = store.read_local(paths, cfg.cache_dir)
+    wide, notes = local.wide, local.notes
     sources = {t: str(p) for t, p in paths.items()}
-    remote = {t: _remote(t, cfg) for t in symbols if t not in paths}
+    remote, problems = {}, list(local.cache_warnings)
+    for t in symbols:
+        if t not in paths:
+            remote[t], notes[t] = checks.check_bars(t, "yfinance", _remote(t, cfg, problems))
     if remote:
         wide = pd.concat([wide, store.widen(remote)], axis=1, sort=True)
         sources.update(dict.fromkeys(remote, "yfinance"))
     prices = _assemble(wide, symbols, sources)
-    prices = replace(prices, earnings=earnings_file.read_earnings(cfg.data_dirs))
-    return prices.window(start, end)
+    prices = replace(
+        prices,
+        earnings=earnings_file.read_earnings(cfg.data_dirs),
+        notes={t: tuple(n) for t, n in notes.items() if n},
+        load_warnings=tuple(problems),
+    )
+    prices = prices.window(start, end)
+    checks.emit(prices.warnings)
+    return prices
 
 
-def _remote(ticker: str, cfg: Config) -> pd.DataFrame:
+def _remote(ticker: str, cfg: Config, problems: list[str]) -> pd.DataFrame:
     cached = yahoo.read_cached(cfg.cache_dir, ticker)
     if cached is not None:
         return cached
     places = ", ".join(str(d) for d in cfg.data_dirs) or "no data folders"
     if not cfg.online:
-        raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and offline "
-                           "(AISHOCK_OFFLINE is set); check the symbol or add its CSV")
+        raise AishockError(
+            f"unknown ticker {ticker}: no {ticker}.csv in {places}, and offline "
+            "(AISHOCK_OFFLINE is set); check the symbol or add its CSV"
+        )
     try:
-        return yahoo.download(ticker, cfg.cache_dir)
+        return yahoo.download(ticker, cfg.cache_dir, problems)
     except AishockError as e:
         raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and {e}") from None

@@ -7,6 +7,12 @@ so a second load of all 538 snapshot tickers reads one file instead of parsing 5
 A stale or missing entry is re-parsed from the CSV; a CSV that fails validation is never
 written to the cache. The entries and columns of a cache file are read from one version of
 it, so a concurrent writer can make an entry stale (re-parsed next time) but never wrong.
+
+Each parsed file also goes through `engine.data.checks.check_bars` (NYSE calendar, OHLC,
+spikes, gaps): the cache holds the checked bars and the warnings, so a reload from the
+cache neither needs the calendar nor repeats the checks. Entries written before the checks
+existed (or by another CHECKS version) are stale. A cache folder that cannot be written is
+not an error: the files are read without caching, with one warning.
 """
 
 from __future__ import annotations
@@ -14,15 +20,28 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from engine.data.cache import UNREADABLE, open_snapshot, write_frame
+from engine.data.checks import check_bars
 from engine.data.csvfile import read_price_csv
 from engine.data.validate import FIELDS
 
 SEP = "|"
+CHECKS = 2  # version of the checks whose results a cache entry holds
+
+
+@dataclass
+class Local:
+    """What `read_local` returns: the wide `TICKER|field` frame, the check warnings of each
+    ticker, and warnings about the cache itself."""
+
+    wide: pd.DataFrame
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    cache_warnings: list[str] = field(default_factory=list)
 
 
 def find_csv(ticker: str, dirs: Sequence[Path]) -> Path | None:
@@ -58,36 +77,76 @@ def widen(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return wide
 
 
-def read_local(paths: dict[str, Path], cache_dir: Path | None) -> pd.DataFrame:
-    """The parsed bars of `paths` ({ticker: csv path}) as one wide `TICKER|field` frame,
-    through the per-folder cache."""
+def _entry(stamp: list | None, notes: list[str]) -> dict:
+    return {"stamp": stamp, "checks": CHECKS, "warnings": notes}
+
+
+def _current(entry, stamp: list | None) -> bool:
+    return (
+        stamp is not None
+        and isinstance(entry, dict)
+        and entry.get("stamp") == stamp
+        and entry.get("checks") == CHECKS
+        and isinstance(entry.get("warnings"), list)
+    )
+
+
+def parse(path: Path, ticker: str) -> tuple[pd.DataFrame, list[str]]:
+    """The checked bars of one CSV and the checks' warnings."""
+    return check_bars(ticker, str(path), read_price_csv(path, ticker))
+
+
+def read_local(paths: dict[str, Path], cache_dir: Path | None) -> Local:
+    """The parsed, checked bars of `paths` ({ticker: csv path}) as one wide `TICKER|field`
+    frame, through the per-folder cache, with the warnings."""
     by_folder: dict[Path, dict[str, Path]] = {}
     for t, p in paths.items():
         by_folder.setdefault(p.parent, {})[t] = p
-    parts = [_read_folder(folder, group, cache_dir) for folder, group in by_folder.items()]
-    return pd.concat(parts, axis=1, sort=True) if parts else pd.DataFrame(dtype=float)
+    out = Local(pd.DataFrame(dtype=float))
+    parts = []
+    for folder, group in by_folder.items():
+        wide, notes, problem = _read_folder(folder, group, cache_dir)
+        parts.append(wide)
+        out.notes.update(notes)
+        if problem and problem not in out.cache_warnings:
+            out.cache_warnings.append(problem)
+    if parts:
+        out.wide = pd.concat(parts, axis=1, sort=True)
+    return out
 
 
-def _read_folder(folder: Path, group: dict[str, Path], cache_dir: Path | None) -> pd.DataFrame:
+def _read_folder(
+    folder: Path, group: dict[str, Path], cache_dir: Path | None
+) -> tuple[pd.DataFrame, dict[str, list[str]], str | None]:
     if cache_dir is None:
-        return widen({t: read_price_csv(p, t) for t, p in group.items()})
+        parsed = {t: parse(p, t) for t, p in group.items()}
+        return widen({t: f for t, (f, _) in parsed.items()}), {t: n for t, (_, n) in parsed.items()}, None
     cpath = _cache_path(cache_dir, folder)
     stamps = {t: _stamp(p) for t, p in group.items()}
     meta, cached = _read_cache(cpath, stamps)
-    stale = [t for t in group if stamps[t] is None or meta.get(t) != stamps[t]]
+    stale = [t for t in group if not _current(meta.get(t), stamps[t])]
     if not stale:
-        return cached
-    parsed = {t: read_price_csv(group[t], t) for t in stale}
-    keep = {t: stamp for t, stamp in meta.items() if t not in parsed}
+        return cached, {t: list(meta[t]["warnings"]) for t in group}, None
+    parsed = {t: parse(group[t], t) for t in stale}
+    keep = {t: entry for t, entry in meta.items() if t not in parsed and isinstance(entry, dict)}
     kept = cached[[c for c in cached.columns if c.split(SEP, 1)[0] in keep]].dropna(how="all")
-    wide = pd.concat([kept, widen(parsed)], axis=1, sort=True)
+    wide = pd.concat([kept, widen({t: f for t, (f, _) in parsed.items()})], axis=1, sort=True)
     wide.index = pd.DatetimeIndex(wide.index, name="date")
-    write_frame(cpath, wide, {**keep, **{t: stamps[t] for t in stale}})
-    return wide[[c for c in wide.columns if c.split(SEP, 1)[0] in group]]
+    entries = {**keep, **{t: _entry(stamps[t], n) for t, (_, n) in parsed.items()}}
+    problem = None
+    try:
+        write_frame(cpath, wide, entries)
+    except OSError as e:
+        problem = (
+            f"cannot write the price cache in {cache_dir} ({e.strerror or type(e).__name__}); "
+            "prices are read without caching"
+        )
+    notes = {t: list(entries[t]["warnings"]) for t in group}
+    return wide[[c for c in wide.columns if c.split(SEP, 1)[0] in group]], notes, problem
 
 
 def _read_cache(cpath: Path, stamps: dict[str, list]) -> tuple[dict, pd.DataFrame]:
-    """The entries ({ticker: stamp}) of the cache file `cpath` whose close column is there, and
+    """The entries ({ticker: entry}) of the cache file `cpath` whose close column is there, and
     columns, both from one version of the file: the columns of the tickers in `stamps` if
     all their entries are current, else of every entry (to be written back). A missing or
     unreadable file has no entries."""
@@ -95,8 +154,9 @@ def _read_cache(cpath: Path, stamps: dict[str, list]) -> tuple[dict, pd.DataFram
     if snapshot is not None:
         with snapshot:
             entries = snapshot.meta if isinstance(snapshot.meta, dict) else {}
-            meta = {t: s for t, s in entries.items() if f"{t}{SEP}close" in snapshot.names}
-            wanted = meta if any(s is None or meta.get(t) != s for t, s in stamps.items()) else stamps
+            meta = {t: e for t, e in entries.items() if f"{t}{SEP}close" in snapshot.names}
+            stale = any(not _current(meta.get(t), s) for t, s in stamps.items())
+            wanted = meta if stale else stamps
             cols = [c for t in wanted for f in FIELDS if (c := f"{t}{SEP}{f}") in snapshot.names]
             with contextlib.suppress(*UNREADABLE):
                 wide = snapshot.read(cols)

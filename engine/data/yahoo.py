@@ -68,8 +68,10 @@ def normalise(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     return frame
 
 
-def download(ticker: str, cache_dir: Path) -> pd.DataFrame:
-    """Download `ticker` with yfinance, store it in the cache atomically and return it."""
+def download(ticker: str, cache_dir: Path, problems: list[str] | None = None) -> pd.DataFrame:
+    """Download `ticker` with yfinance, store it in the cache atomically and return it. A cache
+    that cannot be written is not an error: the frame is returned uncached, and the reason
+    appended to `problems` (one line) when given."""
     logger, errors = logging.getLogger("yfinance"), _Errors()
     logger.addHandler(errors)
     propagate, logger.propagate = logger.propagate, False
@@ -92,7 +94,15 @@ def download(ticker: str, cache_dir: Path) -> pd.DataFrame:
     if (raw is None or raw.empty) and errors.reasons:
         raise AishockError(f"could not download {ticker} with yfinance: {errors.reasons[-1]}")
     frame = normalise(raw, ticker)
-    write_frame(cache_file(cache_dir, ticker), frame)
+    try:
+        write_frame(cache_file(cache_dir, ticker), frame)
+    except OSError as e:
+        line = (
+            f"cannot write the price cache in {cache_dir} ({e.strerror or type(e).__name__}); "
+            "prices are read without caching"
+        )
+        if problems is not None and line not in problems:
+            problems.append(line)
     return frame
 
 
