@@ -8,26 +8,18 @@ sitting. Each day, in the docstring's order:
 1-3. the day's orders are the latest decision per ticker executing on this bar (a decision
      dated d executes on the first bar after d; decisions executing before the first
      simulated bar are carried into it);
-4.   orders: V = cash + sum(shares * mark) once, each order the shares reaching w * V / price,
-     run in ascending order of w * V - shares * price (ties in column order: vectorbt's
-     call_seq="auto"), buys at price * (1 + slippage), sells at price * (1 - slippage), fees
-     on the traded value; without leverage a buy is cut to the cash left;
-5.   delisting: a holding in a ticker on its last bar (its data ending before the panel's
-     last day) is closed at that bar's close;
-6.   interest on the previous close's cash and short positions;
+4.   interest on the previous close's cash and short positions, first thing in the day;
+5.   orders: V = cash + sum(shares * mark) once (no order at all when V <= 0), each order
+     the shares reaching w * V / price, run in ascending order of w * V - shares * price
+     (ties in column order: vectorbt's call_seq="auto"), buys at price * (1 + slippage),
+     sells at price * (1 - slippage), fees on the traded value; without leverage a buy is
+     cut to the cash left;
+6.   delisting: a holding in a ticker on its last bar (its data ending before the panel's
+     last day) is closed in full at that bar's close, even a cover that takes cash below 0;
 7.   valuation at the close (a ticker without a close at its last close);
 8.   wipe-out: equity <= 0 at a close ends the run (equity 0 from then on, no orders).
 
-Readings of the docstring made here where the text leaves room:
-- interest (rule 6) is credited after the day's orders and delistings, just before the
-  valuation, in the rules' numbered order, so it is not part of V at the bar. Rule 6's own
-  examples (2x SPY returns exactly 2 r - d(0.05) a day) hold only if it is credited before
-  the day's orders: `interest_first=True` is that reading;
-- V <= 0 at an execution bar (a gap through zero at the open) is used as it is: each order
-  still reaches w * V / price, so a long target turns into a short;
-- a delisting closes the whole holding (rule 5 says "is closed"), even a short without
-  leverage whose cover costs more than the cash left; a rule-4 order would be cut there;
-- after a wipe-out cash and shares are 0 ("its positions are written off").
+After a wipe-out cash and shares are 0 ("its positions are written off").
 """
 
 from __future__ import annotations
@@ -40,7 +32,7 @@ import pandas as pd
 
 from engine.data.panel import Prices
 
-MIN_ORDER = 1e-12  # rule 4: an order of at most this many shares is not placed
+MIN_ORDER = 1e-12  # rule 5: an order of at most this many shares is not placed
 
 
 @dataclass
@@ -53,7 +45,7 @@ class ReferenceRun:
 
 
 def daily_rate(annual: float, periods: int = 252) -> float:
-    """d(r) of rule 6."""
+    """d(r) of rule 4."""
     return (1.0 + annual) ** (1.0 / periods) - 1.0
 
 
@@ -84,14 +76,12 @@ def reference_run(
     financing: float = 0.0,
     borrow_fee: float = 0.0,
     periods: int = 252,
-    interest_first: bool = False,
 ) -> ReferenceRun:
     """Simulate one run: `targets` is dates x tickers (weights decided after each date's
     close; NaN = no order; negative = short), `prices` the panel. Trading starts at `start`
     (None: first bar). `fill` is "open" (the open where the bar has one, else the close) or
     "close". Above max_gross 1 buys are never cut (cash may go negative). The rates are
-    annual fractions (rule 6). `interest_first` credits each day's interest before the
-    day's orders instead of after them (the other reading, see the module docstring)."""
+    annual fractions (rule 4)."""
     assert fill in ("open", "close")
     tickers = list(targets.columns)
     dates = list(prices.index)
@@ -102,7 +92,7 @@ def reference_run(
     leverage = max_gross > 1.0
     d_cash, d_financing, d_borrow = (daily_rate(r, periods) for r in (cash_rate, financing, borrow_fee))
 
-    # rule 5: a ticker whose data ends before the panel's last day is delisted on its last bar
+    # rule 6: a ticker whose data ends before the panel's last day is delisted on its last bar
     delisted_at = {}
     for t in tickers:
         bars = [i for i in range(n) if not math.isnan(close[i][t])]
@@ -127,18 +117,18 @@ def reference_run(
     shares = dict.fromkeys(tickers, 0.0)
     last_close = dict.fromkeys(tickers, math.nan)
     wiped = False
-    # rule 6: the balances interest is paid on (the previous close's; first day: initial cash)
+    # rule 4: the balances interest is paid on (the previous close's; first day: initial cash)
     prev_cash, prev_short_value = cash, 0.0
 
     def interest() -> float:
-        """Rule 6: a day's interest on the previous close's cash and short positions."""
+        """Rule 4: a day's interest on the previous close's cash and short positions."""
         rate = d_cash if prev_cash >= 0 else d_financing
         return prev_cash * rate - prev_short_value * d_borrow
 
     out_dates, out_equity, out_cash, out_shares, filled = [], [], [], [], []
 
     def trade(i: int, t: str, delta: float, px: float, cut: bool) -> None:
-        """Rule 4's order of `delta` shares of `t` at fill price `px` (rule 5 uses it too);
+        """Rule 5's order of `delta` shares of `t` at fill price `px` (rule 6 uses it too);
         `cut`: a buy is reduced to the cash left."""
         nonlocal cash
         if delta < 0:  # a sale or a short sale: proceeds credited to cash
@@ -177,8 +167,8 @@ def reference_run(
             out_shares.append(dict(shares))
             continue
 
-        if interest_first:
-            cash += interest()
+        # rule 4: interest on the previous close's balances, before the day's orders
+        cash += interest()
 
         # rule 1: the fill price is the open of this bar where there is one, else the close
         # (with fill="close", always the close); NaN: the ticker has no price at this bar
@@ -186,29 +176,27 @@ def reference_run(
         for t in tickers:
             o, c = opens[i][t], close[i][t]
             fill_px[t] = o if not math.isnan(o) else c
-        # rule 4: a ticker with no price at this bar is not traded
+        # rule 5: a ticker with no price at this bar is not traded
         wanted = {t: w for t, w in orders_at.get(i, {}).items() if not math.isnan(fill_px[t])}
 
         if wanted:
             # a holding without a fill price today is marked at its last close
             mark = {t: fill_px[t] if not math.isnan(fill_px[t]) else last_close[t] for t in tickers}
             value = cash + sum(shares[t] * mark[t] for t in tickers if shares[t] != 0)
+            if value <= 0:  # rule 5: no order at V <= 0
+                wanted = {}
             targets_now = {t: wanted[t] * value / fill_px[t] for t in wanted}
             for t in _call_order(wanted, value, shares, mark, tickers):
                 delta = targets_now[t] - shares[t]
                 if abs(delta) > MIN_ORDER:
                     trade(i, t, delta, fill_px[t], cut=not leverage)
 
-        # rule 5: a holding in a ticker on its last bar is closed at that bar's close
+        # rule 6: a holding in a ticker on its last bar is closed at that bar's close
         for t in tickers:
             if delisted_at.get(t) == i and shares[t] != 0:
                 # closed in full: a cover is never cut (see the module docstring)
                 trade(i, t, -shares[t], close[i][t], cut=False)
                 shares[t] = 0.0
-
-        # rule 6: interest on the previous close's balances
-        if not interest_first:
-            cash += interest()
 
         # rule 7: value the day at the close (the last close for a ticker not trading today)
         for t in tickers:

@@ -4,8 +4,8 @@ relative 1e-9 on real data (the theses, `inference_pair` and leveraged or short
 `buy_and_hold`, close-only and OHLC tickers), on hypothesis-generated schedules (NaN and
 zero weights, shorts, leverage up to 3x, cash/financing/borrow rates, listings and
 delistings mid-window, costs, cash shortfalls, carried decisions, wipe-outs) and on
-constructed delistings and wipe-outs; the two convention examples of rule 6 should hold to
-1e-12 a day: they do not (test_convention_examples is a strict xfail, see its reason).
+constructed delistings and wipe-outs; the two convention examples of rule 4 hold to 1e-12 a
+day.
 
 `pytest -s` prints the largest relative gap seen per family of cases."""
 
@@ -445,25 +445,24 @@ def test_wipe_out_matches_reference(market, ticker, weight, decided):
     assert (sim.orders["date"] < dead).all()
 
 
-def test_negative_equity_at_an_execution_bar_follows_rule_4_literally():
-    """Pins the literal reading of rule 4 where V <= 0 at an execution bar (before any close
-    is at or below zero): the order is the shares reaching w * V / price, so a 3x long whose
-    V turned negative at the open becomes a short (-1000 shares), and the close that follows
-    wipes the run out. (Without the orders the run would have survived: 3000 * 70 > 200,000.)
-    vectorbt rejects orders when V <= 0; the docstring does not say so."""
+def test_no_order_is_placed_at_an_execution_bar_with_negative_equity():
+    """Rule 5: with V <= 0 at an execution bar (a gap through zero at the open, before any
+    close is at or below zero) no order is placed; the close then wipes the run out. A 3x
+    long on 100,000 buys 3000 shares at 100; the open gaps to 60 (V = -20,000) and the
+    close at 70 leaves 3000 * 70 - 200,000 = 10,000; a close at 60 then wipes it out."""
     index = pd.bdate_range("2024-01-01", periods=5, name="date")
-    close = pd.DataFrame({"A": [100.0, 100, 70, 70, 70]}, index=index).rename_axis(columns="ticker")
-    open_ = pd.DataFrame({"A": [100.0, 100, 60, 70, 70]}, index=index).rename_axis(columns="ticker")
+    close = pd.DataFrame({"A": [100.0, 100, 70, 70, 60]}, index=index).rename_axis(columns="ticker")
+    open_ = pd.DataFrame({"A": [100.0, 100, 60, 70, 50]}, index=index).rename_axis(columns="ticker")
     prices = Prices(close, open_, open_.copy(), open_.copy(), open_ * 0 + 1)
     targets = pd.DataFrame({"A": [3.0, 3.0]}, index=index[:2])
     sim = simulate(prices, pd.concat({0: targets}, axis=1), Costs(0.0, 0.0, max_gross=3.0))
     ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0, None, "open", 3.0)
     assert_same_run(sim, 0, ref, 100_000.0, "constructed wipe-outs")
-    assert list(sim.orders["shares"]) == [3000.0, 4000.0]
-    assert list(sim.equity[0]) == [100_000.0, 100_000.0, 0.0, 0.0, 0.0]
+    assert list(sim.orders["shares"]) == [3000.0]
+    assert list(sim.equity[0]) == [100_000.0, 100_000.0, 10_000.0, 10_000.0, 0.0]
 
 
-# -- the two convention examples of rule 6 -----------------------------------------------
+# -- the two convention examples of rule 4 -----------------------------------------------
 
 CONVENTIONS = pytest.mark.parametrize(
     ("weight", "rates", "daily_cost"),
@@ -490,17 +489,9 @@ def assert_convention(prices, equity: pd.Series, weight: float, daily_cost: floa
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine defect against rule 6's examples: the engine credits a day's interest after "
-    "that day's orders (rules 4-6 in their numbered order), so a close rebalance sizes on V "
-    "without the day's interest and the leverage drifts: 2x SPY misses 2 r - d(0.05) by up "
-    "to 4.2e-5 a day, -1x SPY misses -r - d(0.03) by up to 1.2e-5. Crediting the interest "
-    "before the day's orders gives both to 6e-16 (test_convention_examples_hold_with_interest_first)",
-)
 @CONVENTIONS
 def test_convention_examples(market, weight, rates, daily_cost):
-    """Rule 6: 2x SPY rebalanced daily at the close with no costs and 5 % financing returns
+    """Rule 4: 2x SPY rebalanced daily at the close with no costs and 5 % financing returns
     exactly 2 r_SPY - d(0.05) a day, -1x SPY with a 3 % borrow fee -r_SPY - d(0.03)."""
     prices, targets, costs = convention_case(market, weight, rates)
     equity = simulate(prices, pd.concat({0: targets}, axis=1), costs, START).equity[0]
@@ -508,21 +499,8 @@ def test_convention_examples(market, weight, rates, daily_cost):
 
 
 @CONVENTIONS
-def test_convention_examples_hold_with_interest_first(market, weight, rates, daily_cost):
-    """The reading under which rule 6's examples are exact: each day's interest is credited
-    before that day's orders (the reference with interest_first=True)."""
-    prices, targets, costs = convention_case(market, weight, rates)
-    ref = reference_run(
-        prices, targets, 0.0, 0.0, 100_000.0, START, "close", costs.max_gross, **rates, interest_first=True
-    )
-    assert_convention(
-        prices, ref.equity, weight, daily_cost, "convention examples, interest first (absolute a day)"
-    )
-
-
-@CONVENTIONS
 def test_convention_cases_match_reference(market, weight, rates, daily_cost):
-    """The same runs: engine = reference (interest after the day's orders, rule order)."""
+    """The same runs: engine = reference."""
     prices, targets, costs = convention_case(market, weight, rates)
     sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, START)
     ref = reference_run(prices, targets, 0.0, 0.0, 100_000.0, START, "close", costs.max_gross, **rates)

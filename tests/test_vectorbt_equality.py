@@ -155,7 +155,7 @@ def test_unlevered_short_strategies_match_vectorbt(market, name, params, fill):
 # -- hypothesis: synthetic markets and schedules -----------------------------------------
 
 # Costs of 0 or at least 1e-6: vectorbt fills a buy in full when its cost exceeds the cash by
-# less than a relative 1e-9 (vectorbt.utils.math_.is_close_or_less_nb), where rule 4 cuts it;
+# less than a relative 1e-9 (vectorbt.utils.math_.is_close_or_less_nb), where rule 5 cuts it;
 # with fees + slippage around 1e-9 a full-cash buy lands in that band, 1e-9 from the engine.
 costs_st = st.one_of(st.just(0.0), st.floats(1e-6, 0.01))
 HYPOTHESIS = settings(
