@@ -68,10 +68,10 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     long, short = resolve(p0.long), resolve(p0.short)
     names = [*long, *short]
     close = steps.closes(prices, names)
-    market = steps.returns(steps.closes(prices, [p0.market]))[:, 0]
+    market = steps.close_returns(prices, [p0.market])[:, 0]
     args = (
         close,
-        steps.returns(close),
+        steps.close_returns(prices, names),
         market,
         steps.positions(names, long),
         steps.positions(names, short),

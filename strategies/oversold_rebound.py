@@ -73,7 +73,7 @@ def schedule(prices: Prices, sets: list[Params]) -> Schedule:
 def _group(prices: Prices, sets: list[Params]) -> Schedule:
     names = resolve(sets[0].universe)
     close = steps.closes(prices, names)
-    rets = steps.returns(close)
+    rets = steps.close_returns(prices, names)
     hold = steps.column(sets, "hold_days", np.int64)
     if sets[0].mode == "per_name":
         xs = steps.column(sets, "min_drop")

@@ -42,9 +42,26 @@ def by_group(
     return Schedule.concat(parts).take(order) if len(parts) > 1 else parts[0]
 
 
+_CACHE: dict = {}  # arrays read from one price panel, reused by the next chunk of a sweep
+
+
+def _cached(prices: Prices, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """make(), kept while `prices` is the panel in use (shared: do not write into it)."""
+    if _CACHE.get("prices") is not prices:
+        _CACHE.clear()
+        _CACHE["prices"] = prices
+    if key not in _CACHE:
+        _CACHE[key] = make()
+    return _CACHE[key]
+
+
 def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:
     """Needs: closes of `names`. Produces: a days x names float64 array (NaN: no price)."""
-    return np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64))
+    return _cached(
+        prices,
+        ("closes", tuple(names)),
+        lambda: np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64)),
+    )
 
 
 def returns(close: np.ndarray) -> np.ndarray:
@@ -54,6 +71,11 @@ def returns(close: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out[1:] = close[1:] / close[:-1] - 1.0
     return out
+
+
+def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
+    """`returns` of `closes(prices, names)`, kept like `closes`."""
+    return _cached(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
 
 
 def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
