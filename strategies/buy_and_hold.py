@@ -72,6 +72,9 @@ def _hold_one(close, changed, every, total, pos, bar, col, weight, write):
             first = i
         if not (changed[i] or (first >= 0 and every > 0 and (i - first) % every == 0)):
             continue
+        if not write:  # counting: every name gets an order on a rebalance row
+            pos += m
+            continue
         listed_equal(close[i], members, w)
         for j in range(m):
             pos = emit(bar, col, weight, pos, write, i + 1, j, total * w[j])

@@ -4,6 +4,7 @@ short training compute and power, dollar- or beta-neutral."""
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -69,10 +70,11 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     names = [*long, *short]
     close = steps.closes(prices, names)
     market = steps.close_returns(prices, [p0.market])[:, 0]
+    rets = steps.close_returns(prices, names)
     args = (
         close,
-        steps.close_returns(prices, names),
-        market,
+        _sums(rets[:, : len(long)], market),
+        _sums(rets[:, len(long) :], market),
         steps.positions(names, long),
         steps.positions(names, short),
         steps.shocks(prices, resolve(p0.universe), p0.market, sets),
@@ -89,38 +91,35 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     return steps.assemble(prices, names, fill(*nothing, write=False), fill)
 
 
+def _sums(rets: np.ndarray, market: np.ndarray) -> np.ndarray:
+    """Running sums for a leg's betas: row t + 1 holds, over rows 1..t with both returns,
+    the count and the sums of x, y, x * x and x * y, where y is the leg's equal-weight daily
+    return (over its names with a return) and x the market's."""
+    with warnings.catch_warnings():  # a row where no name has a return is NaN, as meant
+        warnings.simplefilter("ignore", RuntimeWarning)
+        y = np.nanmean(rets, axis=1)
+    ok = ~np.isnan(y) & ~np.isnan(market)
+    ok[0] = False
+    x, y = np.where(ok, market, 0.0), np.where(ok, y, 0.0)
+    parts = np.stack([ok.astype(np.float64), x, y, x * x, x * y], axis=1)
+    return np.vstack([np.zeros((1, 5)), np.cumsum(parts, axis=0)])
+
+
 @nb.njit(cache=True, nogil=True)
-def _leg_beta(rets, market, members, i, lookback):
-    """OLS slope of the members' equal-weight daily return (over members with a return) on
-    the market's, over rows i - lookback + 1 .. i; NaN with fewer than lookback / 2 days."""
-    sx = 0.0
-    sy = 0.0
-    sxx = 0.0
-    sxy = 0.0
-    c = 0
-    for t in range(max(i - lookback + 1, 1), i + 1):
-        x = market[t]
-        y = 0.0
-        k = 0
-        for j in members:
-            if rets[t, j] == rets[t, j]:
-                y += rets[t, j]
-                k += 1
-        if x == x and k > 0:
-            y /= k
-            sx += x
-            sy += y
-            sxx += x * x
-            sxy += x * y
-            c += 1
+def _leg_beta(sums, i, lookback):
+    """OLS slope of the leg's equal-weight daily return on the market's over rows
+    i - lookback + 1 .. i (from the running sums of `_sums`); NaN with fewer than
+    max(lookback // 2, 2) days or no market variance."""
+    a = max(i - lookback + 1, 1)
+    c, sx, sy, sxx, sxy = sums[i + 1] - sums[a]
     if c < max(lookback // 2, 2):
         return np.nan
     var = sxx - sx * sx / c
-    return (sxy - sx * sy / c) / var if var > 0 else np.nan
+    return (sxy - sx * sy / c) / var if var > 1e-18 else np.nan
 
 
 @nb.njit(cache=True, nogil=True)
-def _pair_one(close, rets, market, long, short, hit, leg, beta, lookback, every,
+def _pair_one(close, sums_long, sums_short, long, short, hit, leg, beta, lookback, every,
               pos, bar, col, weight, write):  # fmt: skip
     """Orders of one set; returns the next position."""
     n, m = close.shape
@@ -137,11 +136,14 @@ def _pair_one(close, rets, market, long, short, hit, leg, beta, lookback, every,
     for i in range(start, n - 1):
         if not (i == start or (every > 0 and (i - start) % every == 0)):
             continue
+        if not write:  # counting: every name gets an order on a rebalance row
+            pos += m
+            continue
         size_long = leg
         size_short = leg
         if beta:
-            b_long = _leg_beta(rets, market, long, i, lookback)
-            b_short = _leg_beta(rets, market, short, i, lookback)
+            b_long = _leg_beta(sums_long, i, lookback)
+            b_short = _leg_beta(sums_short, i, lookback)
             if b_long > 0 and b_short > 0:
                 if b_long > b_short:
                     size_long = leg * b_short / b_long
@@ -161,12 +163,12 @@ def _pair_one(close, rets, market, long, short, hit, leg, beta, lookback, every,
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _pair(n_threads, close, rets, market, long, short, hits, leg, beta, lookback, every,
+def _pair(n_threads, close, sums_long, sums_short, long, short, hits, leg, beta, lookback, every,
           lo, bar, col, weight, write):  # fmt: skip
     counts = np.empty(leg.size, np.int64)
     for b in nb.prange(n_threads):
         for k in range(b, leg.size, n_threads):
-            end = _pair_one(close, rets, market, long, short, hits[k], leg[k], beta[k], lookback[k], every[k],
-                            lo[k], bar, col, weight, write)  # fmt: skip
+            end = _pair_one(close, sums_long, sums_short, long, short, hits[k], leg[k], beta[k],
+                            lookback[k], every[k], lo[k], bar, col, weight, write)  # fmt: skip
             counts[k] = end - lo[k]
     return counts

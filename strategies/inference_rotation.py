@@ -124,6 +124,9 @@ def _rotation_one(close, base, into, hit, fraction, every, strength, lookback, f
         on_schedule = i == first or (i > first and every > 0 and (i - first) % every == 0)
         if not (on_schedule or i == rotate_at):
             continue
+        if not write:  # counting: every name gets an order on a rebalance row
+            pos += m
+            continue
         frac = 0.0
         if i >= rotate_at:
             frac = fraction

@@ -82,7 +82,10 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         def per_name(lo, bar, col, weight, write=True):
             return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight, write)
 
-        return steps.assemble(prices, names, per_name(*_nothing(len(sets)), write=False), per_name)
+        # at most two orders (a buy and its sale) per day a name falls by min_drop or more
+        falls = steps.cached(prices, ("falls", tuple(names)), lambda: np.sort(rets[~np.isnan(rets)]))
+        bounds = 2 * np.searchsorted(falls, -xs, side="right")
+        return steps.assemble(prices, names, bounds, per_name, bounds=True)
     hits = steps.shocks(prices, names, sets[0].market, sets)
     earnings = prices.earnings[prices.earnings["ticker"].isin(names)]
     by_name = [

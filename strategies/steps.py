@@ -45,8 +45,9 @@ def by_group(
 _CACHE: dict = {}  # arrays read from one price panel, reused by the next chunk of a sweep
 
 
-def _cached(prices: Prices, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
-    """make(), kept while `prices` is the panel in use (shared: do not write into it)."""
+def cached(prices: Prices, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """make(), kept under `key` while `prices` is the panel in use (shared: do not write
+    into it), so the chunks of a sweep compute it once."""
     if _CACHE.get("prices") is not prices:
         _CACHE.clear()
         _CACHE["prices"] = prices
@@ -57,7 +58,7 @@ def _cached(prices: Prices, key: tuple, make: Callable[[], np.ndarray]) -> np.nd
 
 def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:
     """Needs: closes of `names`. Produces: a days x names float64 array (NaN: no price)."""
-    return _cached(
+    return cached(
         prices,
         ("closes", tuple(names)),
         lambda: np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64)),
@@ -75,7 +76,7 @@ def returns(close: np.ndarray) -> np.ndarray:
 
 def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
     """`returns` of `closes(prices, names)`, kept like `closes`."""
-    return _cached(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
+    return cached(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
 
 
 def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
@@ -137,15 +138,22 @@ def threads(n_tasks: int) -> int:
     return max(min(nb.get_num_threads(), n_tasks), 1)
 
 
-def assemble(prices: Prices, names: Sequence[str], counts: np.ndarray, fill: Callable) -> Schedule:
+def assemble(
+    prices: Prices, names: Sequence[str], counts: np.ndarray, fill: Callable, bounds: bool = False
+) -> Schedule:
     """Produces: the Schedule whose run k has counts[k] orders, written by
-    `fill(lo, bar, col, weight)` (each run's orders from lo[k] on, sorted by (bar, col))."""
+    `fill(lo, bar, col, weight)` (each run's orders from lo[k] on, sorted by (bar, col); it
+    returns how many it wrote). With bounds=True `counts` are upper bounds: room is
+    reserved for them and each run ends where its orders do (no counting pass needed)."""
+    counts = np.asarray(counts, dtype=np.int64)
     hi = np.cumsum(counts).astype(np.int64)
     lo = hi - counts
-    bar = np.empty(int(hi[-1]) if len(hi) else 0, dtype=np.int64)
-    col = np.empty_like(bar)
+    bar = np.zeros(int(hi[-1]) if len(hi) else 0, dtype=np.int64)  # zeros: gaps stay valid
+    col = np.zeros_like(bar)
     weight = np.empty(bar.size)
-    fill(lo, bar, col, weight)
+    written = fill(lo, bar, col, weight)
+    if bounds:
+        hi = lo + np.asarray(written, dtype=np.int64)
     return Schedule(prices.index, list(names), lo, hi, bar, col, weight)
 
 
