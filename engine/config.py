@@ -25,6 +25,7 @@ class Config:
     trading_days: periods per year used for annualisation.
     windows: named (name, start, end) windows of the comparison table.
     demo: the runs of `aishock demo`, each {label, strategy, params}.
+    max_combinations: the largest sweep grid evaluated; a bigger one is refused up front.
     """
 
     data_dirs: tuple[Path, ...]
@@ -36,6 +37,7 @@ class Config:
     online: bool = True
     windows: tuple[tuple[str, str, str], ...] = ()
     demo: tuple[dict, ...] = ()
+    max_combinations: int = 2_000_000
 
     @property
     def span(self) -> tuple[str | None, str | None]:
@@ -82,5 +84,6 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
         online=os.environ.get("AISHOCK_OFFLINE", "") in ("", "0"),
         windows=tuple((name, str(a), str(b)) for name, (a, b) in table.get("windows", {}).items()),
         demo=tuple(table.get("demo", [])),
+        max_combinations=int(table.get("max_combinations", 2_000_000)),
     )
     return cfg.with_data(os.environ.get("AISHOCK_DATA")).with_data(data)

@@ -238,15 +238,13 @@ def run_one(
         invested = 0.0
         gross = 0.0
         short = 0.0
+        row = close[d]
         for h in range(n_held):
-            j = held[h]
-            v = shares[j] * close[d, j]
+            v = shares[held[h]] * row[held[h]]
             invested += v
-            if v < 0.0:
-                short -= v
-                gross -= v
-            else:
-                gross += v
+            gross += abs(v)
+            short += min(v, 0.0)
+        short = -short
         equity = cash + invested
         # rule 8: equity at or below zero ends the run
         if not wiped and equity <= 0.0:

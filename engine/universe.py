@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -95,9 +96,7 @@ def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, 
         if item.lower() in known:
             out.extend(known[item.lower()]["tickers"])
         elif item.lower().endswith(".csv"):
-            from engine.data.membership import read_membership
-
-            out.extend(read_membership(item).index)
+            out.extend(_members_with_prices(item))
         else:
             out.append(normalise_symbol(item))
     if not out:
@@ -105,3 +104,25 @@ def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, 
             f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"
         )
     return tuple(dict.fromkeys(out))
+
+
+def _members_with_prices(path: str) -> list[str]:
+    """The members of the membership CSV at `path` that have prices locally (a CSV in the
+    configured data folders, or an earlier download); the others are left out with one
+    warning naming them (a strategy cannot trade a name without prices)."""
+    from engine.config import load_config
+    from engine.data.checks import DataWarning
+    from engine.data.membership import read_membership, with_prices
+
+    members = list(read_membership(path).index)
+    have = with_prices(members, load_config())
+    missing = sorted(set(members) - set(have))
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+        warnings.warn(
+            DataWarning(
+                f"{path}: {len(missing)} member(s) without prices are left out of the universe: {shown}"
+            ),
+            stacklevel=2,
+        )
+    return have

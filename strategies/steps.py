@@ -83,8 +83,10 @@ def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) 
     """Needs: closes of `members` and `market`; sets with min_drop, max_market_drop and
     event_date. Produces: sets x days booleans, True on each set's shock days (engine.shock)
     or on its event_date alone when it has one (which must be a trading day)."""
-    group = group_returns(prices.close, list(members)).to_numpy()
-    mkt = prices.close[market].pct_change(fill_method=None).to_numpy()
+    group = cached(
+        prices, ("group", tuple(members)), lambda: group_returns(prices.close, list(members)).to_numpy()
+    )
+    mkt = close_returns(prices, [market])[:, 0]
     min_drop = np.array([p.min_drop for p in sets], dtype=np.float64)
     max_mkt = np.array([p.max_market_drop for p in sets], dtype=np.float64)
     hit = shock_mask(group[None, :], mkt[None, :], min_drop[:, None], max_mkt[:, None])
@@ -148,8 +150,9 @@ def assemble(
     counts = np.asarray(counts, dtype=np.int64)
     hi = np.cumsum(counts).astype(np.int64)
     lo = hi - counts
-    bar = np.zeros(int(hi[-1]) if len(hi) else 0, dtype=np.int64)  # zeros: gaps stay valid
-    col = np.zeros_like(bar)
+    alloc = np.zeros if bounds else np.empty  # with bounds, the gaps between runs stay valid
+    bar = alloc(int(hi[-1]) if len(hi) else 0, dtype=np.int64)
+    col = alloc(bar.size, dtype=np.int64)
     weight = np.empty(bar.size)
     written = fill(lo, bar, col, weight)
     if bounds:

@@ -122,3 +122,56 @@ def test_string_overrides_convert_to_declared_types():
         "2025-01-27",
         None,
     )
+
+
+def test_inference_pair_opens_at_the_shock_long_inference_short_training_and_power(ai_prices):
+    spec = registry.get("inference_pair")
+    p = spec.params()
+    w = spec.weights(ai_prices, p)
+    assert w.dropna(how="all").index[0] == SHOCK
+    row = w.loc[SHOCK]
+    assert row[resolve(p.long)].sum() == pytest.approx(p.leg)
+    assert row[resolve(p.short)].sum() == pytest.approx(-p.leg)
+    assert (row[resolve(p.short)] < 0).all()
+
+
+def test_inference_pair_beta_hedge_zeroes_the_beta_over_the_lookback(ai_prices):
+    """At every rebalance, long weight x beta(long leg) = short weight x beta(short leg), each
+    beta an OLS slope (numpy.polyfit) of the leg's equal-weight return on SPY's over the
+    lookback, and the larger leg is `leg`."""
+    spec = registry.get("inference_pair")
+    p = params.make(spec.params, {"hedge": "beta", "lookback": 40, "rebalance_days": 10})
+    w = spec.weights(ai_prices, p).dropna(how="all")
+    rets = ai_prices.returns()
+    market = rets["SPY"]
+    checked = 0
+    for day in w.index:
+        i = ai_prices.index.get_loc(day)
+        window = slice(max(i - p.lookback + 1, 1), i + 1)
+        betas = []
+        for names in (resolve(p.long), resolve(p.short)):
+            leg = rets[names].iloc[window].mean(axis=1)
+            x = market.iloc[window]
+            ok = leg.notna() & x.notna()
+            betas.append(np.polyfit(x[ok], leg[ok], 1)[0])
+        long_w = w.loc[day, resolve(p.long)].sum()
+        short_w = -w.loc[day, resolve(p.short)].sum()
+        assert long_w * betas[0] == pytest.approx(short_w * betas[1], rel=1e-9)
+        assert max(long_w, short_w) == pytest.approx(p.leg)
+        checked += 1
+    assert checked > 20
+
+
+def test_buy_and_hold_weight_scales_exposure_and_shorts(ai_prices, cfg):
+    long2 = engine.run(
+        "buy_and_hold", {"hold": "SPY", "weight": 2.0}, "2025-01-02", "2025-06-30",
+        engine.Costs(0, 0, max_gross=2), config=cfg,
+    )  # fmt: skip
+    short = engine.run(
+        "buy_and_hold", {"hold": "SPY", "weight": -1.0}, "2025-01-02", "2025-06-30", config=cfg
+    )
+    assert long2.stats["exposure"].iloc[0] == pytest.approx(2.0, rel=0.05)
+    assert (long2.cash.iloc[:, 0] < 0).all()
+    assert (short.holdings.iloc[:, 0] < 0).all()
+    with pytest.raises(AishockError, match="gross exposure 2"):
+        engine.run("buy_and_hold", {"hold": "SPY", "weight": 2.0}, "2025-01-02", "2025-06-30", config=cfg)

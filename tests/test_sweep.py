@@ -266,3 +266,29 @@ def test_cli_walk_forward_prints_folds_and_out_of_sample(capsys):
     assert len(out["folds"]) == 2 and set(out["out_of_sample"]) == {"total_return", "sharpe", "max_drawdown"}
     assert all(isinstance(f["hold_days"], int) for f in out["folds"])
     assert out["folds"][0]["oos_start"] > out["folds"][0]["is_end"]
+
+
+def test_a_grid_above_the_limit_is_refused_before_it_is_built(cfg, monkeypatch):
+    from engine import params as params_mod
+
+    with pytest.raises(AishockError, match="9 combinations x .* above the limit of 5 combinations"):
+        sweep("oversold_rebound", JOB_GRID, WINDOW, config=cfg, progress=False, max_combinations=5, **JOB)
+    built = []
+    monkeypatch.setattr(params_mod, "grid", lambda *a, **k: built.append(1) or [])
+    huge = {"min_drop": [round(0.01 + i * 1e-5, 6) for i in range(5000)], "hold_days": list(range(1, 1001))}
+    with pytest.raises(
+        AishockError, match=r"5,000,000 combinations x \d+ names x \d+ days: about .* and .* GB"
+    ):
+        sweep("oversold_rebound", huge, WINDOW, config=cfg, progress=False, **JOB)
+    assert not built  # refused from the count alone
+
+
+def test_cli_sweep_refuses_a_huge_grid_in_one_line(capsys):
+    from engine.cli import main
+
+    code = main(
+        ["sweep", "oversold_rebound", "--grid", "min_drop=0.01:0.2:0.0001", "--grid", "hold_days=1:2000:1",
+         "--set", "mode=per_name"]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "3,802,000 combinations" in err and "limit" in err

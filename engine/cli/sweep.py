@@ -50,6 +50,12 @@ def add(sub) -> None:
         help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
     )
     p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    p.add_argument(
+        "--max-combinations",
+        type=int,
+        metavar="N",
+        help="refuse a grid above N combinations (default: max_combinations in [tool.aishock])",
+    )
     execution.add_options(p)
     p.add_argument(
         "--walk-forward",
@@ -111,6 +117,8 @@ def check_options(args) -> None:
             )
         if args.workers < 1:
             raise AishockError(f"--workers must be at least 1, got {args.workers}")
+    if args.max_combinations is not None and args.max_combinations < 1:
+        raise AishockError(f"--max-combinations must be at least 1, got {args.max_combinations}")
     grid = parse_grid(args.grid)
     fixed = params.parse_assignments(args.sets)
     both = sorted(set(grid) & set(fixed))
@@ -155,6 +163,7 @@ def _sweep(args) -> int:
         workers=args.workers,
         progress=sys.stderr.isatty(),
         config=cfg,
+        max_combinations=args.max_combinations,
     )
     info = manifest(
         "sweep",

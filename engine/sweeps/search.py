@@ -9,6 +9,8 @@ not grow with the grid. Chunks run locally or on a Dask cluster (engine.sweeps.e
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +106,49 @@ def combinations(
     return out, names
 
 
+# What the size estimate assumes: the compiled engine's speed (BENCHMARKS.md measures 100 to
+# 300 M asset-days/s with the stats table on 2 cores), the Python cost of building one
+# parameter set and its table row, and their memory (about 200 B per set, measured with
+# tracemalloc, plus the row and temporaries).
+ASSET_DAYS_PER_S = 100e6
+SECONDS_PER_SET = 15e-6
+BYTES_PER_SET = 1_000
+
+
+def grid_size(grid: Mapping[str, Sequence]) -> int:
+    """The number of combinations of `grid`, counted without building them."""
+    return math.prod(len(list(v)) for v in grid.values())
+
+
+def estimate(n: int, names: int, days: int) -> tuple[float, float]:
+    """(seconds, bytes) a sweep of n combinations over `names` tickers and `days` days takes,
+    roughly (see ASSET_DAYS_PER_S, SECONDS_PER_SET, BYTES_PER_SET)."""
+    return n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET), n * BYTES_PER_SET
+
+
+def describe_size(n: int, names: int, days: int) -> str:
+    seconds, size = estimate(n, names, days)
+    took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    return f"{n:,} combinations x {names} names x {days} days: about {took} and {size / 2**30:.2g} GB"
+
+
+def check_size(spec, grid, fixed, start, end, limit: int) -> str:
+    """One line describing the grid's size; refuses a grid above `limit` combinations."""
+    n = grid_size(grid)
+    if n == 0 or not grid:
+        return "an empty grid"  # combinations() says what is wrong with it
+    first = params_mod.make(spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}})
+    names = len(spec.tickers(first))
+    days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
+    line = describe_size(n, names, days)
+    if n > limit:
+        raise AishockError(
+            f"the grid has {line}, above the limit of {limit:,} combinations; narrow the grid or "
+            "raise the limit (max_combinations in [tool.aishock], --max-combinations)"
+        )
+    return line
+
+
 def resolve_window(window, cfg: Config) -> tuple[str | None, str | None]:
     """(start, end) from a named window, a (start, end) pair or None (the default span)."""
     if window is None:
@@ -139,6 +184,7 @@ def sweep(
     progress: bool = True,
     prices: Prices | None = None,
     config: Config | None = None,
+    max_combinations: int | None = None,
 ) -> SweepResult:
     """Evaluate every combination of `grid` ({parameter: values}) for `strategy` over
     `window` (a configured window name, "START:END", a (start, end) pair, or None for the
@@ -148,6 +194,9 @@ def sweep(
     sets non-swept parameters. `executor` is "local" or "dask" (`scheduler` address, or a
     LocalCluster of `workers` when None). `keep_returns` keeps the daily returns of every
     combination (default: when the grid has at most 2,000 combinations); PBO needs them.
+    A grid above `max_combinations` (default: the configured limit) is refused before
+    anything is built; with `progress`, the grid's size and estimated time go to stderr
+    first, then a progress bar.
     """
     cfg = config or load_config()
     spec = registry.get(strategy)
@@ -155,6 +204,9 @@ def sweep(
         raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(STAT_COLUMNS)}")
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
+    size = check_size(spec, grid, fixed, start, end, max_combinations or cfg.max_combinations)
+    if progress:
+        print(f"sweep {spec.name}: {size}", file=sys.stderr, flush=True)
     sets, names = combinations(spec, grid, fixed, where)
     if prices is None:
         prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
