@@ -73,8 +73,8 @@ def _trade(j, qty, price, fees, cash, shares, o, orders, bar):
 @nb.njit(cache=True, nogil=True)
 def _call_order(est, m, slots):
     """Positions 0..m-1 sorted by est ascending, ties in position order (stable): an
-    insertion sort into `slots` for the few orders of a usual bar, a merge sort beyond."""
-    if m > 32:
+    insertion sort into `slots` for up to 64 orders, a merge sort beyond."""
+    if m > 64:
         return np.argsort(est[:m], kind="mergesort")
     for a in range(m):
         slots[a] = a

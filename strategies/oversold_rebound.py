@@ -79,8 +79,8 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         xs = steps.column(sets, "min_drop")
         slot = 1.0 / len(names)
 
-        def per_name(lo, bar, col, weight, write=True):
-            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight, write)
+        def per_name(lo, bar, col, weight):
+            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight, True)
 
         # at most two orders (a buy and its sale) per day a name falls by min_drop or more
         falls = steps.cached(prices, ("falls", tuple(names)), lambda: np.sort(rets[~np.isnan(rets)]))
@@ -111,15 +111,13 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         steps.column(sets, "earnings_within", np.int64, -1),
     )
 
-    def basket(lo, bar, col, weight, write=True):
-        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
+    def basket(lo, bar, col, weight):
+        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight, True)
 
-    return steps.assemble(prices, names, basket(*_nothing(len(sets)), write=False), basket)
-
-
-def _nothing(n: int):
-    """Placeholders for a counting pass: no positions, nowhere to write."""
-    return np.zeros(n, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    # a shock row orders every name, then each pick is sold at most once before the last row
+    # and once on it
+    bounds = hits.sum(axis=1) * (len(names) + 2 * np.minimum(args[8], len(names)))
+    return steps.assemble(prices, names, bounds, basket, bounds=True)
 
 
 # -- per_name ----------------------------------------------------------------------------

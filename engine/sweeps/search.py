@@ -9,6 +9,7 @@ not grow with the grid. Chunks run locally or on a Dask cluster (engine.sweeps.e
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -266,10 +267,6 @@ def finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, s
 
 
 def single_returns(job: executors.Job, prices: Prices, params) -> pd.Series:
-    """Daily returns of one parameter set, run alone through engine.run."""
-    from engine.backtest import run
-
-    result = run(
-        registry.get(job.strategy), params, job.start, job.end, job.costs, prices, None, warmup=job.warmup
-    )
-    return result.returns.iloc[:, 0]
+    """Daily returns of one parameter set, evaluated alone the way its chunk was."""
+    _, returns = executors.evaluate(dataclasses.replace(job, keep_returns=True), prices, [params])
+    return pd.Series(returns[:, 0])
