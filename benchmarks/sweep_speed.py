@@ -10,10 +10,10 @@ strategy trades x combinations. For each case and fill (open: next bar's open wi
 slippage; close: next bar's close, no slippage; 5 bp fees in both):
   sweep+stats   the strategy's weights for every combination, the compiled simulator and
                 the stats table (engine.sweeps.executors.run_chunks + engine.stats) - what
-                a sweep computes per combination; best of 3 after a warm-up call.
+                a sweep computes per combination; best of 5 after a warm-up call.
   engine.sweep  the public API, which also builds the parameter sets, re-runs the best
                 combination through engine.run for its Deflated Sharpe, and checks the grid
-                edges (one call, after warm-up).
+                edges (best of 3, after a warm-up call).
   vectorbt      Portfolio.from_orders in one call on the same weights for the first 100
                 combinations (a group of columns per combination, shared cash,
                 call_seq="auto"), plus its value; inputs built beforehand, not timed.
@@ -165,7 +165,7 @@ def vectorbt_seconds(spec, prices, sets, costs, n: int) -> float:
 
 def measure(quick: bool) -> list[dict]:
     rows = []
-    repeats = 2 if quick else 3
+    repeats = 2 if quick else 5
     for label, name, fixed, grid, traded, before in CASES:
         spec = registry.get(name)
         if quick:
@@ -189,7 +189,7 @@ def measure(quick: bool) -> list[dict]:
                     name, grid, (START, END), fixed=fixed, costs=costs, keep_returns=False, progress=False
                 )
 
-            api_seconds, _ = best_of(api, 1)
+            api_seconds, _ = best_of(api, 1 if quick else 3)
             vbt_n = min(100, len(sets))
             vbt_seconds = vectorbt_seconds(spec, prices, sets, costs, vbt_n)
             asset_days = days * n_names * len(sets)
