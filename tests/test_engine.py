@@ -192,3 +192,22 @@ def test_a_wiped_out_run_stays_at_zero_with_finite_stats(prices):
     lev = simulate(prices, steep, Costs(max_gross=3), start=START)
     for s in (sim, lev):
         assert np.isfinite(s.equity.to_numpy()).all() and (s.equity.to_numpy() >= 0).all()
+
+
+def test_a_position_in_a_ticker_whose_data_ends_is_closed_at_its_last_close(cfg):
+    """MARA's file ends on 2025-05-30 while SPY's goes on (the data checks report MARA as
+    delisted): a holding is sold at that close (rule 6), never carried at a stale price."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = engine.run(
+            "buy_and_hold", {"hold": "MARA,SPY"}, "2025-03-03", "2025-07-31", Costs(0, 0), config=cfg
+        )
+    last = pd.Timestamp("2025-05-30")
+    sells = r.orders[(r.orders["side"] == "sell") & (r.orders["ticker"] == "MARA")]
+    assert list(sells["date"]) == [last]
+    assert sells["price"].iloc[0] == pytest.approx(r.prices.close.at[last, "MARA"])
+    mara = r.holdings.xs("MARA", axis=1, level="ticker").iloc[:, 0]
+    assert (mara.loc[last:] == 0).all() and (mara.loc[:"2025-05-29"] > 0).all()
+    assert r.equity.index[-1] == pd.Timestamp("2025-07-31")

@@ -271,7 +271,7 @@ def test_cli_walk_forward_prints_folds_and_out_of_sample(capsys):
 def test_a_grid_above_the_limit_is_refused_before_it_is_built(cfg, monkeypatch):
     from engine import params as params_mod
 
-    with pytest.raises(AishockError, match="9 combinations x .* above the limit of 5 combinations"):
+    with pytest.raises(AishockError, match=r"9 combinations x .* above the limit of 5 combinations"):
         sweep("oversold_rebound", JOB_GRID, WINDOW, config=cfg, progress=False, max_combinations=5, **JOB)
     built = []
     monkeypatch.setattr(params_mod, "grid", lambda *a, **k: built.append(1) or [])
