@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 import engine  # noqa: E402
 from engine import Costs, params, registry  # noqa: E402
 from engine.backtest import history, needed_tickers  # noqa: E402
+from engine.result import from_orders_args  # noqa: E402
 from engine.simulate import Market, first_bar  # noqa: E402
 from engine.stats import from_accumulators  # noqa: E402
 from engine.sweeps import executors  # noqa: E402
@@ -127,38 +128,11 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
 
 def vectorbt_seconds(spec, prices, sets, costs, n: int) -> float:
     """One Portfolio.from_orders call on the first n sets' weights (+ value), best of 2."""
-    import pandas as pd
     import vectorbt as vbt
 
     schedule = spec.schedule(prices, sets[:n])
     market = Market.of(prices, schedule.tickers, costs.fill)
-    first = first_bar(prices.index, START)
-    days, k = len(prices.index) - first, len(schedule.tickers)
-    size = np.full((days, n * k), np.nan)
-    for r in range(n):
-        e = slice(schedule.lo[r], schedule.hi[r])
-        size[np.maximum(schedule.bar[e], first) - first, r * k + schedule.col[e]] = schedule.weight[e]
-    cols = pd.MultiIndex.from_product([range(n), schedule.tickers])
-    index = prices.index[first:]
-
-    def frame(a):
-        return pd.DataFrame(np.tile(a[first:], n), index=index, columns=cols)
-
-    args = dict(
-        close=frame(market.close).ffill().bfill(),
-        price=frame(market.fill),
-        val_price=frame(market.mark),
-        size=pd.DataFrame(size, index=index, columns=cols),
-        size_type="targetpercent",
-        direction="longonly" if (schedule.weight >= 0).all() else "both",
-        fees=costs.fees,
-        slippage=costs.slippage,
-        init_cash=costs.init_cash,
-        cash_sharing=True,
-        group_by=0,
-        call_seq="auto",
-        freq="1D",
-    )
+    args = from_orders_args(schedule, market, first_bar(prices.index, START), costs, range(n))
     seconds, _ = best_of(lambda: vbt.Portfolio.from_orders(**args).value(), 2)
     return seconds
 

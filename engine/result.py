@@ -98,38 +98,44 @@ class Result:
             )
         if self.schedule is None or self.prices is None:
             raise AishockError("this result carries no schedule and prices to rebuild in vectorbt")
-        s = self.schedule
-        market = Market.of(self.prices, s.tickers, c.fill)
+        market = Market.of(self.prices, self.schedule.tickers, c.fill)
         if (market.last_bar < len(market.index)).any():
             raise AishockError("vectorbt cannot express a delisting (a ticker whose data ends early)")
         first = len(self.prices.index) - len(self.equity)
-        days, n_tk = len(self.equity), len(s.tickers)
-        size = np.full((days, s.n_runs * n_tk), np.nan)
-        for r in range(s.n_runs):
-            e = slice(s.lo[r], s.hi[r])
-            rows = np.maximum(s.bar[e], first) - first
-            size[rows, r * n_tk + s.col[e]] = s.weight[e]  # later entries win (rule 3)
-        cols = pd.MultiIndex.from_product(
-            [self.equity.columns.to_flat_index(), s.tickers], names=["run", "ticker"]
-        )
+        runs = self.equity.columns.to_flat_index()
+        return vbt.Portfolio.from_orders(**from_orders_args(self.schedule, market, first, c, runs))
 
-        def frame(a):
-            return pd.DataFrame(np.tile(a[first:], s.n_runs), index=self.equity.index, columns=cols)
 
-        close = frame(market.close).ffill().bfill()
-        pf = vbt.Portfolio.from_orders(
-            close=close,
-            price=frame(market.fill),
-            val_price=frame(market.mark),
-            size=pd.DataFrame(size, index=self.equity.index, columns=cols),
-            size_type="targetpercent",
-            direction="longonly" if (s.weight >= 0).all() else "both",
-            fees=c.fees,
-            slippage=c.slippage,
-            init_cash=c.init_cash,
-            cash_sharing=True,
-            group_by=0,
-            call_seq="auto",
-            freq="1D",
-        )
-        return pf
+def from_orders_args(schedule: Schedule, market: Market, first: int, costs: Costs, runs) -> dict:
+    """The arguments of vectorbt's `Portfolio.from_orders` that simulate `schedule` from bar
+    `first` of `market` under engine.simulate's rules (no leverage, interest or delisting):
+    a column group per run (labelled by `runs`) with shared cash, target-percent orders on
+    the execution bars (decisions before `first` carried into it), fills at the fill price,
+    sizing at the mark price, call_seq="auto"."""
+    s, index = schedule, market.index[first:]
+    days, n_tk = len(index), len(s.tickers)
+    size = np.full((days, s.n_runs * n_tk), np.nan)
+    for r in range(s.n_runs):
+        e = slice(s.lo[r], s.hi[r])
+        rows = np.maximum(s.bar[e], first) - first
+        size[rows, r * n_tk + s.col[e]] = s.weight[e]  # later entries win (rule 3)
+    cols = pd.MultiIndex.from_product([runs, s.tickers], names=["run", "ticker"])
+
+    def frame(a):
+        return pd.DataFrame(np.tile(a[first:], s.n_runs), index=index, columns=cols)
+
+    return dict(
+        close=frame(market.close).ffill().bfill(),  # 0 shares times NaN before a listing
+        price=frame(market.fill),
+        val_price=frame(market.mark),
+        size=pd.DataFrame(size, index=index, columns=cols),
+        size_type="targetpercent",
+        direction="longonly" if (s.weight >= 0).all() else "both",
+        fees=costs.fees,
+        slippage=costs.slippage,
+        init_cash=costs.init_cash,
+        cash_sharing=True,
+        group_by=0,
+        call_seq="auto",
+        freq="1D",
+    )
