@@ -41,7 +41,7 @@ class Schedule:
         executes on the first bar of `index` after t; rows with no bar after them are dropped."""
         tickers = list(dict.fromkeys(t for f in frames for t in f.columns))
         position = {t: i for i, t in enumerate(tickers)}
-        bars, cols, weights, counts = [], [], [], []
+        bars, cols, weights = [], [], []
         for f in frames:
             values = f.to_numpy(dtype=float)
             if np.isinf(values).any():
@@ -54,7 +54,6 @@ class Schedule:
             bars.append(bar[keep][order])
             cols.append(col[keep][order])
             weights.append(values[rows, j][keep][order])
-            counts.append(int(keep.sum()))
         return cls.from_parts(index, tickers, bars, cols, weights)
 
     @classmethod

@@ -52,11 +52,10 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     changed = (listed != np.vstack([np.zeros((1, len(names)), bool), listed[:-1]])).any(axis=1)
     args = (close, changed, steps.column(sets, "rebalance_days", np.int64), steps.column(sets, "weight"))
 
-    def fill(lo, bar, col, weight, write=True):
+    def fill(lo, bar, col, weight, write):
         return _hold(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
 
-    nothing = (np.zeros(len(sets), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    return steps.assemble(prices, names, fill(*nothing, write=False), fill)
+    return steps.counted(prices, names, len(sets), fill)
 
 
 @nb.njit(cache=True, nogil=True)

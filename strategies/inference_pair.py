@@ -84,11 +84,10 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         steps.column(sets, "rebalance_days", np.int64),
     )
 
-    def fill(lo, bar, col, weight, write=True):
+    def fill(lo, bar, col, weight, write):
         return _pair(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
 
-    nothing = (np.zeros(len(sets), np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    return steps.assemble(prices, names, fill(*nothing, write=False), fill)
+    return steps.counted(prices, names, len(sets), fill)
 
 
 def _sums(rets: np.ndarray, market: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import numba as nb
 import numpy as np
 
 from engine.data.panel import Prices
+from engine.memo import per_panel
 from engine.params import param
 from engine.registry import register
 from engine.schedule import Schedule
@@ -80,10 +81,10 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         slot = 1.0 / len(names)
 
         def per_name(lo, bar, col, weight):
-            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight, True)
+            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight)
 
         # at most two orders (a buy and its sale) per day a name falls by min_drop or more
-        falls = steps.cached(prices, ("falls", tuple(names)), lambda: np.sort(rets[~np.isnan(rets)]))
+        falls = per_panel(prices, ("falls", tuple(names)), lambda: np.sort(rets[~np.isnan(rets)]))
         bounds = 2 * np.searchsorted(falls, -xs, side="right")
         return steps.assemble(prices, names, bounds, per_name, bounds=True)
     hits = steps.shocks(prices, names, sets[0].market, sets)
@@ -112,7 +113,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     )
 
     def basket(lo, bar, col, weight):
-        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight, True)
+        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight)
 
     # a shock row orders every name, then each pick is sold at most once before the last row
     # and once on it
@@ -124,7 +125,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
 
 
 @nb.njit(cache=True, nogil=True)
-def _per_name_one(rets, x, hold, slot, pos, bar, col, weight, write):
+def _per_name_one(rets, x, hold, slot, pos, bar, col, weight):
     """Orders of one (min_drop x, hold) set from `pos` on; returns the next position.
     A signal on row t buys on bar t + 1; the sale is decided on row t + hold."""
     n, m = rets.shape
@@ -133,21 +134,21 @@ def _per_name_one(rets, x, hold, slot, pos, bar, col, weight, write):
     for t in range(n - 1):
         for j in range(m):
             if exit_row[j] == t:
-                pos = emit(bar, col, weight, pos, write, t + 1, j, 0.0)
+                pos = emit(bar, col, weight, pos, True, t + 1, j, 0.0)
                 exit_row[j] = -1
             elif rets[t, j] <= -x and t + 1 > held_until[j]:
-                pos = emit(bar, col, weight, pos, write, t + 1, j, slot)
+                pos = emit(bar, col, weight, pos, True, t + 1, j, slot)
                 held_until[j] = t + 1 + hold
                 exit_row[j] = t + hold
     return pos
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _per_name(n_threads, rets, xs, hold, slot, lo, bar, col, weight, write):
+def _per_name(n_threads, rets, xs, hold, slot, lo, bar, col, weight):
     counts = np.empty(xs.size, np.int64)
     for b in nb.prange(n_threads):
         for k in range(b, xs.size, n_threads):  # interleaved: small thresholds cost most
-            counts[k] = _per_name_one(rets, xs[k], hold[k], slot, lo[k], bar, col, weight, write) - lo[k]
+            counts[k] = _per_name_one(rets, xs[k], hold[k], slot, lo[k], bar, col, weight) - lo[k]
     return counts
 
 
@@ -204,7 +205,7 @@ def _inverse_vol(rets, picks, i, lookback, out):
 
 @nb.njit(cache=True, nogil=True)
 def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
-                recovery, stop, within, pos, bar, col, weight, write):  # fmt: skip
+                recovery, stop, within, pos, bar, col, weight):  # fmt: skip
     """Orders of one basket-mode set; returns the next position. On each shock row i (not
     while the previous picks are held) the top_k decliners of row i are bought (names
     reporting earnings within `within` days first); a name is sold on the first row whose
@@ -248,10 +249,10 @@ def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol
             a = 0
             for j in range(m):
                 if chosen[j]:
-                    pos = emit(bar, col, weight, pos, write, i + 1, j, w[a])
+                    pos = emit(bar, col, weight, pos, True, i + 1, j, w[a])
                     a += 1
                 else:
-                    pos = emit(bar, col, weight, pos, write, i + 1, j, 0.0)
+                    pos = emit(bar, col, weight, pos, True, i + 1, j, 0.0)
         last = min(i + hold, n - 1)
         for j in range(m):
             held[j] = chosen[j]
@@ -261,12 +262,12 @@ def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol
                     (recovery and close[t, j] >= close[i - 1, j])
                     or (stop == stop and close[t, j] <= close[i, j] * (1.0 - stop))
                 ):
-                    pos = emit(bar, col, weight, pos, write, t + 1, j, 0.0)
+                    pos = emit(bar, col, weight, pos, True, t + 1, j, 0.0)
                     held[j] = False
         if last + 1 < n:
             for j in range(m):
                 if chosen[j]:
-                    pos = emit(bar, col, weight, pos, write, last + 1, j, 0.0)
+                    pos = emit(bar, col, weight, pos, True, last + 1, j, 0.0)
         busy_until = last
     return pos
 
@@ -283,12 +284,12 @@ def _before(a, b, prefer, ret, rank):
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def _basket(n_threads, close, rets, hits, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
-            recovery, stop, within, lo, bar, col, weight, write):  # fmt: skip
+            recovery, stop, within, lo, bar, col, weight):  # fmt: skip
     counts = np.empty(top_k.size, np.int64)
     for b in nb.prange(n_threads):
         for k in range(b, top_k.size, n_threads):
             end = _basket_one(close, rets, hits[k], rank, days, e_lo, e_hi, e_days, top_k[k], inv_vol[k],
                               lookback[k], hold[k], recovery[k], stop[k], within[k], lo[k], bar, col,
-                              weight, write)  # fmt: skip
+                              weight)  # fmt: skip
             counts[k] = end - lo[k]
     return counts

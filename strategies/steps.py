@@ -25,6 +25,7 @@ import pandas as pd
 
 from engine.data.panel import Prices
 from engine.errors import AishockError
+from engine.memo import per_panel
 from engine.schedule import Schedule
 from engine.shock import group_returns, shock_days, shock_mask
 
@@ -42,23 +43,9 @@ def by_group(
     return Schedule.concat(parts).take(order) if len(parts) > 1 else parts[0]
 
 
-_CACHE: dict = {}  # arrays read from one price panel, reused by the next chunk of a sweep
-
-
-def cached(prices: Prices, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
-    """make(), kept under `key` while `prices` is the panel in use (shared: do not write
-    into it), so the chunks of a sweep compute it once."""
-    if _CACHE.get("prices") is not prices:
-        _CACHE.clear()
-        _CACHE["prices"] = prices
-    if key not in _CACHE:
-        _CACHE[key] = make()
-    return _CACHE[key]
-
-
 def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:
     """Needs: closes of `names`. Produces: a days x names float64 array (NaN: no price)."""
-    return cached(
+    return per_panel(
         prices,
         ("closes", tuple(names)),
         lambda: np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64)),
@@ -76,14 +63,14 @@ def returns(close: np.ndarray) -> np.ndarray:
 
 def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
     """`returns` of `closes(prices, names)`, kept like `closes`."""
-    return cached(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
+    return per_panel(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
 
 
 def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
     """Needs: closes of `members` and `market`; sets with min_drop, max_market_drop and
     event_date. Produces: sets x days booleans, True on each set's shock days (engine.shock)
     or on its event_date alone when it has one (which must be a trading day)."""
-    group = cached(
+    group = per_panel(
         prices, ("group", tuple(members)), lambda: group_returns(prices.close, list(members)).to_numpy()
     )
     mkt = close_returns(prices, [market])[:, 0]
@@ -138,6 +125,14 @@ def listed_equal(close_row, members, out):
 def threads(n_tasks: int) -> int:
     """Threads for `n_tasks` independent tasks: numba's thread count, at most one per task."""
     return max(min(nb.get_num_threads(), n_tasks), 1)
+
+
+def counted(prices: Prices, names: Sequence[str], n_sets: int, fill: Callable) -> Schedule:
+    """Produces: the Schedule of `n_sets` runs whose orders `fill(lo, bar, col, weight, write)`
+    writes: one pass with write=False counts each run's orders (it returns the counts), a
+    second writes them where the counts reserved room."""
+    nowhere = (np.zeros(n_sets, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    return assemble(prices, names, fill(*nowhere, False), lambda *out: fill(*out, True))
 
 
 def assemble(

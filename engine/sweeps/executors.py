@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from engine.data.panel import Prices
 from engine.errors import AishockError
+from engine.memo import per_panel
 from engine.simulate import Costs, Market, execute, first_bar
 
 # Combinations per chunk: at most MAX_CHUNK, fewer when a chunk's orders could outgrow
@@ -48,18 +49,6 @@ def chunk_size(prices: Prices, n_sets: int) -> int:
     return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // worst, n_sets)))
 
 
-_MARKETS: dict = {}
-
-
-def _market(prices: Prices, tickers: list[str], fill: str) -> Market:
-    """Market arrays, kept for the next chunk of the same sweep (one sweep at a time)."""
-    key = (id(prices), tuple(tickers), fill)
-    if key not in _MARKETS:
-        _MARKETS.clear()
-        _MARKETS[key] = Market.of(prices, tickers, fill)
-    return _MARKETS[key]
-
-
 def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarray | None]:
     """Accumulators (engine.kernel.ACC_FIELDS x runs) of `sets`, and their daily returns
     (days x runs) when the job keeps them: one strategy call and one simulator call."""
@@ -69,7 +58,8 @@ def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarr
         nb.set_num_threads(1)  # a Dask worker process: the workers are the parallelism
     schedule = registry.get(job.strategy).schedule(prices, sets)
     schedule.check(job.costs.max_gross)
-    market = _market(prices, schedule.tickers, job.costs.fill)
+    tickers, fill = schedule.tickers, job.costs.fill
+    market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
     first = first_bar(prices.index, job.start)
     record = "equity" if job.keep_returns else "stats"
     raw = execute(market, schedule, job.costs, first, job.risk_free, job.periods, record, job.threads)
