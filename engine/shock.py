@@ -22,6 +22,14 @@ def group_returns(close: pd.DataFrame, members: list[str]) -> pd.Series:
     return close[cols].pct_change(fill_method=None).mean(axis=1, skipna=True)
 
 
+def check_thresholds(min_drop: float, max_market_drop: float) -> None:
+    """Raise ValueError unless 0 < min_drop < 1 and 0 <= max_market_drop < 1 (fractions)."""
+    if not 0 < min_drop < 1:
+        raise ValueError("min_drop must be a fraction between 0 and 1")
+    if not 0 <= max_market_drop < 1:
+        raise ValueError("max_market_drop must be a fraction from 0 to below 1")
+
+
 def shock_mask(group, market, min_drop, max_market_drop):
     """The shock test (broadcasting arrays of returns and thresholds): the group's return is
     at most -min_drop while the market's is above -max_market_drop; False where either

@@ -15,7 +15,7 @@ from engine.data.panel import Prices
 from engine.params import param
 from engine.registry import register
 from engine.schedule import Schedule
-from engine.shock import MAX_MARKET_DROP, MIN_DROP
+from engine.shock import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.universe import resolve
 from strategies import steps
 from strategies.steps import emit, listed_equal
@@ -48,8 +48,7 @@ class Params:
             raise ValueError("leg must be a fraction of equity above 0 and at most 5")
         if self.lookback < 2 or self.rebalance_days < 0:
             raise ValueError("lookback must be >= 2 and rebalance_days >= 0")
-        if not 0 < self.min_drop < 1 or not 0 <= self.max_market_drop < 1:
-            raise ValueError("min_drop must be in (0, 1) and max_market_drop in [0, 1)")
+        check_thresholds(self.min_drop, self.max_market_drop)
         if set(resolve(self.long)) & set(resolve(self.short)):
             raise ValueError("the long and short baskets share names; make them disjoint")
 

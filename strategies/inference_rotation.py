@@ -13,7 +13,7 @@ from engine.data.panel import Prices
 from engine.params import param
 from engine.registry import register
 from engine.schedule import Schedule
-from engine.shock import MAX_MARKET_DROP, MIN_DROP
+from engine.shock import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.universe import resolve
 from strategies import steps
 from strategies.steps import emit, listed_equal
@@ -44,8 +44,7 @@ class Params:
             raise ValueError("fraction and floor must be between 0 and 1")
         if self.rebalance_days < 0 or self.lookback < 1:
             raise ValueError("rebalance_days must be >= 0 and lookback >= 1")
-        if not 0 < self.min_drop < 1 or not 0 <= self.max_market_drop < 1:
-            raise ValueError("min_drop must be in (0, 1) and max_market_drop in [0, 1)")
+        check_thresholds(self.min_drop, self.max_market_drop)
 
 
 def tickers(p: Params) -> list[str]:

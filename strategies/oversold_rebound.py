@@ -15,7 +15,7 @@ from engine.memo import per_panel
 from engine.params import param
 from engine.registry import register
 from engine.schedule import Schedule
-from engine.shock import MAX_MARKET_DROP, MIN_DROP
+from engine.shock import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.universe import resolve
 from strategies import steps
 from strategies.steps import emit
@@ -49,10 +49,7 @@ class Params:
             raise ValueError("top_k must be at least 1")
         if self.hold_days < 1:
             raise ValueError("hold_days must be at least 1")
-        if not 0 < self.min_drop < 1:
-            raise ValueError("min_drop must be a fraction between 0 and 1")
-        if not 0 <= self.max_market_drop < 1:
-            raise ValueError("max_market_drop must be a fraction from 0 to below 1")
+        check_thresholds(self.min_drop, self.max_market_drop)
         if self.stop_loss is not None and not 0 < self.stop_loss < 1:
             raise ValueError("stop_loss must be a fraction between 0 and 1")
         if self.vol_lookback < 2:
