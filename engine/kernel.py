@@ -36,7 +36,7 @@ ORDER_FIELDS = ("bar", "col", "side", "shares", "price", "fees")  # side: 1 buy,
 MIN_SHARES = 1e-12  # orders of at most this many shares are not placed
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _hold(j, shares, held, where, n_held):
     """Keep the held list in step with shares[j]; returns the new count."""
     if shares[j] != 0.0:
@@ -53,7 +53,7 @@ def _hold(j, shares, held, where, n_held):
     return n_held
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _trade(j, qty, price, fees, cash, shares, o, orders, bar):
     """Buy (qty > 0) or sell (qty < 0) qty shares of j at price; returns the new cash."""
     value = abs(qty) * price
@@ -70,7 +70,7 @@ def _trade(j, qty, price, fees, cash, shares, o, orders, bar):
     return cash
 
 
-@nb.njit(cache=True, nogil=True, error_model="numpy")
+@nb.njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _call_order(est, m, slots):
     """Positions 0..m-1 sorted by est ascending, ties in position order (stable): an
     insertion sort into `slots` for up to 64 orders, a merge sort beyond."""
@@ -238,9 +238,8 @@ def run_one(
         invested = 0.0
         gross = 0.0
         short = 0.0
-        row = close[d]
         for h in range(n_held):
-            v = shares[held[h]] * row[held[h]]
+            v = shares[held[h]] * close[d, held[h]]
             invested += v
             gross += abs(v)
             short += min(v, 0.0)

@@ -121,11 +121,13 @@ class Schedule:
             )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, parallel=True)
 def _worst_gross(lo, hi, bar, weight):
-    """The largest sum of |weight| over the entries of one run on one bar: (sum, run, bar)."""
-    worst, worst_run, worst_bar = 0.0, 0, 0
-    for r in range(lo.size):
+    """The largest sum of |weight| over the entries of one run on one bar: (sum, run, bar),
+    the first such run and bar on ties."""
+    per_run = np.zeros(lo.size)
+    per_bar = np.zeros(lo.size, np.int64)
+    for r in nb.prange(lo.size):
         e = lo[r]
         while e < hi[r]:
             b = bar[e]
@@ -133,6 +135,9 @@ def _worst_gross(lo, hi, bar, weight):
             while e < hi[r] and bar[e] == b:
                 total += abs(weight[e])
                 e += 1
-            if total > worst:
-                worst, worst_run, worst_bar = total, r, b
-    return worst, worst_run, worst_bar
+            if total > per_run[r]:
+                per_run[r] = total
+                per_bar[r] = b
+    worst_run = int(np.argmax(per_run)) if lo.size else 0
+    worst = per_run[worst_run] if lo.size else 0.0
+    return worst, worst_run, per_bar[worst_run] if lo.size else 0
