@@ -63,13 +63,16 @@ def _hold_one(close, changed, every, total, pos, bar, col, weight, write):
     """Orders of one set: on each row where the listed members change, and every `every`
     rows after the first such row, `total` / n on each of the n listed members."""
     n, m = close.shape
-    first = -1
+    due = -1  # the next row due for the every-`every` rebalance
     members = np.arange(m)
     w = np.empty(m)
     for i in range(n - 1):
-        if changed[i] and first < 0:
-            first = i
-        if not (changed[i] or (first >= 0 and every > 0 and (i - first) % every == 0)):
+        if changed[i] and due < 0:
+            due = i
+        scheduled = i == due
+        if scheduled and every > 0:
+            due += every
+        if not (changed[i] or scheduled):
             continue
         if not write:  # counting: every name gets an order on a rebalance row
             pos += m

@@ -131,32 +131,32 @@ def _pair_one(close, sums_long, sums_short, long, short, hit, leg, beta, lookbac
     w_long = np.empty(long.size)
     w_short = np.empty(short.size)
     row = np.empty(m)
-    for i in range(start, n - 1):
-        if not (i == start or (every > 0 and (i - start) % every == 0)):
-            continue
+    i = start  # rebalance rows: start, then every `every` rows
+    while i < n - 1:
         if not write:  # counting: every name gets an order on a rebalance row
             pos += m
-            continue
-        size_long = leg
-        size_short = leg
-        if beta:
-            b_long = _leg_beta(sums_long, i, lookback)
-            b_short = _leg_beta(sums_short, i, lookback)
-            if b_long > 0 and b_short > 0:
-                if b_long > b_short:
-                    size_long = leg * b_short / b_long
-                else:
-                    size_short = leg * b_long / b_short
-        n_long = listed_equal(close[i], long, w_long)
-        n_short = listed_equal(close[i], short, w_short)
-        row[:] = 0.0
-        if n_long > 0 and n_short > 0:
-            for a in range(long.size):
-                row[long[a]] = size_long * w_long[a]
-            for a in range(short.size):
-                row[short[a]] = -size_short * w_short[a]
-        for j in range(m):
-            pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+        else:
+            size_long = leg
+            size_short = leg
+            if beta:
+                b_long = _leg_beta(sums_long, i, lookback)
+                b_short = _leg_beta(sums_short, i, lookback)
+                if b_long > 0 and b_short > 0:
+                    if b_long > b_short:
+                        size_long = leg * b_short / b_long
+                    else:
+                        size_short = leg * b_long / b_short
+            n_long = listed_equal(close[i], long, w_long)
+            n_short = listed_equal(close[i], short, w_short)
+            row[:] = 0.0
+            if n_long > 0 and n_short > 0:
+                for a in range(long.size):
+                    row[long[a]] = size_long * w_long[a]
+                for a in range(short.size):
+                    row[short[a]] = -size_short * w_short[a]
+            for j in range(m):
+                pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+        i = i + every if every > 0 else n
     return pos
 
 

@@ -118,29 +118,31 @@ def _rotation_one(close, base, into, hit, fraction, every, strength, lookback, f
     w_base = np.empty(base.size)
     w_into = np.empty(into.size)
     row = np.empty(m)
-    for i in range(min(first, rotate_at), n - 1):
-        on_schedule = i == first or (i > first and every > 0 and (i - first) % every == 0)
-        if not (on_schedule or i == rotate_at):
-            continue
+    due = first  # the next row of the every-`every` schedule
+    i = min(first, rotate_at)
+    while i < n - 1:
         if not write:  # counting: every name gets an order on a rebalance row
             pos += m
-            continue
-        frac = 0.0
-        if i >= rotate_at:
-            frac = fraction
-            if strength and i > rotate_at:
-                lead = _basket_return(close, into, i, lookback) > _basket_return(close, base, i, lookback)
-                frac = fraction if lead else floor
-        listed_equal(close[i], base, w_base)
-        if listed_equal(close[i], into, w_into) == 0:
+        else:
             frac = 0.0
-        row[:] = 0.0
-        for a in range(base.size):
-            row[base[a]] += (1.0 - frac) * w_base[a]
-        for a in range(into.size):
-            row[into[a]] += frac * w_into[a]
-        for j in range(m):
-            pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+            if i >= rotate_at:
+                frac = fraction
+                if strength and i > rotate_at:
+                    lead = _basket_return(close, into, i, lookback) > _basket_return(close, base, i, lookback)
+                    frac = fraction if lead else floor
+            listed_equal(close[i], base, w_base)
+            if listed_equal(close[i], into, w_into) == 0:
+                frac = 0.0
+            row[:] = 0.0
+            for a in range(base.size):
+                row[base[a]] += (1.0 - frac) * w_base[a]
+            for a in range(into.size):
+                row[into[a]] += frac * w_into[a]
+            for j in range(m):
+                pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+        if due == i:
+            due = due + every if every > 0 else n
+        i = min(due, rotate_at) if rotate_at > i else due  # whichever comes first
     return pos
 
 
