@@ -4,6 +4,13 @@ agree on the date.
 A shock day is a day on which a group's equal-weight close-to-close return is at most
 -min_drop while the market's return stays above -max_market_drop: the group fell hard on a
 day the market as a whole did not (a market-wide sell-off such as 2025-04-03 is not one).
+
+Scanning many groups of different sizes (`scaled_shocks`, for `aishock shocks --by` and
+engine.generalize), one absolute threshold does not fit: an 11-name industry swings more
+than a 70-name sector. There a group's shock is scaled to its own volatility: its excess
+return over the market is at most -k times the standard deviation of that excess over the
+previous `window` days, the group fell at least `min_fall`, the market stayed above
+-max_market_drop, and at least `min_members` members had a return that day.
 """
 
 from __future__ import annotations
@@ -13,6 +20,13 @@ import pandas as pd
 
 MIN_DROP = 0.07
 MAX_MARKET_DROP = 0.03
+# scaled_shocks' defaults: excess <= -K_SD standard deviations of the last SD_WINDOW days'
+# excess (at least SD_MIN_DAYS of them), a fall of at least MIN_FALL, MIN_MEMBERS members
+K_SD = 4.0
+SD_WINDOW = 63
+SD_MIN_DAYS = 40
+MIN_FALL = 0.03
+MIN_MEMBERS = 3
 
 
 def group_returns(close: pd.DataFrame, members: list[str]) -> pd.Series:
@@ -65,3 +79,48 @@ def shock_days(
 ) -> pd.DatetimeIndex:
     """The dates of `shock_table`. Day t is known at t's close (uses data up to t only)."""
     return shock_table(close, members, market, min_drop, max_market_drop).index
+
+
+def scaled_shocks(
+    group: pd.DataFrame,
+    counts: pd.DataFrame,
+    market: pd.Series,
+    k: float = K_SD,
+    min_fall: float = MIN_FALL,
+    max_market_drop: float = MAX_MARKET_DROP,
+    window: int = SD_WINDOW,
+    min_members: int = MIN_MEMBERS,
+) -> pd.DataFrame:
+    """Shocks scaled to each group's volatility (see the module docstring).
+
+    group: days x groups equal-weight daily returns (fraction); counts: days x groups, the
+    members with a return that day; market: the market's daily returns. Day t's test uses
+    data up to t only (the standard deviation is of days t - window .. t - 1, ddof=1).
+    Returns one row per shock, by date then group: date, group, group_return, market_return,
+    excess, sd (of the excess) and n_members."""
+    if not k > 0 or not 0 < min_fall < 1 or not 0 <= max_market_drop < 1:
+        raise ValueError("k must be > 0, min_fall in (0, 1) and max_market_drop in [0, 1)")
+    if window < 2 or min_members < 1:
+        raise ValueError("window must be >= 2 days and min_members >= 1")
+    mkt = market.reindex(group.index)
+    excess = group.sub(mkt, axis=0)
+    sd = excess.rolling(window, min_periods=min(SD_MIN_DAYS, window)).std().shift(1)
+    hit = (
+        (excess <= -k * sd)
+        & (group <= -min_fall)
+        & (mkt > -max_market_drop).to_numpy()[:, None]
+        & (counts >= min_members)
+    )
+    rows, cols = np.nonzero(hit.fillna(False).to_numpy(dtype=bool))
+    out = pd.DataFrame(
+        {
+            "date": group.index[rows],
+            "group": group.columns[cols],
+            "group_return": group.to_numpy()[rows, cols],
+            "market_return": mkt.to_numpy()[rows],
+            "excess": excess.to_numpy()[rows, cols],
+            "sd": sd.to_numpy()[rows, cols],
+            "n_members": counts.to_numpy()[rows, cols].astype(int),
+        }
+    )
+    return out.sort_values(["date", "group"], kind="stable").reset_index(drop=True)

@@ -1,7 +1,10 @@
 """`aishock shocks`: the days a universe fell hard, split into sector-specific shocks (the
-detection the strategies use) and market-wide sell-offs."""
+detection the strategies use) and market-wide sell-offs; with --by, the shocks of every
+sector, industry or AI role, each scaled to its group's volatility (engine.shock)."""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -12,6 +15,7 @@ from engine.config import load_config
 from engine.data import checks
 from engine.data.panel import no_prices, normalise_symbol
 from engine.errors import AishockError
+from engine.events import groups as grouping
 from engine.events import selloffs
 from engine.events.members import load_universe
 
@@ -35,8 +39,53 @@ def add(sub) -> None:
     p.add_argument("--market", help="market ticker (default from config: SPY)")
     p.add_argument("--start", help="first day to scan (YYYY-MM-DD); default: all data")
     p.add_argument("--end", help="last day to scan (YYYY-MM-DD); default: all data")
+    p.add_argument(
+        "--by",
+        choices=("sector", "industry", "role"),
+        help="scan every group: GICS sector or sub-industry (membership CSV) or AI role (ai)",
+    )
+    add_scaled_options(p, market_drop=False)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.set_defaults(handler=handle)
+
+
+def add_scaled_options(p, market_drop: bool) -> None:
+    """--k, --min-fall, --min-members (and --max-market-drop) of the scaled group shocks."""
+    p.add_argument(
+        "--k",
+        type=float,
+        default=shock.K_SD,
+        help=f"with --by: excess <= -k trailing sd (default {shock.K_SD:g})",
+    )
+    p.add_argument(
+        "--min-fall",
+        type=float,
+        default=shock.MIN_FALL,
+        help=f"with --by: the group falls at least this, fraction (default {shock.MIN_FALL:g})",
+    )
+    p.add_argument(
+        "--min-members",
+        type=int,
+        default=shock.MIN_MEMBERS,
+        help=f"with --by: members with prices a group needs (default {shock.MIN_MEMBERS})",
+    )
+    if market_drop:
+        p.add_argument(
+            "--max-market-drop",
+            type=float,
+            default=shock.MAX_MARKET_DROP,
+            help="a shock needs the market to fall less than this, fraction (default 0.03)",
+        )
+
+
+def check_scaled(args) -> None:
+    """One-line errors for scaled-shock options out of range."""
+    if not (args.k > 0 and math.isfinite(args.k)):
+        raise AishockError(f"--k must be a positive number of standard deviations, got {args.k}")
+    check_fraction("--min-fall", args.min_fall)
+    check_fraction("--max-market-drop", args.max_market_drop)
+    if args.min_members < 1:
+        raise AishockError(f"--min-members must be at least 1, got {args.min_members}")
 
 
 def _rows(table: pd.DataFrame) -> list[dict]:
@@ -55,6 +104,8 @@ def handle(args) -> int:
 
 
 def _shocks(args) -> int:
+    if args.by:
+        return _by_group(args)
     check_fraction("--min-drop", args.min_drop)
     check_fraction("--max-market-drop", args.max_market_drop)
     cfg = load_config(args.data)
@@ -122,3 +173,78 @@ def _table(table: pd.DataFrame, market: str) -> str:
         index=pd.Index([str(d.date()) for d in table.index], name="date"),
     )
     return shown.to_string()
+
+
+def _by_group(args) -> int:
+    check_scaled(args)
+    cfg = load_config(args.data)
+    market = normalise_symbol(args.market or cfg.benchmark)
+    start, end = (pd.Timestamp(x) if x else None for x in _dates(args.start, args.end))
+    label, members, close = load_universe(args.universe, cfg, market)
+    groups = grouping.split(members, args.by, close, args.min_members)
+    group_ret, counts = groups.group_returns()
+    mkt = close[market].pct_change(fill_method=None)
+    found = shock.scaled_shocks(
+        group_ret, counts, mkt, args.k, args.min_fall, args.max_market_drop, shock.SD_WINDOW, args.min_members
+    )
+    found = found[
+        (found["date"] >= (start or found["date"].min())) & (found["date"] <= (end or found["date"].max()))
+    ]
+    members_on = grouping.members_on(groups, found)
+    definition = (
+        f"group excess over {market} <= -{args.k:g} x its sd over the previous {shock.SD_WINDOW} days, "
+        f"group fall >= {args.min_fall:.1%}, {market} > -{args.max_market_drop:.1%}, "
+        f">= {args.min_members} members with prices"
+    )
+    if args.json:
+        rows = [
+            {
+                "date": str(r.date.date()),
+                "group": r.group,
+                "group_return": float(r.group_return),
+                "market_return": float(r.market_return),
+                "excess": float(r.excess),
+                "sd": float(r.sd),
+                "n_members": int(r.n_members),
+                "members": m,
+            }
+            for r, m in zip(found.itertuples(), members_on, strict=True)
+        ]
+        out = {
+            "universe": label,
+            "by": args.by,
+            "market": market,
+            "definition": definition,
+            "k": args.k,
+            "min_fall": args.min_fall,
+            "max_market_drop": args.max_market_drop,
+            "sd_window": shock.SD_WINDOW,
+            "min_members": args.min_members,
+            "groups": int(counts.shape[1]),
+            "groups_with_shocks": int(found["group"].nunique()),
+            "shocks": rows,
+            "skipped": groups.skipped,
+        }
+        print(dumps(out, indent=2))
+        return 0
+    print(f"{label} by {args.by}: {counts.shape[1]} groups scanned; {definition}")
+    print(f"{len(found)} shocks in {found['group'].nunique()} groups\n")
+    if found.empty:
+        print("  none")
+    else:
+        shown = pd.DataFrame(
+            {
+                "date": [str(d.date()) for d in found["date"]],
+                args.by: found["group"].to_numpy(),
+                "members": found["n_members"].to_numpy(),
+                "group": [f"{v:+.1%}" for v in found["group_return"]],
+                market: [f"{v:+.1%}" for v in found["market_return"]],
+                "excess": [f"{v:+.1%}" for v in found["excess"]],
+                "k sd": [f"{v:.1%}" for v in args.k * found["sd"]],
+            }
+        )
+        print(shown.to_string(index=False))
+    if groups.skipped:
+        listed = ", ".join(f"{g} ({n})" for g, n in groups.skipped.items())
+        print(f"\nskipped, fewer than {args.min_members} members with prices: {listed}")
+    return 0

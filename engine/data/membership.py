@@ -1,5 +1,5 @@
-"""Who is in a universe: a membership CSV (a `Symbol` column, optionally `Security` and `GICS
-Sector`), the tickers the data folders hold, and which members have prices at all.
+"""Who is in a universe: a membership CSV (a `Symbol` column, optionally `Security`, `GICS
+Sector`, `GICS Sub-Industry` and `Date added`), the tickers the data folders hold, and which members have prices at all.
 
 Symbols are matched to price files as yfinance spells them (BRK.B -> BRK-B).
 """
@@ -16,13 +16,19 @@ from engine.data import store, yahoo
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 
-COLUMNS = ("security", "sector")
-_OPTIONAL = {"security": ("Security", "Name"), "sector": ("GICS Sector", "Sector")}
+COLUMNS = ("security", "sector", "industry", "added")
+_OPTIONAL = {
+    "security": ("Security", "Name"),
+    "sector": ("GICS Sector", "Sector"),
+    "industry": ("GICS Sub-Industry", "Sub-Industry", "Industry"),
+    "added": ("Date added", "Added"),
+}
 
 
 def read_membership(path: str | Path) -> pd.DataFrame:
     """The members listed in the CSV at `path`, in file order, indexed by `ticker` (as yfinance
-    spells it), with columns `security` and `sector` ('' where the file has no such column).
+    spells it), with columns `security`, `sector`, `industry` (GICS Sub-Industry) and `added`
+    (the date it joined, YYYY-MM-DD), '' where the file has no such column.
     A symbol listed twice is kept once. Refuses an unreadable file, one without a `Symbol`
     column, an unparseable symbol, or a file with no members."""
     path = Path(path)
