@@ -12,4 +12,23 @@ from engine.result import Result
 from engine.simulate import Costs
 from engine.sweeps import sweep, walk_forward
 
-__all__ = ["AishockError", "Costs", "Prices", "Result", "load_prices", "run", "sweep", "walk_forward"]
+__all__ = [
+    "AishockError",
+    "Costs",
+    "Prices",
+    "Result",
+    "generalize",
+    "load_prices",
+    "run",
+    "sweep",
+    "walk_forward",
+]
+
+
+def __getattr__(name: str):
+    """engine.generalize loads on first use (it imports statsmodels and arch)."""
+    if name == "generalize":
+        from engine.generalization import generalize
+
+        return generalize
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -55,6 +55,21 @@ def writable_folder(folder: Path, what: str = "reports") -> Path:
     return folder
 
 
+def write_atomic(path: Path, write) -> Path:
+    """`write(tmp)` fills a temporary file beside `path`, which then replaces `path` in one
+    step (os.replace): a failure or a kill mid-way never leaves a partial file at `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _folders(prices: Prices) -> list[str]:
     return sorted({str(Path(s).parent) if s != "yfinance" else s for s in prices.sources.values()})
 

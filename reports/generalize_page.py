@@ -1,4 +1,4 @@
-"""The generalisation page: one engine.generalize.Generalization as one self-contained HTML
+"""The generalisation page: one engine.generalization.Generalization as one self-contained HTML
 file (plotly.js inline once, nothing fetched): a verdict in words, the settings, the
 cross-event statistics, the mean event-time path, the placebo distribution, the
 calendar-time equity and the per-event table.
@@ -22,7 +22,7 @@ from reports.event_page import fmt
 from reports.index_page import STYLE
 
 if TYPE_CHECKING:
-    from engine.generalize import Generalization
+    from engine.generalization import Generalization
 
 LEVEL = 0.05  # the verdict's significance level
 MAX_MEMBERS = 8  # members named per event; the rest counted
@@ -94,9 +94,9 @@ def _td(value, kind: str) -> str:
 
 def verdict(g: Generalization) -> str:
     """One plain-language paragraph (plain text) built only from the page's numbers."""
-    s, kp, pl = g.summary, g.summary.get("kp", {}), g.placebo
-    mean, t_kp, p_kp, p_pl = s.get("mean_excess"), kp.get("t_kp"), kp.get("p_kp"), pl.get("p_value")
-    n = s.get("n_events", len(g.events))
+    s, pl = g.summary, g.placebo
+    mean, t_kp, p_kp, p_pl = s["mean_excess_market"], s["t_kp"], s["p_kp"], pl["p_value"]
+    n = s["n_events"]
     if _missing(mean):
         return f"No event outcomes to judge ({n} events)."
     way = "beat" if mean > 0 else "trailed"
@@ -125,7 +125,7 @@ def verdict(g: Generalization) -> str:
         conclusion = "no evidence it beats buying after ordinary days."
     return (
         f"Across {n} events the strategy {way} the market by a mean {abs(mean):.1%}"
-        f"{over}; hit rate {cell(s.get('hit_rate'), 'share')}; {kp_text}; {placebo}: {conclusion}"
+        f"{over}; hit rate {cell(s['hit_rate'], 'share')}; {kp_text}; {placebo}: {conclusion}"
     )
 
 
@@ -153,32 +153,35 @@ def _settings_table(g: Generalization) -> str:
 
 def summary_rows(g: Generalization) -> list[tuple[str, object, str, str]]:
     """(statistic, value, kind, note) for the summary table."""
-    s, kp, boot = g.summary, g.summary.get("kp", {}), g.summary.get("bootstrap", {})
-    pl, ct = g.placebo, g.calendar_time
-    level = boot.get("level", 0.95)
+    s, pl, ct = g.summary, g.placebo, g.calendar_time
     return [
-        ("Events", s.get("n_events"), "count", f"on {s.get('n_dates', '–')} distinct dates"),
-        ("Mean excess over market", s.get("mean_excess"), "pct", "strategy minus market, event window"),
-        ("Median excess over market", s.get("median_excess"), "pct", ""),
-        ("Hit rate", s.get("hit_rate"), "share", "share of events with excess > 0"),
+        ("Events", s["n_events"], "count", f"on {s['n_dates']} distinct dates"),
+        ("Mean excess over market", s["mean_excess_market"], "pct", "strategy minus market, event window"),
+        ("Median excess over market", s["median_excess_market"], "pct", ""),
         (
-            f"{level:.0%} bootstrap interval of the mean",
-            (boot.get("low"), boot.get("high")),
-            "interval",
-            f"dates resampled as clusters ({boot.get('n_clusters', '–')} dates, "
-            f"{_count(boot.get('n_boot'))} draws)",
+            "Mean excess over the group",
+            s["mean_excess_group"],
+            "pct",
+            "strategy minus the group's equal weight",
         ),
-        ("BMP t", kp.get("t_bmp"), "num", f"{kp.get('n', '–')} events with an estimation window"),
-        ("BMP p", kp.get("p_bmp"), "p", "two-sided"),
-        ("Mean cross-correlation r̄", kp.get("r_bar"), "num", f"{kp.get('n_pairs', '–')} pairs"),
-        ("KP-adjusted t", kp.get("t_kp"), "num", "BMP t corrected for events sharing dates"),
-        ("KP-adjusted p", kp.get("p_kp"), "p", "two-sided"),
-        ("Placebo mean excess", pl.get("mean"), "pct", f"{pl.get('n', 0)} random non-event days"),
-        ("Placebo p", pl.get("p_value"), "p", "share of placebo means at or above the event mean"),
+        ("Hit rate", s["hit_rate"], "share", "share of events with excess > 0"),
+        (
+            f"{s['ci_level']:.0%} bootstrap interval of the mean",
+            (s["ci_low"], s["ci_high"]),
+            "interval",
+            f"dates resampled as clusters ({s['ci_n_clusters']} dates, {_count(s['ci_n_boot'])} draws)",
+        ),
+        ("BMP t", s["t_bmp"], "num", f"{s['n_kp']} events with an estimation window"),
+        ("BMP p", s["p_bmp"], "p", "two-sided"),
+        ("Mean cross-correlation r̄", s["r_bar"], "num", f"{s['n_pairs']} pairs"),
+        ("KP-adjusted t", s["t_kp"], "num", "BMP t corrected for events sharing dates"),
+        ("KP-adjusted p", s["p_kp"], "p", "two-sided"),
+        ("Placebo mean excess", pl["mean"], "pct", f"{pl['n']} random non-event days"),
+        ("Placebo p", pl["p_value"], "p", "share of placebo means at or above the event mean"),
         ("Event mean's placebo percentile", pl.get("percentile"), "num0", "0..100, among placebo means"),
-        ("Calendar-time alpha (annual)", ct.get("alpha_annual"), "pct", "daily alpha × trading days"),
-        ("t of alpha", ct.get("t_alpha"), "num", f"Newey-West, {ct.get('maxlags', '–')} lags"),
-        ("Beta", ct.get("beta"), "num", f"{ct.get('n_days', '–')} days with an event open"),
+        ("Calendar-time alpha (annual)", ct["alpha_annual"], "pct", "daily alpha × trading days"),
+        ("t of alpha", ct["t_alpha"], "num", f"Newey-West, {ct['maxlags']} lags"),
+        ("Beta", ct["beta"], "num", f"{ct['n_days']} days with an event open"),
     ]
 
 
@@ -209,11 +212,8 @@ def events_table(events: pd.DataFrame) -> str:
 def _skipped(skipped: dict) -> str:
     if not skipped:
         return "<p><b>Skipped groups</b> (too few members with prices): none.</p>"
-    items = "; ".join(
-        f"{html.escape(str(group))} ({html.escape(', '.join(map(str, members)) or 'none')})"
-        for group, members in skipped.items()
-    )
-    return f"<p><b>Skipped groups</b> (too few members with prices; members with prices): {items}.</p>"
+    items = "; ".join(f"{html.escape(str(group))} ({int(n)})" for group, n in skipped.items())
+    return f"<p><b>Skipped groups</b> (too few members with prices; how many have prices): {items}.</p>"
 
 
 def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, height: int = 420) -> go.Figure:
@@ -306,7 +306,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
             hovertemplate="%{x}%: %{y:.1f}% of events<extra></extra>",
         )
     )
-    mean = g.summary.get("mean_excess")
+    mean = g.summary["mean_excess_market"]
     if not _missing(mean):
         fig.add_vline(
             x=mean * 100.0,

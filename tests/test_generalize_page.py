@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.offline
 import pytest
 
-from engine.generalize import EVENT_COLUMNS, Generalization
+from engine.generalization import EVENT_COLUMNS, Generalization
 from reports import generalize_page
 from reports.generalize_page import path_figure, write
 
@@ -73,12 +73,11 @@ def synthetic(groups=GROUPS, seed: int = 7) -> Generalization:
     )
     x = events["excess_market"]
     summary = {
-        "n_events": len(events), "mean_excess": float(x.mean()), "median_excess": float(x.median()),
-        "hit_rate": float((x > 0).mean()), "n_dates": 3,
-        "kp": {"n": 6, "mean_scar": 0.3, "t_bmp": 1.42, "p_bmp": 0.156, "r_bar": 0.21, "n_pairs": 15,
-               "t_kp": T_KP, "p_kp": 0.4054},
-        "bootstrap": {"low": -0.0123, "high": 0.0456, "level": 0.95, "n_boot": 10_000, "n_clusters": 3,
-                      "seed": 0},
+        "n_events": len(events), "n_dates": 3, "mean_excess_market": float(x.mean()),
+        "median_excess_market": float(x.median()), "hit_rate": float((x > 0).mean()),
+        "mean_excess_group": 0.004, "n_kp": 6, "mean_scar": 0.3, "t_bmp": 1.42, "p_bmp": 0.156,
+        "r_bar": 0.21, "n_pairs": 15, "t_kp": T_KP, "p_kp": 0.4054, "ci_low": -0.0123, "ci_high": 0.0456,
+        "ci_level": 0.95, "ci_n_boot": 10_000, "ci_n_clusters": 3,
     }  # fmt: skip
     placebo = {"n": 40, "mean": 0.002, "std": 0.05, "p_value": 0.31, "n_draws": 10_000, "seed": 0,
                "percentile": 69.0}  # fmt: skip
@@ -89,7 +88,7 @@ def synthetic(groups=GROUPS, seed: int = 7) -> Generalization:
                 "costs": {}, "universe_label": "ai"}  # fmt: skip
     return Generalization(
         "oversold_rebound", "ai", "role", events, placebo_events, paths, calendar, summary, placebo,
-        calendar_time, {"Networking": ["ANET"], "Memory": []}, settings,
+        calendar_time, {"Networking": 1, "Memory": 0}, settings,
     )  # fmt: skip
 
 
@@ -125,7 +124,7 @@ def test_page_shows_counts_groups_statistics_and_three_plots(text):
     assert re.search(r"Calendar-time alpha \(annual\)</td><td class=\"pos\">\+5\.0%</td>", text)
     assert len(re.findall(r'<div id="gen-(path|placebo|calendar)" class="plotly-graph-div"', text)) == 3
     assert text.count('class="plotly-graph-div"') == 3
-    assert "Networking (ANET); Memory (none)" in text
+    assert "Networking (1); Memory (0)" in text
 
 
 def test_members_truncated_with_a_count(text):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from engine.cli import demo, event, listing, run, shocks, sweep
+from engine.cli import demo, event, generalize, listing, run, shocks, sweep
 from engine.config import load_config
 from engine.errors import AishockError
 
-COMMANDS = (listing, run, demo, sweep, event, shocks)
+COMMANDS = (listing, run, demo, sweep, event, shocks, generalize)
 
 
 class _Parser(argparse.ArgumentParser):
