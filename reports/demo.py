@@ -48,6 +48,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
     marks = {d: "shock" for d in shocks if start <= d <= end}
     event_links = {d: event_page(cfg, d).name for d in marks}
+    general = generalize_page(cfg)
     notes = [
         f"Data: {len(prices.tickers)} tickers from {', '.join(str(d) for d in cfg.data_dirs)}.",
         f"Span {start} → {end}; fills at the next bar's open (close for close-only tickers); "
@@ -64,6 +65,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         equity_chart(pd.DataFrame(equity), marks),
         notes,
         event_links,
+        {"oversold_rebound on every AI-role shock, 2020-2025": general.name},
     )
     write_manifest(
         index,
@@ -76,6 +78,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             windows=cfg.windows,
             benchmark=cfg.benchmark,
             event_pages=event_links,
+            generalize_page=general.name,
             tearsheets=links,
             conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
         ),
@@ -93,3 +96,12 @@ def event_page(cfg: Config, day: str) -> Path:
     label, members, close = load_universe("ai", cfg, cfg.benchmark, study.BENCHMARKS)
     s = study.study(close, members, day, market=cfg.benchmark)
     return write_event_page(cfg.reports_dir / f"event-{label}-{day}.html", s, label)
+
+
+def generalize_page(cfg: Config) -> Path:
+    """Thesis 1 on every AI-role shock of the data (engine.generalize, the default 500
+    placebo days), written beside the tearsheets."""
+    from reports import generalize_page as page
+
+    g = engine.generalize("oversold_rebound", "ai", "role", config=cfg)
+    return page.write(g, cfg.reports_dir / f"generalize-{g.strategy}-ai-{g.by}.html")

@@ -65,6 +65,18 @@ def events_html(events: dict[str, str]) -> str:
     return f"<h2>The shock itself</h2><ul>{items}</ul>"
 
 
+def generalize_html(pages: dict[str, str]) -> str:
+    """Links to generalisation pages ({label: href}), or nothing."""
+    if not pages:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(href)}">{html.escape(label)}</a>: every event, against placebo '
+        "days and in calendar time</li>"
+        for label, href in pages.items()
+    )
+    return f"<h2>Does the thesis generalise?</h2><ul>{items}</ul>"
+
+
 def write_index(
     path: Path,
     title: str,
@@ -75,9 +87,10 @@ def write_index(
     chart_svg: str,
     notes: list[str],
     events: dict[str, str] | None = None,
+    generalize: dict[str, str] | None = None,
 ) -> Path:
     """Write the index page to `path` (whole file or nothing) and return it. `events` maps
-    a shock date to its event-study page."""
+    a shock date to its event-study page, `generalize` a label to a generalisation page."""
     body = [
         f"<h1>{html.escape(title)}</h1><p class=sub>{html.escape(subtitle)}</p>",
         "<h2>Comparison over named windows</h2>",
@@ -86,6 +99,7 @@ def write_index(
         comparison_html(table, links, windows),
         f'<h2>Equity</h2><div class="chart">{chart_svg}</div>',
         events_html(events or {}),
+        generalize_html(generalize or {}),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>",
     ]
     page = (

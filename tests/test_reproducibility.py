@@ -54,11 +54,11 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind):
     assert len(m["data"]["fingerprint"]) == 16 and m["data"]["tickers"]
     assert {"python", "vectorbt", "pandas", "numpy", "quantstats"} <= set(m["versions"])
     assert m["start"] <= m["end"]
-    if kind == "demo":  # the index links every tearsheet and the event study of the shock
+    if kind == "demo":  # the index links every tearsheet, the event study and the generalisation page
         index = first["index.html"].decode()
         tearsheets = [n for n in first if n.endswith(".html") and "/" in n]  # one set folder per run
         assert len(tearsheets) == len(m["runs"]) == 9
-        for name in [*tearsheets, "event-ai-2025-01-27.html"]:
+        for name in [*tearsheets, "event-ai-2025-01-27.html", "generalize-oversold_rebound-ai-role.html"]:
             assert f'href="{name}"' in index, name
 
 
