@@ -109,7 +109,11 @@ def _leg_beta(sums, i, lookback):
     i - lookback + 1 .. i (from the running sums of `_sums`); NaN with fewer than
     max(lookback // 2, 2) days or no market variance."""
     a = max(i - lookback + 1, 1)
-    c, sx, sy, sxx, sxy = sums[i + 1] - sums[a]
+    c = sums[i + 1, 0] - sums[a, 0]
+    sx = sums[i + 1, 1] - sums[a, 1]
+    sy = sums[i + 1, 2] - sums[a, 2]
+    sxx = sums[i + 1, 3] - sums[a, 3]
+    sxy = sums[i + 1, 4] - sums[a, 4]
     if c < max(lookback // 2, 2):
         return np.nan
     var = sxx - sx * sx / c

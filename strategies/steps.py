@@ -74,17 +74,22 @@ def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) 
         prices, ("group", tuple(members)), lambda: group_returns(prices.close, list(members)).to_numpy()
     )
     mkt = close_returns(prices, [market])[:, 0]
-    min_drop = np.array([p.min_drop for p in sets], dtype=np.float64)
-    max_mkt = np.array([p.max_market_drop for p in sets], dtype=np.float64)
-    hit = shock_mask(group[None, :], mkt[None, :], min_drop[:, None], max_mkt[:, None])
+    hit = np.zeros((len(sets), len(prices.index)), dtype=np.bool_)
+    detect = [k for k, p in enumerate(sets) if p.event_date is None]
+    if detect:
+        min_drop = np.array([sets[k].min_drop for k in detect], dtype=np.float64)
+        max_mkt = np.array([sets[k].max_market_drop for k in detect], dtype=np.float64)
+        hit[detect] = shock_mask(group[None, :], mkt[None, :], min_drop[:, None], max_mkt[:, None])
+    rows: dict = {}  # event_date -> its row, looked up once per distinct date
     for k, p in enumerate(sets):
         if p.event_date is not None:
-            day = pd.Timestamp(p.event_date)
-            if day not in prices.index:
-                raise AishockError(f"event_date {p.event_date} is not a trading day in the data")
-            hit[k] = False
-            hit[k, prices.index.get_loc(day)] = True
-    return np.ascontiguousarray(hit)
+            if p.event_date not in rows:
+                day = pd.Timestamp(p.event_date)
+                if day not in prices.index:
+                    raise AishockError(f"event_date {p.event_date} is not a trading day in the data")
+                rows[p.event_date] = prices.index.get_loc(day)
+            hit[k, rows[p.event_date]] = True
+    return hit
 
 
 def column(sets: Sequence, name: str, dtype=np.float64, none=np.nan) -> np.ndarray:
