@@ -1,41 +1,94 @@
-"""Dask executor: the same sweeps on a LocalCluster of 1 and of 2 worker processes.
+"""Dask executor: the same sweeps on 1 and on 2 worker processes, on a LocalCluster and on a
+real cluster (`dask scheduler` and `dask worker` processes, started from this virtualenv).
 
-Run: .venv/bin/python benchmarks/dask_scaling.py
-Two jobs on the compiled engine: (1) the issue's per-name job on a 100,000-combination grid
-(chunks of 250; each worker runs its chunk on one thread); (2) 64 combinations of
-oversold_rebound's basket mode (chunks of 4). Prints a markdown table: wall
-time with and without cluster start-up, the speed-up of 2 workers over 1, and whether the
-results equal the local run exactly.
+Run (the machine otherwise idle; prints markdown tables for BENCHMARKS.md's Dask section):
+
+    .venv/bin/python benchmarks/dask_scaling.py                  # both parts
+    .venv/bin/python benchmarks/dask_scaling.py --part cluster   # only the real cluster
+    .venv/bin/python benchmarks/dask_scaling.py --quick          # tiny grids: checks the script runs
+
+LocalCluster part: two jobs on the compiled engine: (1) the issue's per-name job on a
+100,000-combination grid (chunks of 250; each worker runs its chunk on one thread); (2) 64
+combinations of oversold_rebound's basket mode (chunks of 4). Wall time with and without
+cluster start-up (measured separately and subtracted), the speed-up of 2 workers over 1, and
+whether the results equal the local run exactly.
+
+Real-cluster part: a `dask scheduler` on 127.0.0.1 and 1, then 2, `dask worker --nworkers 1
+--nthreads 1` processes (cwd the repository, so they import the project as installed here),
+the way `aishock sweep --executor dask --scheduler tcp://...` uses a cluster. Start-up is not
+timed into the sweep: the cluster is started and waited for (all workers registered), then a
+tiny sweep with a chunk per worker and more warms every worker (imports, compiled code), then
+the long sweep (the per-name job, 200,000 combinations in chunks of 500) is timed, best of
+--repeat. Each timed sweep includes connecting a client and scattering the price panel to the
+workers, as every `aishock sweep --scheduler` call does.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
 import engine
 from engine.sweeps.search import sweep
 
-JOBS = {
-    "per-name job, 100,000 combinations": dict(
+ROOT = Path(__file__).resolve().parents[1]
+DASK = Path(sys.executable).parent / "dask"  # the venv's dask command, beside its python
+COMMAND = ".venv/bin/python benchmarks/dask_scaling.py"
+PER_NAME = dict(
+    strategy="oversold_rebound",
+    window=("2022-01-03", "2025-12-31"),
+    keep_returns=False,
+    warmup=0,
+    fixed={"mode": "per_name", "universe": "sweep_job"},
+    costs=engine.Costs(fees=0.0005, slippage=0.0, init_cash=1.0, fill="close"),
+)
+
+
+def per_name(n_drop: int, n_hold: int, chunk: int) -> dict:
+    """The per-name job on n_drop x n_hold combinations (min_drop from 0.0002 in steps of 0.0002)."""
+    grid = {
+        "min_drop": [round(0.0002 * i, 4) for i in range(1, n_drop + 1)],
+        "hold_days": list(range(1, n_hold + 1)),
+    }
+    return dict(PER_NAME, grid=grid, chunk=chunk)
+
+
+def basket(top_k: list[int], hold_days: list[int], chunk: int) -> dict:
+    return dict(
         strategy="oversold_rebound",
-        grid={"min_drop": [round(0.0002 * i, 4) for i in range(1, 1001)], "hold_days": list(range(1, 101))},
-        window=("2022-01-03", "2025-12-31"),
-        chunk=250,
-        keep_returns=False,
-        warmup=0,
-        fixed={"mode": "per_name", "universe": "sweep_job"},
-        costs=engine.Costs(fees=0.0005, slippage=0.0, init_cash=1.0, fill="close"),
-    ),
-    "basket mode, 64 combinations": dict(
-        strategy="oversold_rebound",
-        grid={"top_k": [2, 3, 4, 5, 6, 8, 10, 12], "hold_days": [5, 10, 15, 20, 25, 30, 40, 50]},
+        grid={"top_k": top_k, "hold_days": hold_days},
         window=("2024-07-01", "2025-12-31"),
-        chunk=4,
+        chunk=chunk,
         keep_returns=False,
-    ),
-}
+    )
+
+
+def jobs(quick: bool) -> tuple[dict, tuple[str, dict], dict]:
+    """(LocalCluster jobs, the real cluster's long job, its warm-up job)."""
+    if quick:
+        local = {
+            "per-name job, 50 combinations (quick)": per_name(10, 5, 10),
+            "basket mode, 4 combinations (quick)": basket([3, 5], [10, 20], 1),
+        }
+        return local, ("per-name job, 100 combinations (quick)", per_name(20, 5, 10)), per_name(4, 4, 1)
+    local = {
+        "per-name job, 100,000 combinations": per_name(1000, 100, 250),
+        "basket mode, 64 combinations": basket(
+            [2, 3, 4, 5, 6, 8, 10, 12], [5, 10, 15, 20, 25, 30, 40, 50], 4
+        ),
+    }
+    # warm-up: 16 chunks of 1, so every worker runs some (and loads the compiled code) before timing
+    return local, ("per-name job, 200,000 combinations", per_name(1000, 200, 500)), per_name(4, 4, 1)
 
 
 def timed(job: dict, **kw):
@@ -43,6 +96,13 @@ def timed(job: dict, **kw):
     t0 = time.perf_counter()
     result = sweep(job.pop("strategy"), job.pop("grid"), job.pop("window"), progress=False, **job, **kw)
     return result, time.perf_counter() - t0
+
+
+def load_average() -> str:
+    return ", ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# --- LocalCluster ---------------------------------------------------------------------------
 
 
 def cluster_startup(workers: int) -> float:
@@ -59,17 +119,17 @@ def cluster_startup(workers: int) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
+def local_cluster_part(local_jobs: dict, repeats: int) -> None:
     print("| job | executor | wall time [s] | excluding start-up [s] | results vs local |")
     print("|---|---|---|---|---|")
     speedups = {}
-    for name, job in JOBS.items():
+    for name, job in local_jobs.items():
         local, t_local = timed(job)
         print(f"| {name} | local (this process, numba threads) | {t_local:.1f} | | reference |")
         compute = {}
         for workers in (1, 2):
             result, t = timed(job, executor="dask", workers=workers)
-            start = float(np.median([cluster_startup(workers) for _ in range(2)]))
+            start = float(np.median([cluster_startup(workers) for _ in range(repeats)]))
             compute[workers] = t - start
             same = "identical" if result.table.equals(local.table) else "DIFFERENT"
             print(f"| {name} | dask LocalCluster, {workers} worker(s) | {t:.1f} | {t - start:.1f} | {same} |")
@@ -77,6 +137,127 @@ def main() -> None:
     print()
     for name, s in speedups.items():
         print(f"- {name}: 2 workers over 1, start-up excluded: {s:.2f}x")
+
+
+# --- a real cluster: dask scheduler + dask worker processes ---------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Terminate `proc` and its process group (a nanny and its worker), then reap it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+@contextlib.contextmanager
+def real_cluster(workers: int):
+    """A `dask scheduler` and `workers` x `dask worker --nworkers 1 --nthreads 1` on 127.0.0.1;
+    yields (address, seconds until every worker had registered). Everything is stopped on exit."""
+    from distributed import Client
+
+    if not DASK.exists():
+        sys.exit(f"{DASK} not found: the dask command comes with dask[distributed]")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    procs: list[tuple[subprocess.Popen, Path]] = []
+    with tempfile.TemporaryDirectory(prefix="aishock-dask-") as folder:
+
+        def start(name: str, *args: str) -> None:
+            log = Path(folder) / f"{name}.log"
+            with log.open("wb") as out:
+                procs.append(
+                    (
+                        subprocess.Popen(
+                            [str(DASK), *args],
+                            cwd=ROOT,
+                            stdin=subprocess.DEVNULL,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=True,
+                        ),
+                        log,
+                    )
+                )
+
+        try:
+            t0 = time.perf_counter()
+            start(
+                "scheduler", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
+                "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--idle-timeout", "600",
+            )  # fmt: skip
+            for i in range(workers):
+                start(
+                    f"worker-{i}", "worker", address, "--nworkers", "1", "--nthreads", "1",
+                    "--no-dashboard", "--name", f"bench-{i}", "--death-timeout", "60",
+                    "--local-directory", str(Path(folder) / f"worker-{i}"),
+                )  # fmt: skip
+            try:
+                with Client(address, timeout="60s") as client:
+                    client.wait_for_workers(workers, timeout=120)
+            except Exception as e:
+                logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for _, p in procs)
+                sys.exit(f"the Dask cluster at {address} did not come up: {e}\n{logs}")
+            yield address, time.perf_counter() - t0
+        finally:
+            for proc, _ in reversed(procs):
+                _stop(proc)
+
+
+def real_cluster_part(name: str, job: dict, warm: dict, repeats: int) -> None:
+    local, t_local = timed(job)
+    print(f"| job | executor | cluster start-up [s] | warm-up sweep [s] | sweep [s], best of {repeats} | "
+          "results vs local |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    print(f"| {name} | local (this process, numba threads) | | | {t_local:.1f} | reference |")
+    best = {}
+    for workers in (1, 2):
+        with real_cluster(workers) as (address, startup):
+            _, t_warm = timed(warm, executor="dask", scheduler=address)
+            runs = [timed(job, executor="dask", scheduler=address) for _ in range(repeats)]
+        best[workers] = min(t for _, t in runs)
+        same = "identical" if all(r.table.equals(local.table) for r, _ in runs) else "DIFFERENT"
+        print(
+            f"| {name} | dask scheduler + {workers} `dask worker` process(es) | {startup:.1f} | {t_warm:.1f} "
+            f"| {best[workers]:.1f} | {same} |"
+        )
+    print()
+    print(f"- {name}: 2 workers over 1 on the real cluster, start-up and warm-up excluded: "
+          f"{best[1] / best[2]:.2f}x")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--part", choices=("all", "localcluster", "cluster"), default="all")
+    ap.add_argument("--repeat", type=int, default=2, help="timed repeats per cell (default 2)")
+    ap.add_argument(
+        "--quick", action="store_true", help="tiny grids, one repeat: checks the script, measures nothing"
+    )
+    args = ap.parse_args()
+    repeats = 1 if args.quick else max(1, args.repeat)
+    local_jobs, (name, job), warm = jobs(args.quick)
+    argv = " ".join(sys.argv[1:])
+    print(f"Dask benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, load average before "
+          f"{load_average()}; command: {COMMAND}{' ' + argv if argv else ''}")  # fmt: skip
+    if args.quick:
+        print("QUICK CHECK on tiny grids: these figures are not a measurement")
+    if args.part in ("all", "localcluster"):
+        print("\nLocalCluster:\n")
+        local_cluster_part(local_jobs, repeats)
+    if args.part in ("all", "cluster"):
+        print("\nReal cluster (dask scheduler + dask worker processes on 127.0.0.1):\n")
+        real_cluster_part(name, job, warm, repeats)
+    print(f"\nload average after {load_average()}")
 
 
 if __name__ == "__main__":
