@@ -1,56 +1,60 @@
-"""Charts as inline SVG strings (matplotlib, headless)."""
+"""The index page's equity chart as a Plotly figure (reports.figures embeds it)."""
 
 from __future__ import annotations
 
-import io
-
 import pandas as pd
+import plotly.graph_objects as go
+
+from reports import figures
+
+MARK = "#b22222"
 
 
 def equity_chart(
     equity: pd.DataFrame, marks: dict[str, str] | None = None, title: str = "Growth of 1"
-) -> str:
-    """SVG of each column of `equity` rebased to 1 on its first day, with vertical lines at
-    `marks` ({date: label})."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 5.4), dpi=100)
+) -> go.Figure:
+    """One line per column of `equity` rebased to 1 on its first day (hover: date, run and
+    value; click a legend entry to hide a run; drag to zoom on dates), with dashed vertical
+    lines at `marks` ({date: label}), each labelled at the top."""
     rebased = equity / equity.bfill().iloc[0]
+    dates = [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(rebased.index)]
+    fig = go.Figure()
     for col in rebased.columns:
-        ax.plot(rebased.index, rebased[col], linewidth=1.4, label=str(col))
-    for day, label in (marks or {}).items():
-        ax.axvline(pd.Timestamp(day), color="#b22222", linestyle="--", linewidth=1)
-        ax.annotate(
-            label,
-            (pd.Timestamp(day), ax.get_ylim()[1]),
-            fontsize=8,
-            color="#b22222",
-            ha="left",
-            va="top",
-            rotation=90,
-            xytext=(3, -3),
-            textcoords="offset points",
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=rebased[col].to_numpy(dtype=float),
+                mode="lines",
+                name=str(col),
+                line={"width": 1.6},
+            )
         )
-    ax.axhline(1.0, color="#888", linewidth=0.6)
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=4, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08))
-    fig.tight_layout()
-    return svg_of(fig)
-
-
-def svg_of(fig) -> str:
-    """The figure as an inline `<svg>` element (no XML prolog, no date, element ids from a
-    fixed salt: the same figure gives the same text in any process), and the figure closed."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "aishock"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg") :]
+    for day, label in (marks or {}).items():
+        day = pd.Timestamp(day).strftime("%Y-%m-%d")
+        fig.add_shape(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=day,
+            x1=day,
+            y0=0,
+            y1=1,
+            line={"color": MARK, "width": 1.2, "dash": "dash"},
+        )
+        fig.add_annotation(
+            x=day,
+            y=1,
+            xref="x",
+            yref="paper",
+            text=label,
+            hovertext=f"{label}: {day}",
+            showarrow=False,
+            textangle=-90,
+            xanchor="left",
+            yanchor="top",
+            font={"color": MARK, "size": 11},
+        )
+    fig.add_hline(y=1.0, line={"color": "#888", "width": 0.8})
+    fig.update_xaxes(type="date", hoverformat="%Y-%m-%d (%a)")
+    fig.update_yaxes(hoverformat=".3f")
+    return figures.layout(fig, title, "", "growth of 1", height=560, hovermode="x unified")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from reports import figures
 from reports.artifacts import write_atomic
 from reports.event_page import fmt
 from reports.index_page import STYLE
@@ -29,7 +30,7 @@ MAX_MEMBERS = 8  # members named per event; the rest counted
 BLUE, GREY, RED, ORANGE = "#1f4e9a", "#777", "#b22222", "#d9822b"
 EXTRA_STYLE = (
     "td.t{text-align:left} .verdict{font-size:1.05rem;max-width:900px;background:#f6f8fb;"
-    "border-left:4px solid #1f4e9a;padding:.6rem .9rem} .plot{margin:.5rem 0 1.5rem}"
+    "border-left:4px solid #1f4e9a;padding:.6rem .9rem}"
     " table.events td,table.events th{padding:.2rem .45rem;font-size:13px} .muted{color:#666}"
     " table.settings th,table.summary th:last-child,th.t{text-align:left} td.d{white-space:nowrap}"
 )
@@ -48,7 +49,6 @@ EVENT_TABLE = {
     "excess_group": ("Excess vs group", "pct"),
 }
 TEXT_KINDS = ("text", "members", "date")
-PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _missing(value) -> bool:
@@ -216,19 +216,6 @@ def _skipped(skipped: dict) -> str:
     return f"<p><b>Skipped groups</b> (too few members with prices; how many have prices): {items}.</p>"
 
 
-def _layout(fig: go.Figure, title: str, xtitle: str, ytitle: str, height: int = 420) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
-        template="plotly_white",
-        height=height,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        legend={"orientation": "h", "y": -0.18, "x": 0},
-        xaxis_title=xtitle,
-        yaxis_title=ytitle,
-    )
-    return fig
-
-
 def path_figure(paths: pd.DataFrame) -> go.Figure:
     """Mean cumulative excess over the market by event day (%), with mean ± 1.96 sd/√n of the
     events present that day."""
@@ -266,11 +253,12 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
         )
     )
     fig.add_hline(y=0, line={"color": GREY, "width": 1})
-    return _layout(
+    return figures.layout(
         fig,
         "Mean cumulative excess return over the market in event time",
         "trading days after the event day",
         "excess over market (%)",
+        hovermode="x",
     )
 
 
@@ -315,11 +303,12 @@ def placebo_figure(g: Generalization) -> go.Figure:
             annotation_position="top right",
         )
     fig.update_layout(barmode="overlay")
-    return _layout(
+    return figures.layout(
         fig,
         "Excess return over the market: placebo days vs events",
         "excess over market over the window (%)",
         "% of the set",
+        hovermode="x",
     )
 
 
@@ -339,25 +328,17 @@ def calendar_figure(calendar: pd.DataFrame) -> go.Figure:
                 name=name,
                 line={"color": colour, "width": 2 if col == "portfolio" else 1.5},
                 customdata=n_open.to_numpy(),
-                hovertemplate="%{x}: %{y:.3f} (" + name + ", %{customdata} events open)<extra></extra>",
+                hovertemplate=name + ": %{y:.3f} (%{customdata} events open)<extra></extra>",
             )
         )
     fig.add_hline(y=1, line={"color": "#bbb", "width": 1})
-    fig.update_xaxes(type="date")
-    return _layout(
+    fig.update_xaxes(type="date", hoverformat="%Y-%m-%d (%a)")
+    return figures.layout(
         fig,
         "Calendar time: growth of 1, mean of the events open each day vs the market",
         "date (days with at least one event open)",
         "growth of 1",
-    )
-
-
-def _plot(fig: go.Figure, div_id: str, first: bool) -> str:
-    """The figure's <div>; plotly.js inline with the first only."""
-    return (
-        '<div class="plot">'
-        + fig.to_html(full_html=False, include_plotlyjs=first, div_id=div_id, config=PLOT_CONFIG)
-        + "</div>"
+        hovermode="x unified",
     )
 
 
@@ -377,9 +358,9 @@ def _parts(g: Generalization):
     yield f"<p class=verdict>{html.escape(verdict(g))}</p>"
     yield "<h2>Settings</h2>" + _settings_table(g)
     yield "<h2>Statistics</h2>" + _summary_table(g)
-    yield "<h2>Event time</h2>" + _plot(path_figure(g.paths), "gen-path", True)
-    yield "<h2>Placebo</h2>" + _plot(placebo_figure(g), "gen-placebo", False)
-    yield "<h2>Calendar time</h2>" + _plot(calendar_figure(g.calendar), "gen-calendar", False)
+    yield "<h2>Event time</h2>" + figures.div(path_figure(g.paths), "gen-path", True)
+    yield "<h2>Placebo</h2>" + figures.div(placebo_figure(g), "gen-placebo", False)
+    yield "<h2>Calendar time</h2>" + figures.div(calendar_figure(g.calendar), "gen-calendar", False)
     yield f"<h2>Every event ({len(g.events)})</h2>" + events_table(g.events)
     yield _skipped(g.skipped)
     yield "</body></html>\n"

@@ -1,12 +1,16 @@
 """The index page: every run's tearsheet link, the comparison table over named windows and
-an equity chart, in one self-contained HTML file."""
+an interactive equity chart (Plotly, plotly.js inline), in one self-contained HTML file."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
@@ -14,7 +18,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
 table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:right}
 th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
-.neg{color:#b22222} .pos{color:#1b7f3b} .chart svg{width:100%;height:auto}
+.neg{color:#b22222} .pos{color:#1b7f3b} .chart{margin:.5rem 0 1.5rem}
 """
 
 FMT = {
@@ -84,20 +88,24 @@ def write_index(
     table: pd.DataFrame,
     links: dict[str, str],
     windows,
-    chart_svg: str,
+    chart: go.Figure,
     notes: list[str],
     events: dict[str, str] | None = None,
     generalize: dict[str, str] | None = None,
 ) -> Path:
-    """Write the index page to `path` (whole file or nothing) and return it. `events` maps
-    a shock date to its event-study page, `generalize` a label to a generalisation page."""
+    """Write the index page to `path` (whole file or nothing) and return it. `chart` is the
+    equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
+    `events` maps a shock date to its event-study page, `generalize` a label to a
+    generalisation page."""
+    from reports import figures
+
     body = [
         f"<h1>{html.escape(title)}</h1><p class=sub>{html.escape(subtitle)}</p>",
         "<h2>Comparison over named windows</h2>",
         "<p>Each window is a slice of one continuous backtest (not a fresh start). "
         "Sharpe is annualised over 252 trading days.</p>",
         comparison_html(table, links, windows),
-        f'<h2>Equity</h2><div class="chart">{chart_svg}</div>',
+        "<h2>Equity</h2>" + figures.div(chart, "index-equity", first=True),
         events_html(events or {}),
         generalize_html(generalize or {}),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>",

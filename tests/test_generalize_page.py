@@ -12,7 +12,7 @@ import plotly.offline
 import pytest
 
 from engine.generalization import EVENT_COLUMNS, Generalization
-from reports import generalize_page
+from reports import figures, generalize_page
 from reports.generalize_page import path_figure, write
 
 GROUPS = ("Semiconductors", "Power & Utilities", "Cloud")
@@ -125,6 +125,21 @@ def test_page_shows_counts_groups_statistics_and_three_plots(text):
     assert len(re.findall(r'<div id="gen-(path|placebo|calendar)" class="plotly-graph-div"', text)) == 3
     assert text.count('class="plotly-graph-div"') == 3
     assert "Networking (1); Memory (0)" in text
+
+
+def test_plots_carry_the_series(text):
+    """The figures as the page embeds them: the band and the mean over every event day, both
+    histograms with every run, the calendar-time lines over every day with an event open."""
+    figs = figures.read(text)
+    assert list(figs) == ["gen-path", "gen-placebo", "gen-calendar"]
+    path = figs["gen-path"]["data"]
+    assert [t.get("name") for t in path] == [None, "95% band", "mean"]
+    assert all(t["x"] == list(range(22)) and len(t["y"]) == 22 for t in path)
+    placebo = figs["gen-placebo"]["data"]
+    assert [(t["name"], len(t["x"])) for t in placebo] == [("placebo days (40)", 40), ("events (6)", 6)]
+    calendar = figs["gen-calendar"]["data"]
+    assert [t["name"] for t in calendar] == ["events portfolio", "market"]
+    assert all(len(t["x"]) == len(t["y"]) == 66 for t in calendar) and calendar[0]["x"][0] == "2024-03-06"
 
 
 def test_members_truncated_with_a_count(text):

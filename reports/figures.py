@@ -1,0 +1,109 @@
+"""Plotly figures in the report pages, done one way for every page:
+
+- `div(fig, div_id, first)`: a figure's HTML, plotly.js inline with the page's first figure
+  only (nothing fetched, so a page works offline), under a fixed element id (no random id, no
+  date: the same figure gives the same bytes in any process);
+- `layout(fig, title, xtitle, ytitle, ...)`: the pages' common look (a small template instead
+  of Plotly's large default one, title at the left, the legend below the plot);
+- `read(text)`: the figures of a written page back as Plotly JSON, typed arrays decoded (to
+  check a page, e.g. its trace names and number of points)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+DIV_ID = re.compile(r"[a-z][a-z0-9-]*")
+TAB10 = [  # matplotlib's default cycle, as the SVG charts had
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+]  # fmt: skip
+_AXIS = {
+    "gridcolor": "#ebebeb",
+    "linecolor": "#bbb",
+    "zerolinecolor": "#ebebeb",
+    "ticks": "outside",
+    "tickcolor": "#bbb",
+    "automargin": True,
+    "title": {"standoff": 10},
+}
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#222"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": TAB10,
+        "hoverlabel": {"align": "left", "namelength": -1},  # whole series names
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+)
+_NEW_PLOT = re.compile(r'Plotly\.newPlot\(\s*"([a-z][a-z0-9-]*)",\s*')
+_SEPARATOR = re.compile(r"\s*,\s*")
+
+
+def layout(
+    fig: go.Figure,
+    title: str,
+    xtitle: str,
+    ytitle: str,
+    height: int = 420,
+    hovermode: str = "closest",
+    legend: bool = True,
+) -> go.Figure:
+    """`fig` with the pages' look: title at the top left, axis titles, `height` px (the width
+    follows the page), the legend (click a series to hide it) below the plot."""
+    fig.update_layout(
+        template=TEMPLATE,
+        title={"text": title, "x": 0.01, "xanchor": "left"},
+        height=height,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0},
+        hovermode=hovermode,
+        xaxis_title=xtitle,
+        yaxis_title=ytitle,
+    )
+    return fig
+
+
+def div(fig: go.Figure, div_id: str, first: bool) -> str:
+    """The figure as `<div class="chart">` holding Plotly's div of id `div_id` (lowercase
+    letters, digits and '-'; unique within the page) and its script; plotly.js inline before
+    it when `first` (the page's first figure), else the page's copy is used."""
+    if not DIV_ID.fullmatch(div_id):
+        raise ValueError(f"bad figure id {div_id!r}: lowercase letters, digits and '-', a letter first")
+    plot = fig.to_html(full_html=False, include_plotlyjs=bool(first), div_id=div_id, config=CONFIG)
+    return f'<div class="chart">{plot}</div>'
+
+
+def _decoded(value):
+    """Plotly's typed arrays ({dtype, bdata[, shape]}) as (nested) lists, recursively."""
+    if isinstance(value, dict):
+        if set(value) <= {"dtype", "bdata", "shape"} and {"dtype", "bdata"} <= set(value):
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            if "shape" in value:
+                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+            return array.tolist()
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def read(text: str) -> dict[str, dict]:
+    """{div id: {"data": [trace, ...], "layout": {...}}} of every figure `div` wrote into the
+    page `text`, in page order, typed arrays as lists (NaN stays NaN)."""
+    decoder = json.JSONDecoder()
+    out = {}
+    for match in _NEW_PLOT.finditer(text):
+        data, end = decoder.raw_decode(text, match.end())
+        end = _SEPARATOR.match(text, end).end()
+        fig_layout, _ = decoder.raw_decode(text, end)
+        out[match.group(1)] = {"data": _decoded(data), "layout": _decoded(fig_layout)}
+    return out
