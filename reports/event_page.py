@@ -1,17 +1,21 @@
-"""The event-study page: coverage, breadth, benchmarks, extremes, group tests, charts and the
-per-name table of one engine.events.study.EventStudy, as one self-contained HTML file."""
+"""The event-study page: coverage, breadth, benchmarks, extremes, group tests, interactive
+charts (Plotly, plotly.js inline once) and the per-name table of one
+engine.events.study.EventStudy, as one self-contained HTML file."""
 
 from __future__ import annotations
 
 import html
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from engine.events.study import OK, EventStudy
-from reports import event_charts
 from reports.index_page import STYLE
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 EXTRA_STYLE = "td.t{text-align:left} .ends{display:flex;gap:3rem}"
 GROUP_COLUMNS = {
@@ -105,26 +109,39 @@ def _summary(s: EventStudy, label: str) -> str:
     return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def _charts(s: EventStudy, k: int) -> list[str]:
+def _charts(s: EventStudy, k: int) -> list[tuple[str, go.Figure]]:
+    """(div id, figure) of each chart, in page order: per grouping (role, then sector) the
+    cumulative return ("event-paths-KIND") and the CAAR ("event-caar-KIND") by group, then the
+    ranked event-day returns ("event-ranked") and the share recovered ("event-recovery")."""
+    from reports import event_charts
+
     kinds = [kind for kind in ("role", "sector") if kind in s.paths]
     out = []
     for kind in kinds:
         paths = pd.concat([s.paths["universe"], s.paths[kind]], axis=1)
         out.append(
-            event_charts.event_time_chart(
-                paths,
-                f"Cumulative return from the pre-event close, mean by {kind}",
-                "cumulative return",
-                s.benchmark_paths,
+            (
+                f"event-paths-{kind}",
+                event_charts.event_time_chart(
+                    paths,
+                    f"Cumulative return from the pre-event close, mean by {kind}",
+                    "cumulative return",
+                    s.benchmark_paths,
+                ),
             )
         )
         caar = pd.concat([s.caar["universe"], s.caar[kind]], axis=1)
         out.append(
-            event_charts.event_time_chart(caar, f"Cumulative average abnormal return by {kind}", "CAAR")
+            (
+                f"event-caar-{kind}",
+                event_charts.event_time_chart(caar, f"Cumulative average abnormal return by {kind}", "CAAR"),
+            )
         )
-    out.append(event_charts.ranked_bar_chart(s.ranked(), f"Event-day returns, {s.date.date()}", k))
+    ranked = event_charts.ranked_bar_chart(s.ranked(), f"Event-day returns, {s.date.date()}", k)
+    out.append(("event-ranked", ranked))
     recovery = pd.concat([s.recovery["universe"], s.recovery[kinds[0]]], axis=1)
-    out.append(event_charts.recovery_chart(recovery, "Share of names back at the pre-event close"))
+    share = event_charts.recovery_chart(recovery, "Share of names back at the pre-event close")
+    out.append(("event-recovery", share))
     return out
 
 
@@ -142,6 +159,8 @@ def _days_as_text(frame: pd.DataFrame, covered) -> pd.DataFrame:
 
 def event_page(s: EventStudy, label: str, k: int = 5) -> str:
     """The page's HTML text."""
+    from reports import figures
+
     ranked = s.ranked().to_frame("event_return")
     cols = {"event_return": ("Day 0", "pct")}
     title = f"Event study: {label} on {s.date.date()}"
@@ -157,7 +176,7 @@ def event_page(s: EventStudy, label: str, k: int = 5) -> str:
         table_html(ranked.head(k), cols, "Bottom"),
         table_html(ranked.tail(k).iloc[::-1], cols, "Top"),
         "</div><h2>Charts</h2>",
-        *(f'<div class="chart">{svg}</div>' for svg in _charts(s, k)),
+        *(figures.div(fig, div_id, n == 0) for n, (div_id, fig) in enumerate(_charts(s, k))),
     ]
     for kind, frame in s.groups.items():
         body += [f"<h2>By {kind}</h2>", table_html(frame, GROUP_COLUMNS, kind.capitalize())]
