@@ -1,4 +1,5 @@
-"""A sweep as an HTML page: heatmap of the metric, the top combinations, overfitting figures."""
+"""A sweep as an HTML page: an interactive heatmap of the metric (Plotly, plotly.js inline;
+hover shows both parameter values and the metric), the top combinations, overfitting figures."""
 
 from __future__ import annotations
 
@@ -7,36 +8,53 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from reports.charts import svg_of
+from reports import figures
 from reports.index_page import STYLE
 
+MAX_CELL_TEXT = 400  # cells written in the heatmap up to this many; beyond, hover only
 
-def heatmap_svg(grid: pd.DataFrame, title: str) -> str:
-    """SVG heatmap of `grid` (rows y, columns x), each cell annotated with its value."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _labels(values) -> list[str]:
+    """Axis labels: floats as %g unless that would merge two values (then in full)."""
+    short = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    if len(set(short)) == len(short):
+        return short
+    return [repr(float(v)) if isinstance(v, float) else str(v) for v in values]
 
-    fig, ax = plt.subplots(
-        figsize=(min(2 + 0.8 * grid.shape[1], 14), min(1.5 + 0.5 * grid.shape[0], 10)), dpi=100
-    )
+
+def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value") -> go.Figure:
+    """Heatmap of `grid` (rows y, columns x; evenly spaced whatever the values, the first row
+    at the bottom), red-yellow-green centred on 0, each cell written with its value (up to
+    MAX_CELL_TEXT cells); hover: both parameters' values and `metric`. A grid whose index has
+    no name is one row: hover shows only the x parameter."""
     values = grid.to_numpy(dtype=float)
-    limit = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
-    image = ax.imshow(values, cmap="RdYlGn", vmin=-limit, vmax=limit, aspect="auto", origin="lower")
-    ax.set_xticks(range(grid.shape[1]), [f"{c:g}" if isinstance(c, float) else str(c) for c in grid.columns])
-    ax.set_yticks(range(grid.shape[0]), [f"{r:g}" if isinstance(r, float) else str(r) for r in grid.index])
-    ax.set_xlabel(str(grid.columns.name))
-    ax.set_ylabel(str(grid.index.name))
-    if values.size <= 400:
-        for (y, x), v in np.ndenumerate(values):
-            if np.isfinite(v):
-                ax.text(x, y, f"{v:.2f}", ha="center", va="center", fontsize=7)
-    fig.colorbar(image, ax=ax, shrink=0.8)
-    ax.set_title(title, loc="left", fontsize=11)
-    fig.tight_layout()
-    return svg_of(fig)
+    finite = np.isfinite(values)
+    limit = float(np.abs(values[finite]).max()) if finite.any() else 1.0
+    limit = limit or 1.0
+    xname, yname = str(grid.columns.name), grid.index.name
+    where = f"{xname}=%{{x}}" + (f"<br>{yname}=%{{y}}" if yname is not None else "")
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=_labels(grid.columns),
+            y=_labels(grid.index),
+            colorscale="RdYlGn",
+            zmin=-limit,
+            zmax=limit,
+            colorbar={"title": {"text": metric}},
+            texttemplate="%{z:.2f}" if values.size <= MAX_CELL_TEXT else None,
+            hovertemplate=f"{where}<br>{metric}=%{{z:.3f}}<extra></extra>",
+            hoverongaps=False,
+            xgap=1,
+            ygap=1,
+        )
+    )
+    fig.update_xaxes(type="category", showgrid=False)
+    fig.update_yaxes(type="category", showgrid=False)
+    height = int(min(max(120 + 55 * grid.shape[0], 260), 800))
+    return figures.layout(fig, title, xname, "" if yname is None else str(yname), height=height, legend=False)
 
 
 def write_sweep_page(path: Path, result, top: int = 15) -> Path:
@@ -58,15 +76,15 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
     )
     if len(swept) >= 2:
         x, y = swept[0], swept[1]
-        parts.append(
-            f'<h2>Heatmap</h2><div class="chart">'
-            f"{heatmap_svg(result.heatmap(x, y), f'{result.metric} by {y} and {x}')}</div>"
-        )
+        fig = heatmap_figure(result.heatmap(x, y), f"{result.metric} by {y} and {x}", result.metric)
+        parts.append("<h2>Heatmap</h2>" + figures.div(fig, "sweep-heatmap", first=True))
     elif len(swept) == 1:
         line = result.table.set_index(swept[0])[[result.metric]].T
+        line.index.name = None
+        fig = heatmap_figure(line, result.metric, result.metric)
         parts.append(
-            f'<h2>{html.escape(result.metric)} by {html.escape(swept[0])}</h2><div class="chart">'
-            f"{heatmap_svg(line, result.metric)}</div>"
+            f"<h2>{html.escape(result.metric)} by {html.escape(swept[0])}</h2>"
+            + figures.div(fig, "sweep-heatmap", first=True)
         )
     best = result.table.sort_values(result.metric, ascending=False).head(top)
     parts.append(

@@ -1,0 +1,239 @@
+"""The Plotly embedding every page shares (reports/figures.py), the index page's equity chart
+and the sweep page's heatmap, from synthetic inputs: plotly.js inline once per page and
+nothing fetched, fixed div ids and the same bytes for the same figure, the figures' data as
+the page embeds it, and (with /usr/bin/chromium) both pages render with working hover."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.offline
+import pytest
+from chromium import BINARY, Chromium
+
+from engine import stats
+from reports import figures
+from reports.charts import equity_chart
+from reports.index_page import write_index
+from reports.sweep_page import heatmap_figure, write_sweep_page
+
+BUNDLE = plotly.offline.get_plotlyjs()
+WINDOWS = (("before", "2025-01-02", "2025-01-24"), ("after", "2025-01-27", "2025-03-31"))
+SHOCK = "2025-01-27"
+
+
+def bundled(text: str) -> int:
+    """How many copies of plotly.js `text` holds (checked at three places of the bundle)."""
+    counts = {text.count(BUNDLE[i : i + 200]) for i in (0, len(BUNDLE) // 2, len(BUNDLE) - 200)}
+    assert len(counts) == 1, counts
+    return counts.pop()
+
+
+def offline(text: str) -> bool:
+    """Nothing in the page (outside plotly.js's own source) is loaded from elsewhere."""
+    own = text.replace(BUNDLE, "")
+    return not re.search(r'(src|href)="(https?:)?//', own) and not re.search(r"<script[^>]*\bsrc=", own)
+
+
+# --- reports.figures --------------------------------------------------------------------------------
+
+
+def small_figure() -> go.Figure:
+    y = np.array([1.0, np.nan, 3.5])
+    fig = go.Figure(go.Scatter(x=["2025-01-02", "2025-01-03", "2025-01-06"], y=y, name="a <b>&</b>"))
+    fig.add_trace(go.Heatmap(z=np.arange(6.0).reshape(2, 3), x=["p", "q", "r"], y=["1", "2"]))
+    return figures.layout(fig, "Title", "x", "y")
+
+
+def test_div_inlines_plotly_js_with_the_first_figure_only():
+    first, later = figures.div(small_figure(), "one", True), figures.div(small_figure(), "two", False)
+    assert bundled(first) == 1 and bundled(later) == 0
+    assert offline(first) and offline(later)
+    assert first.startswith('<div class="chart">') and first.endswith("</div>")
+    assert (
+        '<div id="one" class="plotly-graph-div"' in first
+        and '<div id="two" class="plotly-graph-div"' in later
+    )
+    assert len(later) < 20_000  # the figure alone: no bundle, no large default template
+
+
+def test_div_is_the_same_text_every_time_and_ids_are_checked():
+    assert figures.div(small_figure(), "fig-1", False) == figures.div(small_figure(), "fig-1", False)
+    for bad in ("", "1fig", "Fig", "a b", 'x"><script>'):
+        with pytest.raises(ValueError, match="bad figure id"):
+            figures.div(small_figure(), bad, False)
+
+
+def test_read_gives_back_each_figure_with_its_arrays():
+    text = "<p>page</p>" + figures.div(small_figure(), "one", True) + figures.div(go.Figure(), "two", False)
+    figs = figures.read(text)
+    assert list(figs) == ["one", "two"] and figs["two"]["data"] == []
+    line, heat = figs["one"]["data"]
+    assert line["name"] == "a <b>&</b>" and line["x"] == ["2025-01-02", "2025-01-03", "2025-01-06"]
+    assert line["y"][0] == 1.0 and np.isnan(line["y"][1]) and line["y"][2] == 3.5
+    assert heat["z"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert figs["one"]["layout"]["title"]["text"] == "Title"
+    assert "<b>&</b>" not in text.split("Plotly.newPlot", 1)[1]  # escaped inside the script
+
+
+# --- the index page ---------------------------------------------------------------------------------
+
+
+def equity() -> pd.DataFrame:
+    idx = pd.bdate_range("2025-01-02", "2025-03-31")
+    rng = np.random.default_rng(5)
+    out = pd.DataFrame(
+        100_000 * np.cumprod(1 + rng.normal(0.0005, 0.01, (len(idx), 3)), axis=0),
+        index=idx,
+        columns=["Oversold rebound", "SPY", "Late starter"],
+    )
+    out.iloc[:5, 2] = np.nan  # a run that starts later
+    return out
+
+
+@pytest.fixture(scope="module")
+def index_page(tmp_path_factory) -> Path:
+    eq = equity()
+    table = stats.by_window(eq.pct_change(fill_method=None), WINDOWS)
+    links = {"Oversold rebound": "oversold/oversold.html"}
+    path = tmp_path_factory.mktemp("index") / "index.html"
+    chart = equity_chart(eq, {SHOCK: "shock"})
+    return write_index(path, "Index <title>", "sub", table, links, WINDOWS, chart, ["a note"])
+
+
+def test_index_page_keeps_its_table_and_embeds_the_equity_chart(index_page):
+    text = index_page.read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and text.rstrip().endswith("</html>")
+    assert bundled(text) == 1 and offline(text)
+    assert "<h1>Index &lt;title&gt;</h1>" in text and "Comparison over named windows" in text
+    assert '<a href="oversold/oversold.html">Oversold rebound</a>' in text and "<li>a note</li>" in text
+    assert list(figures.read(text)) == ["index-equity"]
+
+
+def test_equity_chart_is_every_run_rebased_with_the_shock_marked(index_page):
+    fig = figures.read(index_page.read_text(encoding="utf-8"))["index-equity"]
+    eq = equity()
+    dates = [d.strftime("%Y-%m-%d") for d in eq.index]
+    assert [t["name"] for t in fig["data"]] == list(eq.columns)
+    for trace, col in zip(fig["data"], eq.columns, strict=True):
+        assert trace["x"] == dates and len(trace["y"]) == len(eq)
+        expected = (eq[col] / eq[col].dropna().iloc[0]).to_numpy()
+        np.testing.assert_allclose(np.asarray(trace["y"], dtype=float), expected)
+    assert np.isnan(fig["data"][2]["y"][0]) and fig["data"][2]["y"][5] == 1.0
+    marks = [s for s in fig["layout"]["shapes"] if s.get("line", {}).get("dash") == "dash"]
+    assert [(s["x0"], s["x1"], s["yref"]) for s in marks] == [(SHOCK, SHOCK, "paper")]
+    (label,) = fig["layout"]["annotations"]
+    assert label["text"] == "shock" and label["x"] == SHOCK and label["hovertext"] == f"shock: {SHOCK}"
+    assert fig["layout"]["xaxis"]["type"] == "date" and fig["layout"]["hovermode"] == "x unified"
+
+
+# --- the sweep page ---------------------------------------------------------------------------------
+
+
+def sweep_result(swept: list[str]) -> SimpleNamespace:
+    """What write_sweep_page reads of a SweepResult: min_drop x hold_days, one cell missing."""
+    rows = [
+        {"min_drop": d, "hold_days": h, "sharpe": round(10 * d - h / 20, 3), "total_return": d}
+        for d in (0.03, 0.05, 0.07)
+        for h in (5, 10, 20, 40)
+        if (d, h) != (0.07, 40)
+    ]
+    table = pd.DataFrame(rows)
+    if swept == ["hold_days"]:
+        table = table[table.min_drop == 0.05].drop(columns="min_drop")
+    return SimpleNamespace(
+        strategy="oversold_rebound",
+        swept=swept,
+        start="2024-07-01",
+        end="2025-12-31",
+        n_trials=len(table),
+        metric="sharpe",
+        dsr=0.5,
+        pbo=0.25,
+        pbo_note="",
+        warnings=["best <cell> on the edge"],
+        table=table,
+        heatmap=lambda x, y: table.pivot_table(index=y, columns=x, values="sharpe", aggfunc="mean"),
+    )
+
+
+@pytest.fixture(scope="module")
+def sweep_page(tmp_path_factory) -> Path:
+    return write_sweep_page(
+        tmp_path_factory.mktemp("sweep") / "sweep.html", sweep_result(["min_drop", "hold_days"])
+    )
+
+
+def test_sweep_page_is_one_offline_page_with_its_heatmap_and_table(sweep_page):
+    text = sweep_page.read_text(encoding="utf-8")
+    assert bundled(text) == 1 and offline(text)
+    assert "Deflated Sharpe Ratio of the best: 0.500" in text and "best &lt;cell&gt; on the edge" in text
+    assert "<h2>Top 11</h2>" in text
+    assert list(figures.read(text)) == ["sweep-heatmap"]
+
+
+def test_heatmap_hover_shows_both_parameters_and_the_metric(sweep_page):
+    (heat,) = figures.read(sweep_page.read_text(encoding="utf-8"))["sweep-heatmap"]["data"]
+    assert (
+        heat["type"] == "heatmap"
+        and heat["x"] == ["0.03", "0.05", "0.07"]
+        and heat["y"] == ["5", "10", "20", "40"]
+    )
+    grid = sweep_result(["min_drop", "hold_days"]).heatmap("min_drop", "hold_days")
+    np.testing.assert_allclose(np.asarray(heat["z"], dtype=float), grid.to_numpy(), equal_nan=True)
+    assert np.isnan(heat["z"][3][2])  # the missing cell stays a gap
+    assert heat["hovertemplate"] == "min_drop=%{x}<br>hold_days=%{y}<br>sharpe=%{z:.3f}<extra></extra>"
+    assert heat["texttemplate"] == "%{z:.2f}" and heat["zmin"] == -heat["zmax"] == -np.nanmax(np.abs(grid))
+
+
+def test_one_swept_parameter_gives_a_one_row_heatmap(tmp_path):
+    page = write_sweep_page(tmp_path / "one.html", sweep_result(["hold_days"]))
+    text = page.read_text(encoding="utf-8")
+    assert "<h2>sharpe by hold_days</h2>" in text and bundled(text) == 1
+    (heat,) = figures.read(text)["sweep-heatmap"]["data"]
+    assert heat["x"] == ["5", "10", "20", "40"] and heat["y"] == ["sharpe"] and len(heat["z"]) == 1
+    assert heat["hovertemplate"] == "hold_days=%{x}<br>sharpe=%{z:.3f}<extra></extra>"
+
+
+def test_large_grids_are_hover_only():
+    grid = pd.DataFrame(
+        np.ones((30, 20)), index=pd.Index(range(30), name="y"), columns=pd.Index(range(20), name="x")
+    )
+    assert heatmap_figure(grid, "t", "m").data[0].texttemplate is None
+    assert heatmap_figure(grid.iloc[:20], "t", "m").data[0].texttemplate == "%{z:.2f}"
+
+
+# --- in a browser -----------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not Path(BINARY).exists(), reason=f"{BINARY} not installed (apt-get install chromium; .ci/run does)"
+)
+def test_index_and_sweep_pages_render_and_hover(index_page, sweep_page):
+    with Chromium() as browser:
+        index = browser.open(index_page.as_uri())
+        lines = index.evaluate(
+            """(() => { const gd = document.getElementById('index-equity');
+                 Plotly.Fx.hover(gd, {xval: Date.UTC(2025, 1, 3)}, 'xy');  // ms: a date axis
+                 return {width: gd.querySelector('svg.main-svg').getBoundingClientRect().width,
+                         drawn: gd.querySelectorAll('.scatterlayer path.js-line').length,
+                         hover: [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent)}; })()"""
+        )
+        sweep = browser.open(sweep_page.as_uri())
+        heat = sweep.evaluate(
+            """(() => { const gd = document.getElementById('sweep-heatmap');
+                 Plotly.Fx.hover(gd, {xval: 2, yval: 1}, 'xy');  // category indices
+                 return [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent); })()"""
+        )
+        errors = index.errors + sweep.errors
+    assert errors == []
+    assert lines["width"] > 600 and lines["drawn"] == 3
+    assert lines["hover"][0].startswith("2025-02-03") and any(
+        t.startswith("Late starter : ") for t in lines["hover"]
+    )
+    assert heat == ["min_drop=0.07hold_days=10sharpe=0.200"]
