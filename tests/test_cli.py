@@ -38,7 +38,10 @@ def test_run_json_prints_one_object_and_writes_its_files(out_dir, capsys):
     )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"strategy", "params", "start", "end", "metrics", "tearsheet", "equity_csv"}
+    assert set(out) == {
+        *("strategy", "params", "start", "end", "metrics", "tearsheet", "equity_csv"),
+        *("attribution", "intervals"),
+    }
     assert out["strategy"] == "oversold_rebound" and out["params"]["top_k"] == 5
     assert (out["start"], out["end"]) == ("2025-01-02", "2025-04-30")
     assert set(out["metrics"]) == {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades"}
@@ -106,3 +109,83 @@ def test_installed_command_exits_2_without_traceback(bad_csv_dir):
     assert proc.returncode == 2
     assert proc.stderr.startswith("aishock: error: ") and proc.stderr.count("\n") == 1
     assert proc.stdout == ""
+
+
+def run_json(argv, capsys) -> dict:
+    assert main(["run", *argv, "--no-tearsheet", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_json_attribution_and_intervals_equal_the_engines(out_dir, capsys, cfg):
+    import engine
+    from engine import attribution
+    from engine.intervals import intervals
+
+    window = ["--start", "2024-10-01", "--end", "2025-06-30"]
+    out = run_json(["inference_rotation", *window, "--set", "fraction=0.3"], capsys)
+    result = engine.run("inference_rotation", {"fraction": 0.3}, "2024-10-01", "2025-06-30", config=cfg)
+    att = out["attribution"]
+    assert set(att) == {"convention", "windows", "brinson_fachler"}
+    assert list(att["windows"]) == [w[0] for w in cfg.windows]
+    table = attribution.contributions(result, config=cfg)
+    rets = attribution.window_returns(result, config=cfg)
+    for name, w in att["windows"].items():
+        assert set(w) == {
+            "start",
+            "end",
+            "days",
+            "sum_of_daily_returns",
+            "compounded_return",
+            "contributions",
+        }
+        assert list(w["contributions"]) == list(table.index)
+        assert w["contributions"] == pytest.approx(table[name].to_dict(), abs=1e-12)
+        assert sum(w["contributions"].values()) == pytest.approx(w["sum_of_daily_returns"], abs=1e-12)
+        assert w["days"] == rets.loc[name, "days"] and w["start"] == str(rets.loc[name, "start"].date())
+    full = att["windows"]["full_span"]  # cut to the run: its compounded return is the run's
+    assert (full["start"], full["end"]) == ("2024-10-01", "2025-06-30")
+    assert full["compounded_return"] == pytest.approx(out["metrics"]["total_return"], rel=1e-9)
+    bf = att["brinson_fachler"]
+    assert bf["benchmark"] == "ai"
+    frame = attribution.brinson_fachler(result, config=cfg)
+    for name, w in bf["windows"].items():
+        assert w["allocation"] + w["selection"] == pytest.approx(w["active"], abs=1e-12)
+        assert w["active"] == pytest.approx(w["portfolio"] - w["benchmark"], abs=1e-15)
+        assert w["allocation"] == pytest.approx(frame[name].loc[attribution.TOTAL, "allocation"], abs=1e-12)
+        assert set(w["by_role"]) == set(frame.index) - {attribution.TOTAL}
+        assert set(w["by_role"]["inference"]) == set(attribution.BF_MEASURES)
+    iv = out["intervals"]
+    engine_iv = intervals(result.returns.iloc[:, 0], periods=cfg.trading_days, rf=cfg.risk_free)
+    assert set(iv) == set(engine_iv) and iv["block"] == engine_iv["block"]
+    for stat in ("sharpe", "total_return", "max_drawdown"):
+        assert iv[stat] == pytest.approx(engine_iv[stat], rel=1e-12)
+    assert iv["sharpe"]["value"] == pytest.approx(out["metrics"]["sharpe"], rel=1e-9)
+    assert iv["max_drawdown"]["value"] == pytest.approx(out["metrics"]["max_drawdown"], rel=1e-9)
+    assert iv["sharpe"]["low"] < iv["sharpe"]["value"] < iv["sharpe"]["high"]
+    assert (iv["method"], iv["n_boot"], iv["level"], iv["seed"]) == ("stationary bootstrap", 2000, 0.95, 0)
+
+
+def test_run_json_brinson_fachler_only_for_the_rotation_strategies(out_dir, capsys):
+    out = run_json(
+        ["buy_and_hold", "--set", "hold=QQQ", "--start", "2025-01-02", "--end", "2025-02-28"], capsys
+    )
+    att = out["attribution"]
+    assert "brinson_fachler" not in att
+    assert att["windows"]["before_shock"]["start"] == "2025-01-02"
+    assert list(att["windows"]["before_shock"]["contributions"]) == ["other", "cash & costs"]
+    pair = run_json(["inference_pair", "--start", "2025-01-02", "--end", "2025-03-31"], capsys)
+    assert set(pair["attribution"]["brinson_fachler"]["windows"]) == {
+        "before_shock",
+        "shock_and_recovery",
+        "full_span",
+    }
+
+
+def test_run_json_a_window_outside_the_run_and_a_short_run_are_null_not_errors(out_dir, capsys):
+    out = run_json(
+        ["buy_and_hold", "--set", "hold=SPY", "--start", "2025-06-02", "--end", "2025-06-06"], capsys
+    )
+    before = out["attribution"]["windows"]["before_shock"]
+    assert before["days"] == 0 and before["start"] is None and before["sum_of_daily_returns"] is None
+    assert set(before["contributions"].values()) == {None}
+    assert out["intervals"] == {"note": "intervals need at least 10 daily returns, the run has 5", "n_obs": 5}

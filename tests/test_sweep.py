@@ -55,6 +55,36 @@ def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
             assert row[col] == pytest.approx(one.stats[col].iloc[0], rel=1e-12, nan_ok=True), col
 
 
+def test_spa_tests_the_whole_grid_against_the_equal_weight_universe(cfg, basket_sweep):
+    """SPA on the kept returns against the equal-weight `ai` basket (the strategy's universe),
+    rebalanced daily, computed here from the closes."""
+    from engine.overfit import spa_test
+    from engine.universe import resolve
+
+    spa = basket_sweep.spa
+    assert spa is not None and basket_sweep.spa_note == ""
+    returns = basket_sweep.returns
+    prices = basket_sweep.prices
+    names = [t for t in prices.tickers if t in set(resolve("ai"))]
+    assert spa["names"] == names
+    bench = prices.close[names].pct_change(fill_method=None).mean(axis=1).reindex(returns.index)
+    direct = spa_test(returns.to_numpy(), bench.to_numpy())
+    assert spa["pvalues"] == direct["pvalues"] and spa["block"] == direct["block"]
+    assert all(0 <= p <= 1 for p in spa["pvalues"].values())
+    assert spa["n_models"] == len(basket_sweep.table) and spa["n_days"] == len(returns)
+
+
+def test_spa_needs_the_kept_returns_and_can_be_skipped(cfg):
+    grid = {"top_k": [3, 5], "hold_days": [10, 20]}
+    window = ("2024-10-01", "2025-06-30")
+    fast = sweep("oversold_rebound", grid, window, keep_returns=False, progress=False, config=cfg)
+    assert fast.spa is None and "not kept" in fast.spa_note
+    off = sweep("oversold_rebound", grid, window, spa_reps=0, progress=False, config=cfg)
+    assert off.spa is None and "skipped" in off.spa_note and np.isfinite(off.pbo)
+    with pytest.raises(AishockError, match="spa_reps"):
+        sweep("oversold_rebound", grid, window, spa_reps=-1, progress=False, config=cfg)
+
+
 def test_constraint_drops_combinations(cfg):
     r = sweep(
         "oversold_rebound",
@@ -226,6 +256,10 @@ def test_cli_sweep_writes_parquet_heatmap_and_json(cfg, tmp_path, capsys):
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["trials"] == 6 and 0 <= summary["dsr"] <= 1
+    spa = summary["spa"]
+    assert set(spa["pvalues"]) == {"lower", "consistent", "upper"} and spa["note"] == ""
+    assert spa["n_models"] == 6 and spa["reps"] == 1000 and spa["seed"] == 0 and spa["block"] >= 1
+    assert spa["names"] == JOB_UNIVERSE.split(",")
     table = pd.read_parquet(out)
     assert sorted(table.min_drop.unique()) == [0.04, 0.06, 0.08] and len(table) == 6
     page = out.with_suffix(".html").read_text()

@@ -200,6 +200,7 @@ def _sweep(args) -> int:
         "best": best,
         "dsr": result.dsr,
         "pbo": None if np.isnan(result.pbo) else result.pbo,
+        "spa": spa_json(result),
         "warnings": result.warnings,
         "results": str(out),
         "heatmap": str(page),
@@ -214,10 +215,27 @@ def _sweep(args) -> int:
         )
         pbo = f"{result.pbo:.2f}" if summary["pbo"] is not None else f"n/a ({result.pbo_note})"
         print(f"Deflated Sharpe of the best: {result.dsr:.3f}; probability of backtest overfitting: {pbo}")
+        if result.spa is not None:
+            p = result.spa["pvalues"]
+            print(
+                f"SPA test, any combination beats buy-and-hold of the universe: p = {p['consistent']:.3f} "
+                f"(lower {p['lower']:.3f}, upper {p['upper']:.3f}; block {result.spa['block']} days)"
+            )
+        else:
+            print(f"SPA test: n/a ({result.spa_note})")
         for w in result.warnings:
             print(f"warning: {w}")
         print(f"results: {out}\nheatmap: {page}")
     return 0
+
+
+def spa_json(result) -> dict:
+    """The `spa` key of `sweep --json`: engine.overfit.spa_test's dict (pvalues lower /
+    consistent / upper, block, reps, seed, n_models, n_days, best_excess) plus benchmark,
+    names and note ""; or {"pvalues": null, "note": why not}."""
+    if result.spa is None:
+        return {"pvalues": None, "note": result.spa_note}
+    return {**result.spa, "note": ""}
 
 
 def walk_forward_report(args, cfg, costs) -> int:

@@ -57,6 +57,9 @@ class SweepResult:
     warnings: edge-of-grid and isolated-peak warnings about `best`.
     returns: dates x combinations daily returns when kept, else None.
     prices: the price panel the sweep ran on (for manifests).
+    spa: Hansen's SPA test of the whole grid against buy-and-hold of the strategy's
+        universe (`spa_benchmark`), the dict of engine.overfit.spa_test plus "benchmark" (what
+        it was) and "names"; None with `spa_note` saying why (returns not kept, like PBO).
     """
 
     strategy: str
@@ -72,6 +75,8 @@ class SweepResult:
     warnings: list[str]
     returns: pd.DataFrame | None = field(default=None, repr=False)
     prices: Prices | None = field(default=None, repr=False)
+    spa: dict | None = None
+    spa_note: str = ""
 
     @property
     def swept(self) -> list[str]:
@@ -186,6 +191,8 @@ def sweep(
     prices: Prices | None = None,
     config: Config | None = None,
     max_combinations: int | None = None,
+    spa_reps: int = 1000,
+    seed: int = 0,
 ) -> SweepResult:
     """Evaluate every combination of `grid` ({parameter: values}) for `strategy` over
     `window` (a configured window name, "START:END", a (start, end) pair, or None for the
@@ -197,12 +204,16 @@ def sweep(
     combination (default: when the grid has at most 2,000 combinations); PBO needs them.
     A grid above `max_combinations` (default: the configured limit) is refused before
     anything is built; with `progress`, the grid's size and estimated time go to stderr
-    first, then a progress bar.
+    first, then a progress bar. With the daily returns kept, Hansen's SPA test of the whole
+    grid against buy-and-hold of the strategy's universe (`spa_benchmark`) runs with `spa_reps`
+    stationary-bootstrap replications seeded by `seed` (spa_reps=0 skips it).
     """
     cfg = config or load_config()
     spec = registry.get(strategy)
     if metric not in STAT_COLUMNS:
         raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(STAT_COLUMNS)}")
+    if not (isinstance(spa_reps, int) and spa_reps >= 0):
+        raise AishockError(f"spa_reps must be a whole number >= 0 (0 skips SPA), got {spa_reps}")
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
     size = check_size(spec, grid, fixed, start, end, max_combinations or cfg.max_combinations)
@@ -221,11 +232,17 @@ def sweep(
     if returns is not None:
         index = prices.index[prices.index.searchsorted(pd.Timestamp(start)) if start else 0 :]
         returns = pd.DataFrame(returns, index=index)
-    return finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end)
+    return finish(
+        spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps, seed
+    )
 
 
-def finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end) -> SweepResult:
-    """Pick the best row and attach the overfitting guards."""
+def finish(
+    spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps=1000, seed=0
+) -> SweepResult:
+    """Pick the best row and attach the overfitting guards: the Deflated Sharpe of the best
+    row, PBO and Hansen's SPA test (both when the daily returns of every combination are
+    kept; see `spa_of`)."""
     scores = table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
@@ -248,6 +265,7 @@ def finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, s
     else:
         pbo = pbo_cscv(returns.to_numpy(), pbo_splits)[0]
     warnings = guards.warnings_for(table, names, metric, best_i)
+    spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed)
     window = prices.window(start, end).index
     return SweepResult(
         spec.name,
@@ -263,7 +281,54 @@ def finish(spec, sets, table, names, returns, metric, prices, job, pbo_splits, s
         warnings,
         returns,
         prices,
+        spa=spa,
+        spa_note=spa_note,
     )
+
+
+def universe_names(spec: registry.StrategySpec, prices: Prices, sets: list) -> list[str]:
+    """The strategy's universe for `sets`: the union of the tickers of their schedules (the
+    names the strategy may trade, held or not; not the series it only reads, such as the
+    market a shock is measured against), in the price panel's order. The schedules are
+    computed again chunk by chunk."""
+    size = executors.chunk_size(prices, len(sets))
+    names: set[str] = set()
+    for lo in range(0, len(sets), size):
+        names.update(spec.schedule(prices, sets[lo : lo + size]).tickers)
+    return [t for t in prices.tickers if t in names]
+
+
+def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index: pd.DatetimeIndex):
+    """(daily returns on `index` or None, names): buy-and-hold of the strategy's universe
+    (`universe_names`) as the SPA benchmark: the equal-weight basket of those names,
+    rebalanced daily over those with a price on the previous and the day's close, without
+    costs (engine.attribution.equal_weight_returns; 0 on a day with no such name)."""
+    from engine.attribution import equal_weight_mean, equal_weight_returns
+
+    names = universe_names(spec, prices, sets)
+    if not names:
+        return None, names
+    return equal_weight_mean(equal_weight_returns(prices, names, index)), names
+
+
+def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
+    """(engine.overfit.spa_test of the kept daily returns against `spa_benchmark`, plus
+    "benchmark" and "names"; or None) and a note saying why not when None."""
+    if returns is None:
+        return None, "daily returns of every combination were not kept (keep_returns=True computes SPA)"
+    if reps < 1:
+        return None, "SPA skipped (spa_reps=0)"
+    if len(returns) < 10:
+        return None, "SPA needs at least 10 days"
+    bench, names = spa_benchmark(spec, prices, sets, returns.index)
+    if bench is None:
+        return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
+    from engine.overfit import spa_test
+
+    out = spa_test(returns.to_numpy(), bench.to_numpy(), seed=seed, reps=reps)
+    out["benchmark"] = "equal-weight basket of the strategy's universe, rebalanced daily, no costs"
+    out["names"] = names
+    return out, ""
 
 
 def single_returns(job: executors.Job, prices: Prices, params) -> pd.Series:
