@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import engine
@@ -35,6 +38,7 @@ def test_sharpe_and_max_drawdown_agree(cfg, tmp_path, strategy, rf):
     assert max_dd == pytest.approx(r.stats["max_drawdown"].iloc[0], abs=0.00005)
     assert tearsheet_row(html, "Sharpe")[benchmark_col] != tearsheet_row(html, "Sharpe")[strategy_col]
     assert f"RF: {rf:.1%}" in html
+    assert not re.search(r"<td>\d+Y \(ann\.\)</td>", html)  # 1.5 years: no 3Y, 5Y, 10Y rows
 
 
 def test_stats_equal_quantstats_functions_to_machine_precision(cfg):
@@ -47,3 +51,93 @@ def test_stats_equal_quantstats_functions_to_machine_precision(cfg):
     assert s["max_drawdown"] == pytest.approx(qs.stats.max_drawdown(ret), rel=1e-12)
     assert s["cagr"] == pytest.approx(qs.stats.cagr(ret, periods=252), rel=1e-12)
     assert s["volatility"] == pytest.approx(qs.stats.volatility(ret, periods=252), rel=1e-12)
+
+
+# --- what a careful reader checks on the page: synthetic returns with known answers ----------
+
+LAST_DAY = "2025-12-31"
+
+
+@pytest.fixture(scope="module")
+def synthetic_page(tmp_path_factory) -> str:
+    """A tearsheet of 4.6 years (2021-06 to 2025): 3 years of history but not 5 or 10; a
+    benchmark that fell in 2023 only; a strategy that tracks it (beta about 1) and ends in a
+    drawdown of about 45% it has not recovered from."""
+    rng = np.random.default_rng(3)
+    dates = pd.bdate_range("2021-06-01", LAST_DAY)
+    bench = pd.Series(np.where(dates.year == 2023, -0.001, 0.001) + rng.normal(0, 0.008, len(dates)), dates)
+    strategy = bench + rng.normal(0, 0.002, len(dates))
+    strategy.iloc[-40:] -= 0.015
+    path = write_tearsheet(strategy, tmp_path_factory.mktemp("ts") / "s.html", "synthetic", bench, "SPY")
+    return path.read_text(encoding="utf-8")
+
+
+def chart(html: str, div_id: str) -> str:
+    """The SVG of a chart, its legend left out."""
+    svg = re.search(rf'<div id="{div_id}">(.*?)</div>', html, re.S).group(1)
+    return svg.split('<g id="legend_1">')[0]
+
+
+def test_trailing_rows_only_when_the_span_covers_them(synthetic_page):
+    rows = re.findall(r"<tr><td>((?:\d+Y|All-time) \(ann\.\))</td>", synthetic_page)
+    assert rows == ["3Y (ann.)", "All-time (ann.)"]  # 4.6 years: no 5Y, no 10Y
+    assert tearsheet_row(synthetic_page, "3Y (ann.)") != tearsheet_row(synthetic_page, "All-time (ann.)")
+
+
+def test_no_character_the_fonts_lack(synthetic_page):
+    """Outside the charts (drawn as paths), every character has a glyph in DejaVu Sans, the
+    fallback sans-serif font matplotlib ships; U+FE6A in QuantStats' "CAGR﹪" has none."""
+    import matplotlib
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    glyphs = font.getBestCmap()
+    text = re.sub(r"<svg.*?</svg>", "", synthetic_page, flags=re.S)
+    assert {c for c in text if ord(c) > 127 and ord(c) not in glyphs} == set()
+    assert tearsheet_row(synthetic_page, "CAGR")
+
+
+def test_every_year_labelled_under_its_own_bars(synthetic_page):
+    svg = chart(synthetic_page, "eoy_returns")
+    axis = svg[svg.index('<g id="matplotlib.axis_1">') : svg.index('<g id="matplotlib.axis_2">')]
+    ticks = {}
+    for tick in re.split(r'<g id="xtick_\d+">', axis)[1:]:
+        label = re.search(r"<!-- (.*?) -->", tick)
+        ticks[label.group(1) if label else ""] = float(re.search(r'd="M ([-\d.]+)', tick).group(1))
+    assert [label for label in ticks if label] == ["2021", "2022", "2023", "2024", "2025"]
+    # the benchmark's bars (x centre, fell?): the one nearest the tick "2023" is the only fall
+    bars = [
+        ((float(x0) + float(x1)) / 2, float(y1) > float(y0))
+        for x0, y0, x1, y1 in re.findall(
+            r'd="M ([-\d.]+) ([-\d.]+)\s+L ([-\d.]+) [-\d.]+\s+L [-\d.]+ ([-\d.]+)[^"]*"[^>]*fill: #fedd78',
+            svg,
+        )
+    ]
+    assert len(bars) == 5 and sum(fell for _, fell in bars) == 1
+    nearest = {label: min(bars, key=lambda bar: abs(bar[0] - x)) for label, x in ticks.items() if label}
+    assert [label for label, (_, fell) in nearest.items() if fell] == ["2023"]
+
+
+def test_rolling_beta_not_drawn_before_its_window_fills(synthetic_page):
+    """The strategy's beta is about 1 throughout: no point of the 6-month line is on the zero line
+    (QuantStats draws it at 0 for the first 6 months)."""
+    svg = chart(synthetic_page, "rolling_beta")
+    paths = re.findall(r'<path d="([^"]*)"[^>]*style="([^"]*)"', svg)
+    zero = [d for d, style in paths if "stroke: #000000" in style and "dasharray" in style]
+    six_months = [d for d, style in paths if "stroke: #348dc1" in style]
+    assert len(zero) == 1 and len(six_months) == 1
+    zero_y = float(zero[0].split()[2])
+    ys = [float(y) for y in re.findall(r"[ML] [-\d.]+ ([-\d.]+)", six_months[0])]
+    assert ys and min(abs(y - zero_y) for y in ys) > 5  # pixels
+
+
+def test_open_drawdown_says_not_recovered(synthetic_page):
+    ddinfo = re.search(r'<div id="ddinfo">(.*?)</div>', synthetic_page, re.S).group(1)
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", ddinfo)
+    worst = min(rows, key=lambda row: float(row[2]))
+    assert worst[1] == "not recovered" and float(worst[2]) < -40
+    assert [row[1] for row in rows].count("not recovered") == 1
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", row[1]) for row in rows if row is not worst)
+    assert LAST_DAY not in ddinfo
+    benchmark_end, strategy_end = tearsheet_row(synthetic_page, "Max DD Period End")
+    assert strategy_end == "not recovered" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", benchmark_end)
