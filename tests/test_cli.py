@@ -122,7 +122,7 @@ def test_run_json_attribution_and_intervals_equal_the_engines(out_dir, capsys, c
     from engine.intervals import intervals
 
     window = ["--start", "2024-10-01", "--end", "2025-06-30"]
-    out = run_json(["inference_rotation", *window, "--set", "fraction=0.3"], capsys)
+    out = run_json(["inference_rotation", *window, "--set", "fraction=0.3", "--intervals"], capsys)
     result = engine.run("inference_rotation", {"fraction": 0.3}, "2024-10-01", "2025-06-30", config=cfg)
     att = out["attribution"]
     assert set(att) == {"convention", "windows", "brinson_fachler"}
@@ -183,9 +183,30 @@ def test_run_json_brinson_fachler_only_for_the_rotation_strategies(out_dir, caps
 
 def test_run_json_a_window_outside_the_run_and_a_short_run_are_null_not_errors(out_dir, capsys):
     out = run_json(
-        ["buy_and_hold", "--set", "hold=SPY", "--start", "2025-06-02", "--end", "2025-06-06"], capsys
+        ["buy_and_hold", "--set", "hold=SPY", "--start", "2025-06-02", "--end", "2025-06-06", "--intervals"],
+        capsys,
     )
     before = out["attribution"]["windows"]["before_shock"]
     assert before["days"] == 0 and before["start"] is None and before["sum_of_daily_returns"] is None
     assert set(before["contributions"].values()) == {None}
     assert out["intervals"] == {"note": "intervals need at least 10 daily returns, the run has 5", "n_obs": 5}
+
+
+def test_run_json_leaves_intervals_out_unless_asked(out_dir, capsys):
+    import subprocess
+    import sys
+
+    out = run_json(
+        ["buy_and_hold", "--set", "hold=SPY", "--start", "2025-01-02", "--end", "2025-03-31"], capsys
+    )
+    assert out["intervals"] == {"note": "not computed: add --intervals (stationary bootstrap)"}
+    # a fresh process: `aishock run --json` without --intervals never imports arch (2 s)
+    code = (
+        "import sys, contextlib, io; from engine.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['run', 'buy_and_hold', '--set', 'hold=SPY', '--start', '2025-01-02',"
+        " '--end', '2025-03-31', '--no-tearsheet', '--json'])\n"
+        "print('arch' in sys.modules, 'statsmodels' in sys.modules, 'plotly' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False"]

@@ -33,6 +33,12 @@ def add(sub) -> None:
         help="write the equity CSV and the manifest only (no QuantStats)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.add_argument(
+        "--intervals",
+        action="store_true",
+        help="with --json: bootstrap confidence intervals of Sharpe, total return and max drawdown "
+        "(loads arch: about 2 s more)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -91,7 +97,7 @@ def _run(args) -> int:
             "tearsheet": tearsheet,
             "equity_csv": str(paths["equity_csv"]),
         }
-        out |= uncertainty_and_attribution(result, spec.name, cfg)
+        out |= uncertainty_and_attribution(result, spec.name, cfg, args.intervals)
         print(dumps(out, indent=2))
     else:
         print(result.stats_table().to_string())
@@ -99,7 +105,7 @@ def _run(args) -> int:
     return 0
 
 
-def uncertainty_and_attribution(result, strategy: str, cfg) -> dict:
+def uncertainty_and_attribution(result, strategy: str, cfg, with_intervals: bool = True) -> dict:
     """The `attribution` and `intervals` keys of `run --json`.
 
     attribution: engine.attribution.summary over the configured windows (the run's own span,
@@ -109,7 +115,9 @@ def uncertainty_and_attribution(result, strategy: str, cfg) -> dict:
     BRINSON_STRATEGIES also brinson_fachler against the equal-weight `ai` basket.
     intervals: engine.intervals.intervals of the daily returns (stationary bootstrap, 2,000
     replications, seed 0, 95 %, the configured risk-free rate and trading days), or
-    {"note", "n_obs"} for a run under engine.intervals.MIN_OBS days. arch loads here only."""
+    {"note", "n_obs"} for a run under engine.intervals.MIN_OBS days, or {"note"} saying how to
+    ask for them when `with_intervals` is false (arch takes about 2 s to import, so `aishock
+    run --json` leaves them out unless --intervals is given)."""
     from engine import attribution, intervals
 
     row = result.stats.iloc[0]
@@ -119,5 +127,7 @@ def uncertainty_and_attribution(result, strategy: str, cfg) -> dict:
         "attribution": attribution.summary(result, windows, brinson=brinson, config=cfg),
         "intervals": intervals.for_series(
             result.returns.iloc[:, 0], periods=cfg.trading_days, rf=cfg.risk_free
-        ),
+        )
+        if with_intervals
+        else {"note": "not computed: add --intervals (stationary bootstrap)"},
     }
