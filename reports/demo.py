@@ -10,7 +10,7 @@ import pandas as pd
 from tqdm import tqdm
 
 import engine
-from engine import registry, stats
+from engine import attribution, intervals, registry, stats
 from engine.backtest import needed_tickers, param_sets
 from engine.config import Config
 from engine.errors import AishockError
@@ -35,7 +35,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     prices = engine.load_prices(sorted(tickers | {cfg.benchmark}), end=end, config=cfg)
     bench = prices.close[cfg.benchmark].pct_change(fill_method=None)
     timings = {"load": time.perf_counter() - t0}
-    returns, equity, links = {}, {}, {}
+    returns, equity, links, roles, brinson, bands = {}, {}, {}, {}, {}, {}
     t1 = time.perf_counter()
     for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
         result = engine.run(spec, p, start=start, end=end, prices=prices, config=cfg)
@@ -43,6 +43,10 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]
+        roles[label] = attribution.contributions(result, config=cfg)
+        if spec.name in attribution.BRINSON_STRATEGIES:
+            brinson[label] = attribution.brinson_fachler(result, config=cfg)
+        bands[label] = intervals.for_series(returns[label], periods=cfg.trading_days, rf=cfg.risk_free)
     timings["runs"] = time.perf_counter() - t1
     table = stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
     shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
@@ -66,6 +70,9 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         notes,
         event_links,
         {"oversold_rebound on every AI-role shock, 2020-2025": general.name},
+        intervals=bands,
+        roles=roles,
+        brinson=brinson,
     )
     write_manifest(
         index,

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from reports.artifacts import write_atomic
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -18,7 +20,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
 table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:right}
 th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
-.neg{color:#b22222} .pos{color:#1b7f3b} .chart{margin:.5rem 0 1.5rem}
+.neg{color:#b22222} .pos{color:#1b7f3b} .chart{margin:.5rem 0 1.5rem} .ci{color:#777}
 """
 
 FMT = {
@@ -30,30 +32,118 @@ FMT = {
 HEAD = {"total_return": "Return", "sharpe": "Sharpe", "max_drawdown": "Max DD", "volatility": "Vol"}
 
 
-def _cell(metric: str, value: float) -> str:
+def _cell(metric: str, value: float, band: dict | None = None) -> str:
     if pd.isna(value):
         return "<td>–</td>"
     cls = "neg" if value < 0 and metric != "volatility" else ("pos" if metric == "total_return" else "")
-    return f'<td class="{cls}">{FMT[metric].format(value)}</td>'
+    text = FMT[metric].format(value)
+    if band and not (pd.isna(band.get("low")) or pd.isna(band.get("high"))):
+        low, high = (FMT[metric].format(band[k]) for k in ("low", "high"))
+        text += f"<br><small class=ci>{low} … {high}</small>"
+    return f'<td class="{cls}">{text}</td>'
 
 
-def comparison_html(table: pd.DataFrame, links: dict[str, str], windows) -> str:
-    """`table` from engine.stats.by_window, rows = run labels; `links` label -> href."""
+def comparison_html(table: pd.DataFrame, links: dict[str, str], windows, intervals=None) -> str:
+    """`table` from engine.stats.by_window, rows = run labels; `links` label -> href;
+    `intervals` label -> engine.intervals.intervals of the whole run, shown under the last
+    window's Return, Sharpe and Max DD (the demo's runs span exactly that window)."""
+    intervals = intervals or {}
     metrics = list(dict.fromkeys(table.columns.get_level_values("metric")))
     top = "".join(
         f'<th colspan="{len(metrics)}">{html.escape(n)}<br><small>{a} → {b}</small></th>'
         for n, a, b in windows
     )
     sub = "".join(f"<th>{HEAD[m]}</th>" for _ in windows for m in metrics)
+    last = windows[-1][0] if windows else None
     rows = []
     for label, row in table.iterrows():
         name = html.escape(str(label))
         link = f'<a href="{html.escape(links[label])}">{name}</a>' if label in links else name
-        cells = "".join(_cell(m, row[(w, m)]) for w, _, _ in windows for m in metrics)
+        band = intervals.get(label, {})
+        cells = "".join(
+            _cell(m, row[(w, m)], band.get(m) if w == last else None) for w, _, _ in windows for m in metrics
+        )
         rows.append(f"<tr><td>{link}</td>{cells}</tr>")
     return (
         f"<table><thead><tr><th rowspan=2>Strategy</th>{top}</tr><tr>{sub}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def intervals_note(intervals: dict) -> str:
+    """One sentence saying how the intervals were made (from any run's intervals dict)."""
+    done = [v for v in intervals.values() if "level" in v]
+    if not done:
+        return ""
+    first = done[0]
+    blocks = sorted({v["block"] for v in done})
+    return (
+        f"<p>Under the last window's Return, Sharpe and Max DD: the {first['level']:.0%} interval of the "
+        f"whole run, stationary block bootstrap ({first['n_boot']:,} resamples, seed {first['seed']}, "
+        f"mean block length {', '.join(map(str, blocks))} days by Politis-White, per run).</p>"
+    )
+
+
+def attribution_figure(roles: dict[str, pd.DataFrame], windows):
+    """Stacked bars, one panel per named window: each run's return split into the
+    contributions of the AI roles, other names and cash & costs (engine.attribution,
+    arithmetic: the bars of a run add up to the sum of its daily returns)."""
+    from plotly.subplots import make_subplots
+
+    from reports import figures
+
+    names = [w[0] for w in windows]
+    fig = make_subplots(
+        rows=1, cols=len(names), shared_yaxes=True, subplot_titles=names, horizontal_spacing=0.03
+    )
+    segments = list(dict.fromkeys(s for t in roles.values() for s in t.index))
+    labels = list(roles)
+    palette = [c for c in figures.TAB10 if c != "#7f7f7f"] + ["#393b79", "#8c6d31", "#843c39"]
+    fixed = {"other": "#555555", "cash & costs": "#bbbbbb"}
+    role_colors = iter(palette * 2)
+    for seg in segments:
+        color = fixed.get(seg) or next(role_colors)
+        for c, w in enumerate(names, start=1):
+            values = [100 * roles[lab].loc[seg, w] if seg in roles[lab].index else 0.0 for lab in labels]
+            fig.add_bar(
+                x=labels, y=values, name=seg, legendgroup=seg, showlegend=c == 1, marker_color=color,
+                hovertemplate=f"%{{x}}<br>{seg}: %{{y:+.2f}}%<extra>{w}</extra>", row=1, col=c,
+            )  # fmt: skip
+    figures.layout(
+        fig, "Contribution to return by AI role (%, arithmetic)", "", "contribution (%)", height=640
+    )
+    fig.update_layout(barmode="relative")
+    fig.update_xaxes(tickangle=-40, tickfont={"size": 10})
+    return fig
+
+
+def brinson_html(brinson: dict[str, pd.DataFrame], windows) -> str:
+    """Brinson-Fachler against the equal-weight AI basket (engine.attribution): per run and
+    window, portfolio, benchmark, active = allocation + selection (percent, arithmetic)."""
+    if not brinson:
+        return ""
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Run", "Window", "Portfolio", "AI basket", "Active", "Allocation", "Selection")
+    )
+    rows = []
+    for label, table in brinson.items():
+        for w, _, _ in windows:
+            t = table[w].loc["total"]
+            vals = (
+                t["portfolio"],
+                t["benchmark"],
+                t["portfolio"] - t["benchmark"],
+                t["allocation"],
+                t["selection"],
+            )
+            cells = "".join(_cell("total_return", v) for v in vals)
+            rows.append(f"<tr><td>{html.escape(label)}</td><td>{html.escape(w)}</td>{cells}</tr>")
+    return (
+        "<h3>The rotation decision against the equal-weight AI basket (Brinson-Fachler)</h3>"
+        "<p>Allocation: holding roles in other weights than the basket (the rotation); selection: the "
+        "names within roles (interaction included). Daily, arithmetic, summed over the window.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -92,11 +182,16 @@ def write_index(
     notes: list[str],
     events: dict[str, str] | None = None,
     generalize: dict[str, str] | None = None,
+    intervals: dict | None = None,
+    roles: dict[str, pd.DataFrame] | None = None,
+    brinson: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the index page to `path` (whole file or nothing) and return it. `chart` is the
     equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
     `events` maps a shock date to its event-study page, `generalize` a label to a
-    generalisation page."""
+    generalisation page; `intervals`, `roles` and `brinson` (by run label) are each run's
+    bootstrap intervals, contributions by role and Brinson-Fachler table (engine.intervals,
+    engine.attribution); the role chart's div id is "index-roles"."""
     from reports import figures
 
     body = [
@@ -104,8 +199,18 @@ def write_index(
         "<h2>Comparison over named windows</h2>",
         "<p>Each window is a slice of one continuous backtest (not a fresh start). "
         "Sharpe is annualised over 252 trading days.</p>",
-        comparison_html(table, links, windows),
+        comparison_html(table, links, windows, intervals),
+        intervals_note(intervals or {}),
         "<h2>Equity</h2>" + figures.div(chart, "index-equity", first=True),
+        *(
+            [
+                "<h2>Attribution by AI role</h2>"
+                + figures.div(attribution_figure(roles, windows), "index-roles", first=False)
+            ]
+            if roles
+            else []
+        ),
+        brinson_html(brinson or {}, windows),
         events_html(events or {}),
         generalize_html(generalize or {}),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>",
@@ -114,8 +219,5 @@ def write_index(
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
     )
-    tmp = path.with_name(f".{path.name}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -237,3 +237,42 @@ def test_index_and_sweep_pages_render_and_hover(index_page, sweep_page):
         t.startswith("Late starter : ") for t in lines["hover"]
     )
     assert heat == ["min_drop=0.07hold_days=10sharpe=0.200"]
+
+
+def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
+    """The demo's extra index content from real runs: bootstrap intervals under the last
+    window's figures, the role chart whose bars add up to each run's contributions, and the
+    Brinson-Fachler rows whose allocation + selection is the active return."""
+    import engine
+    from engine import attribution, intervals
+
+    windows = (("early", "2025-01-02", "2025-02-28"), ("all", "2025-01-02", "2025-06-30"))
+    runs = {
+        "Rotation": engine.run("inference_rotation", None, "2025-01-02", "2025-06-30", config=cfg),
+        "SPY": engine.run("buy_and_hold", {"hold": "SPY"}, "2025-01-02", "2025-06-30", config=cfg),
+    }
+    returns = pd.DataFrame({k: r.returns.iloc[:, 0] for k, r in runs.items()})
+    table = stats.by_window(returns, windows)
+    roles = {k: attribution.contributions(r, windows) for k, r in runs.items()}
+    bands = {k: intervals.for_series(returns[k], n_boot=200) for k in runs}
+    bf = {"Rotation": attribution.brinson_fachler(runs["Rotation"], windows, config=cfg)}
+    chart = equity_chart((1 + returns).cumprod(), {})
+    path = write_index(tmp_path / "index.html", "t", "s", table, {}, windows, chart, [], intervals=bands,
+                       roles=roles, brinson=bf)  # fmt: skip
+    text = path.read_text(encoding="utf-8")
+    assert bundled(text) == 1
+    low = bands["SPY"]["sharpe"]["low"]
+    assert f"<small class=ci>{low:.2f} … {bands['SPY']['sharpe']['high']:.2f}</small>" in text
+    assert "stationary block bootstrap (200 resamples, seed 0" in text
+    fig = figures.read(text)["index-roles"]
+    for panel, (w, _, _) in enumerate(windows):
+        axis = "x" if panel == 0 else f"x{panel + 1}"
+        bars = [t for t in fig["data"] if t.get("xaxis", "x") == axis]
+        for k, label in enumerate(runs):
+            total = sum(t["y"][k] for t in bars)
+            assert total == pytest.approx(100 * roles[label][w].sum(), abs=1e-9)
+    assert {t["name"] for t in fig["data"]} >= {"training", "power", "inference", "cash & costs"}
+    total = bf["Rotation"]["all"].loc["total"]
+    active = total["portfolio"] - total["benchmark"]
+    assert active == pytest.approx(total["allocation"] + total["selection"], abs=1e-12)
+    assert f"{active:+.1%}" in text and "Brinson-Fachler" in text

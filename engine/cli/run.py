@@ -14,8 +14,6 @@ from engine.errors import AishockError
 from reports.artifacts import writable_folder, write_run
 
 JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades")
-# strategies whose --json carries a Brinson-Fachler split against the equal-weight AI basket
-BRINSON_STRATEGIES = ("inference_rotation", "inference_pair")
 
 
 def add(sub) -> None:
@@ -112,7 +110,7 @@ def uncertainty_and_attribution(result, strategy: str, cfg, with_intervals: bool
     named "run", when none is configured): per window the start and end days inside the run,
     days, sum_of_daily_returns, compounded_return and the contributions of each AI role,
     "other" and "cash & costs" (arithmetic: they add up to sum_of_daily_returns); for
-    BRINSON_STRATEGIES also brinson_fachler against the equal-weight `ai` basket.
+    attribution.BRINSON_STRATEGIES also brinson_fachler against the equal-weight `ai` basket.
     intervals: engine.intervals.intervals of the daily returns (stationary bootstrap, 2,000
     replications, seed 0, 95 %, the configured risk-free rate and trading days), or
     {"note", "n_obs"} for a run under engine.intervals.MIN_OBS days, or {"note"} saying how to
@@ -122,7 +120,7 @@ def uncertainty_and_attribution(result, strategy: str, cfg, with_intervals: bool
 
     row = result.stats.iloc[0]
     windows = cfg.windows or (("run", str(row["start"]), str(row["end"])),)
-    brinson = strategy in BRINSON_STRATEGIES
+    brinson = strategy in attribution.BRINSON_STRATEGIES
     return {
         "attribution": attribution.summary(result, windows, brinson=brinson, config=cfg),
         "intervals": intervals.for_series(
