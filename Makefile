@@ -4,7 +4,14 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+# The browser tests (tests/test_browser_pages.py, tests/test_event_page.py) drive the system
+# Chromium through Playwright (pytest-playwright, in the dev extras); no browser is downloaded.
+# `make test` installs Debian's chromium when it is missing and it can (apt-get, as root or
+# with sudo that needs no password); otherwise it says so, and those tests skip with the
+# reason, summed up at the end of the run. CHROMIUM=/path/to/chromium uses another binary.
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint bench clean browser
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
@@ -15,9 +22,24 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 demo: $(BIN)/.installed
 	$(BIN)/aishock demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	AISHOCK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
+
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		echo "browser tests: using $(CHROMIUM)"; \
+	elif [ "$(CHROMIUM)" = /usr/bin/chromium ] && command -v apt-get >/dev/null \
+			&& { [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; }; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo -n"; fi; \
+		echo "browser tests: installing Debian's chromium (apt-get install chromium)"; \
+		{ $$SUDO apt-get update -qq \
+			&& $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "browser tests: WARNING: could not install chromium; the browser tests will skip"; \
+	else \
+		echo "browser tests: WARNING: $(CHROMIUM) not found and not installable here (needs apt-get" \
+			"as root or passwordless sudo); the browser tests will skip"; \
+	fi
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

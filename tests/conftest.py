@@ -38,3 +38,9 @@ def out_dir(tmp_path, monkeypatch):
     """Reports, tearsheets and pages go to a temporary folder instead of reports/out."""
     monkeypatch.setenv("AISHOCK_REPORTS", str(tmp_path / "out"))
     return tmp_path / "out"
+
+
+# Browser tests (tests/browser.py): Playwright on the system Chromium, the `open_page`
+# fixture, screenshots in reports/out/screenshots/, and a summary line at the end of the run
+# saying how many browser tests ran or skipped, and why.
+pytest_plugins = ["browser"]

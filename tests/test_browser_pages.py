@@ -1,0 +1,144 @@
+"""Every page type the project writes, opened in headless Chromium (Playwright, tests/browser.py):
+the index, a tearsheet and the event and generalisation pages (from one `aishock demo` run
+into a temporary reports folder, followed from the index's links), and a sweep page. On each:
+no console or page errors and nothing fetched from elsewhere; its charts present, laid out and
+drawn (Plotly divs or inline SVG); on a Plotly chart, the mouse over a point shows a hover
+label with a number; and a screenshot, reports/out/screenshots/PAGE.png.
+
+Skips, with the reason, without /usr/bin/chromium (tests/browser.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from browser import save_screenshot
+
+from engine.cli import main
+
+pytestmark = pytest.mark.slow
+
+NUMBER = re.compile(r"\d")
+# QuantStats' report template opens with <body onload="save()"> and defines no save(): every
+# tearsheet throws this on load (a bug of the template, harmless to the page's content)
+QUANTSTATS_ONLOAD = "ReferenceError: save is not defined"
+
+
+def _quiet(argv: list[str]) -> str:
+    """Run `aishock argv` in this process; its stdout (it must succeed)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    assert code == 0, err.getvalue()
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def demo(chromium_ready, cfg, tmp_path_factory) -> Path:
+    """index.html of one `aishock demo` run into a temporary reports folder (1-2 min)."""
+    out = tmp_path_factory.mktemp("browser-demo") / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AISHOCK_REPORTS", str(out))
+        _quiet(["demo", "--no-progress"])
+    return out / "index.html"
+
+
+@pytest.fixture(scope="session")
+def sweep_page(chromium_ready, cfg, tmp_path_factory) -> Path:
+    """The page of a small `aishock sweep` (6 combinations of the per-name job)."""
+    out = tmp_path_factory.mktemp("browser-sweep") / "sweep.parquet"
+    summary = _quiet(
+        ["sweep", "oversold_rebound", "--grid", "min_drop=0.04:0.08:0.02", "--grid", "hold_days=3,11",
+         "--set", "mode=per_name", "--set", "universe=NVDA,AVGO,AMD,MU,ANET,VST", "--fill", "close",
+         "--slippage", "0", "--warmup", "0", "--window", "2022-01-03:2025-12-31",
+         "--out", str(out), "--json"]
+    )  # fmt: skip
+    return Path(json.loads(summary)["heatmap"])
+
+
+def linked(open_page, index: Path, selector: str) -> str:
+    """The URL of the first link of the index page matching `selector`."""
+    page = open_page(index.as_uri())
+    link = page.page.locator(selector).first
+    assert link.count() == 1, f"no link {selector} on {index}"
+    url = link.evaluate("a => a.href")
+    assert url.startswith("file://") and Path(url.removeprefix("file://")).is_file(), url
+    return url
+
+
+def check(page, name: str, least: int, errors: list[str] | None = None) -> list[dict]:
+    """The checks every page passes (see the module's docstring); returns its charts."""
+    charts = page.charts()
+    assert len(charts) >= least, f"{name}: {len(charts)} charts, expected at least {least}: {charts}"
+    for chart in charts:
+        assert chart["width"] > 300 and chart["height"] > 150, (name, chart)  # laid out
+        if chart["kind"] == "plotly":
+            assert chart["traces"] >= 1 and chart["drawn"] >= 1, (name, chart)  # data drawn
+        else:
+            assert chart["drawn"] > 10, (name, chart)  # axes, ticks, lines or bars: not an empty frame
+    for chart in charts:
+        if chart["kind"] == "plotly":
+            label = page.hover(chart["index"])
+            assert label is not None, f"{name}: no hover label on Plotly chart {chart}"
+            assert NUMBER.search(label), f"{name}: hover label without a number: {label!r}"
+    shot = save_screenshot(page, name)
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.format == "PNG" and image.width >= 1280 and image.height >= 2000
+        colours = image.convert("RGB").resize((64, 256)).getcolors(64 * 256)
+        assert colours is not None and len(colours) > 20, f"{name}: the screenshot looks blank"
+    assert page.errors == (errors or []), f"{name}: {page.errors}"  # loading it, or hovering
+    return charts
+
+
+def test_index_page(demo, open_page):
+    page = open_page(demo.as_uri())
+    check(page, "index", least=1)
+    assert "Comparison over named windows" in page.page.content()
+
+
+def test_tearsheet_linked_from_the_index(demo, open_page):
+    page = open_page(linked(open_page, demo, "table a[href$='.html']"))
+    known = [QUANTSTATS_ONLOAD] if QUANTSTATS_ONLOAD in page.errors else []
+    check(page, "tearsheet", least=5, errors=known)
+    if known:
+        pytest.xfail(
+            f"every check passed but the page throws {QUANTSTATS_ONLOAD!r}: QuantStats' template has "
+            '<body onload="save()"> and no save(); reports/tearsheet.py could drop the onload'
+        )
+
+
+def test_event_page_linked_from_the_index(demo, open_page):
+    page = open_page(linked(open_page, demo, "a[href^='event-']"))
+    check(page, "event", least=4)
+
+
+def test_generalisation_page_linked_from_the_index(demo, open_page):
+    page = open_page(linked(open_page, demo, "a[href^='generalize-']"))
+    charts = check(page, "generalize", least=3)
+    assert {c["kind"] for c in charts} == {"plotly"}  # this page has always been Plotly
+
+
+def test_sweep_page(sweep_page, open_page):
+    page = open_page(sweep_page.as_uri())
+    check(page, "sweep", least=1)
+
+
+def test_the_checks_fail_on_a_broken_page(open_page, tmp_path):
+    """The browser checks can fail: errors, external requests and a page without charts."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!doctype html><p>no chart</p><img src='https://example.invalid/x.png'>"
+        "<script>console.error('drawn wrong'); console.assert(false, 'assertion'); missing()</script>"
+    )
+    page = open_page(bad.as_uri())
+    print(page.errors)
+    for error in ("drawn wrong", "assertion", "ReferenceError: missing is not defined"):
+        assert error in page.errors
+    assert "request to https://example.invalid/x.png (pages must be self-contained)" in page.errors
+    assert page.charts() == []
