@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reports import figures
+from reports.artifacts import write_atomic
 from reports.index_page import STYLE
 
 MAX_CELL_TEXT = 400  # cells written in the heatmap up to this many; beyond, hover only
@@ -57,6 +58,22 @@ def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value") -> go.
     return figures.layout(fig, title, xname, "" if yname is None else str(yname), height=height, legend=False)
 
 
+def _spa(result) -> str:
+    """The SPA line: Hansen's test of the best cell against buy-and-hold, the whole grid counted."""
+    spa = getattr(result, "spa", None)
+    if not spa or not spa.get("pvalues"):
+        note = getattr(result, "spa_note", "") or "not computed"
+        return f"Hansen's SPA test against buy-and-hold of the universe: {html.escape(note)}"
+    p = spa["pvalues"]
+    return (
+        "Hansen's SPA test, best cell against buy-and-hold of the universe "
+        f"({html.escape(str(spa['benchmark']))}), accounting for all {spa['n_models']} "
+        f"combinations: p = {p['consistent']:.3f} (lower {p['lower']:.3f}, upper {p['upper']:.3f}; "
+        f"{spa['reps']:,} stationary-bootstrap resamples, block {spa['block']} days, seed {spa['seed']}). "
+        "A small p says the best cell's edge over buy-and-hold is unlikely to be luck of the search."
+    )
+
+
 def write_sweep_page(path: Path, result, top: int = 15) -> Path:
     """Write the page for a SweepResult; whole file or nothing."""
     swept = result.swept
@@ -71,6 +88,7 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
         f"<li>Deflated Sharpe Ratio of the best: {result.dsr:.3f} (probability its true Sharpe "
         "beats the best of as many skill-less trials)</li>"
         f"<li>Probability of Backtest Overfitting (CSCV): {pbo}</li>"
+        f"<li>{_spa(result)}</li>"
         + "".join(f"<li><b>Warning:</b> {html.escape(w)}</li>" for w in result.warnings)
         + "</ul>"
     )
@@ -95,7 +113,5 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
         f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
     return path

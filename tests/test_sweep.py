@@ -263,7 +263,8 @@ def test_cli_sweep_writes_parquet_heatmap_and_json(cfg, tmp_path, capsys):
     table = pd.read_parquet(out)
     assert sorted(table.min_drop.unique()) == [0.04, 0.06, 0.08] and len(table) == 6
     page = out.with_suffix(".html").read_text()
-    assert "<svg" in page and "Deflated Sharpe" in page
+    assert 'id="sweep-heatmap"' in page and "Deflated Sharpe" in page
+    assert f"p = {spa['pvalues']['consistent']:.3f}" in page and "Hansen's SPA test" in page
 
 
 def test_cli_sweep_bad_range_is_one_line(capsys):
