@@ -21,6 +21,7 @@ table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:right}
 th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
 .neg{color:#b22222} .pos{color:#1b7f3b} .chart{margin:.5rem 0 1.5rem} .ci{color:#777}
+.wide{overflow-x:auto;max-width:100%}
 """
 
 FMT = {

@@ -106,7 +106,9 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
         )
     best = result.table.sort_values(result.metric, ascending=False).head(top)
     parts.append(
-        f"<h2>Top {len(best)}</h2>" + best.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        f"<h2>Top {len(best)}</h2><div class=wide>"
+        + best.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+        + "</div>"
     )
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Sweep {html.escape(result.strategy)}"

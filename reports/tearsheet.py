@@ -146,6 +146,8 @@ def _fix_tables(page: str, index: pd.DatetimeIndex) -> str:
     """Correct the metrics and worst-drawdowns tables of a tearsheet of returns on `index`."""
     # "CAGR﹪": U+FE6A SMALL PERCENT SIGN, missing from Arial, Liberation and DejaVu (a box)
     page = page.replace("\ufe6a", "")
+    # its template calls a save() it never defines: a ReferenceError on every load
+    page = page.replace('<body onload="save()">', "<body>", 1)
     first, last = index[0], index[-1]
     for label, months in TRAILING_ROWS.items():
         if first > last - pd.DateOffset(months=months):  # the window is clipped: all-time again

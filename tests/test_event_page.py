@@ -6,12 +6,10 @@ blank). Without /usr/bin/chromium the browser tests skip (`.ci/run` installs Deb
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import plotly.offline
 import pytest
-from chromium import BINARY, Chromium
 from raw_market import EVENT, SP500_FILE, market_dir
 
 from engine.events import study as event
@@ -106,29 +104,25 @@ def test_two_writes_of_the_same_study_are_byte_identical(studies, tmp_path):
     assert write_event_page(tmp_path / "b.html", s, label).read_bytes() == a
 
 
-@pytest.mark.skipif(
-    not Path(BINARY).exists(), reason=f"{BINARY} not installed (apt-get install chromium; .ci/run does)"
-)
 @pytest.mark.parametrize("name", ["ai", "sp500"])
-def test_charts_render_in_headless_chromium(pages, studies, name, tmp_path):
-    with Chromium() as browser:
-        page = browser.open(pages[name].as_uri())
-        charts = page.evaluate(
-            """[...document.querySelectorAll('div.chart .js-plotly-plot')].map(gd => {
-                 const box = gd.querySelector('svg.main-svg').getBoundingClientRect();
-                 const drawn = [...gd.querySelectorAll('.scatterlayer path.js-line, .barlayer path')]
-                   .filter(p => { const b = p.getBBox(); return b.width > 0 || b.height > 0; }).length;
-                 return {id: gd.id, width: box.width, height: box.height, traces: gd.data.length,
-                         drawn: drawn, legend: gd.querySelectorAll('.legend .traces').length};
-               })"""
-        )
-        hover = page.evaluate(
-            """(() => { const gd = document.getElementById('event-paths-role');
-                 Plotly.Fx.hover(gd, {xval: 0}, 'xy');
-                 return [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent); })()"""
-        )
-        shot = page.screenshot(tmp_path / f"{name}.png")
-        errors = page.errors
+def test_charts_render_in_headless_chromium(pages, studies, name, tmp_path, open_page):
+    page = open_page(pages[name].as_uri())
+    charts = page.evaluate(
+        """[...document.querySelectorAll('div.chart .js-plotly-plot')].map(gd => {
+             const box = gd.querySelector('svg.main-svg').getBoundingClientRect();
+             const drawn = [...gd.querySelectorAll('.scatterlayer path.js-line, .barlayer path')]
+               .filter(p => { const b = p.getBBox(); return b.width > 0 || b.height > 0; }).length;
+             return {id: gd.id, width: box.width, height: box.height, traces: gd.data.length,
+                     drawn: drawn, legend: gd.querySelectorAll('.legend .traces').length};
+           })"""
+    )
+    hover = page.evaluate(
+        """(() => { const gd = document.getElementById('event-paths-role');
+             Plotly.Fx.hover(gd, {xval: 0}, 'xy');
+             return [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent); })()"""
+    )
+    shot = page.screenshot(tmp_path / f"{name}.png")
+    errors = page.errors
     assert errors == []
     assert [c["id"] for c in charts] == EXPECTED_CHARTS[name]
     for chart in charts:
@@ -147,14 +141,11 @@ def test_charts_render_in_headless_chromium(pages, studies, name, tmp_path):
         assert colours is not None and len(colours) > 20  # more than a blank page
 
 
-def test_a_console_error_is_caught(tmp_path):
+def test_a_console_error_is_caught(tmp_path, open_page):
     """The browser check itself can fail: a page that logs an error is reported."""
-    if not Path(BINARY).exists():
-        pytest.skip(f"{BINARY} not installed")
     bad = tmp_path / "bad.html"
     bad.write_text(
         "<!doctype html><svg><path d='M0 0L9 9'/></svg><script>console.error('drawn wrong')</script>"
     )
-    with Chromium() as browser:
-        page = browser.open(bad.as_uri())
-        assert page.errors == ["drawn wrong"]
+    page = open_page(bad.as_uri())
+    assert page.errors == ["drawn wrong"]

@@ -14,7 +14,6 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 import pytest
-from chromium import BINARY, Chromium
 
 from engine import stats
 from reports import figures
@@ -211,26 +210,22 @@ def test_large_grids_are_hover_only():
 # --- in a browser -----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not Path(BINARY).exists(), reason=f"{BINARY} not installed (apt-get install chromium; .ci/run does)"
-)
-def test_index_and_sweep_pages_render_and_hover(index_page, sweep_page):
-    with Chromium() as browser:
-        index = browser.open(index_page.as_uri())
-        lines = index.evaluate(
-            """(() => { const gd = document.getElementById('index-equity');
-                 Plotly.Fx.hover(gd, {xval: Date.UTC(2025, 1, 3)}, 'xy');  // ms: a date axis
-                 return {width: gd.querySelector('svg.main-svg').getBoundingClientRect().width,
-                         drawn: gd.querySelectorAll('.scatterlayer path.js-line').length,
-                         hover: [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent)}; })()"""
-        )
-        sweep = browser.open(sweep_page.as_uri())
-        heat = sweep.evaluate(
-            """(() => { const gd = document.getElementById('sweep-heatmap');
-                 Plotly.Fx.hover(gd, {xval: 2, yval: 1}, 'xy');  // category indices
-                 return [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent); })()"""
-        )
-        errors = index.errors + sweep.errors
+def test_index_and_sweep_pages_render_and_hover(index_page, sweep_page, open_page):
+    index = open_page(index_page.as_uri())
+    lines = index.evaluate(
+        """(() => { const gd = document.getElementById('index-equity');
+             Plotly.Fx.hover(gd, {xval: Date.UTC(2025, 1, 3)}, 'xy');  // ms: a date axis
+             return {width: gd.querySelector('svg.main-svg').getBoundingClientRect().width,
+                     drawn: gd.querySelectorAll('.scatterlayer path.js-line').length,
+                     hover: [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent)}; })()"""
+    )
+    sweep = open_page(sweep_page.as_uri())
+    heat = sweep.evaluate(
+        """(() => { const gd = document.getElementById('sweep-heatmap');
+             Plotly.Fx.hover(gd, {xval: 2, yval: 1}, 'xy');  // category indices
+             return [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent); })()"""
+    )
+    errors = index.errors + sweep.errors
     assert errors == []
     assert lines["width"] > 600 and lines["drawn"] == 3
     assert lines["hover"][0].startswith("2025-02-03") and any(

@@ -141,3 +141,9 @@ def test_open_drawdown_says_not_recovered(synthetic_page):
     assert LAST_DAY not in ddinfo
     benchmark_end, strategy_end = tearsheet_row(synthetic_page, "Max DD Period End")
     assert strategy_end == "not recovered" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", benchmark_end)
+
+
+def test_no_call_to_a_function_the_page_never_defines(synthetic_page):
+    """QuantStats' template has <body onload="save()"> and no save(): a ReferenceError on every
+    load (seen in Chromium by tests/test_browser_pages.py); the adapter drops it."""
+    assert "<body>" in synthetic_page and "save()" not in synthetic_page
