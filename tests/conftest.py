@@ -4,6 +4,9 @@ instead of a yfinance download."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +41,35 @@ def out_dir(tmp_path, monkeypatch):
     """Reports, tearsheets and pages go to a temporary folder instead of reports/out."""
     monkeypatch.setenv("AISHOCK_REPORTS", str(tmp_path / "out"))
     return tmp_path / "out"
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """The reports folders of two `aishock demo` runs, offline, in fresh processes started
+    together (each is about a minute of mostly single-threaded work, so the two cores take
+    one each): the reproducibility test compares them, the browser tests open the first."""
+    folders = [tmp_path_factory.mktemp("demo") / "out" for _ in range(2)]
+    exe = Path(sys.executable).parent / "aishock"
+    procs = [
+        subprocess.Popen(
+            [str(exe), "demo", "--no-progress"],
+            env={**os.environ, "AISHOCK_REPORTS": str(f), "AISHOCK_OFFLINE": "1"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in folders
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err
+    return folders[0], folders[1]
+
+
+@pytest.fixture(scope="session")
+def demo_reports(demo_runs) -> Path:
+    """The reports folder of the session's first `aishock demo` run (see demo_runs)."""
+    return demo_runs[0]
 
 
 # Browser tests (tests/browser.py): Playwright on the system Chromium, the `open_page`

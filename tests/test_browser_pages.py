@@ -37,13 +37,9 @@ def _quiet(argv: list[str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def demo(chromium_ready, cfg, tmp_path_factory) -> Path:
-    """index.html of one `aishock demo` run into a temporary reports folder (1-2 min)."""
-    out = tmp_path_factory.mktemp("browser-demo") / "out"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AISHOCK_REPORTS", str(out))
-        _quiet(["demo", "--no-progress"])
-    return out / "index.html"
+def demo(chromium_ready, demo_reports) -> Path:
+    """index.html of the session's `aishock demo` run (conftest.demo_reports)."""
+    return demo_reports / "index.html"
 
 
 @pytest.fixture(scope="session")

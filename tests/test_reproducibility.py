@@ -31,8 +31,12 @@ COMMANDS = {
 
 def run_into(folder: Path, argv: list[str]) -> dict[str, bytes]:
     env = {**os.environ, "AISHOCK_REPORTS": str(folder), "AISHOCK_OFFLINE": "1"}
-    proc = subprocess.run([str(EXE), *argv], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([str(EXE), *argv], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
+    return files(folder)
+
+
+def files(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
@@ -41,9 +45,12 @@ def run_into(folder: Path, argv: list[str]) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("kind", sorted(COMMANDS))
-def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind):
-    first = run_into(tmp_path / "a", COMMANDS[kind])
-    second = run_into(tmp_path / "b", COMMANDS[kind])
+def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind, request):
+    if kind == "demo":  # the session's two demo runs (conftest.demo_runs), made side by side
+        first, second = (files(f) for f in request.getfixturevalue("demo_runs"))
+    else:
+        first = run_into(tmp_path / "a", COMMANDS[kind])
+        second = run_into(tmp_path / "b", COMMANDS[kind])
     assert first.keys() == second.keys() and len(first) >= 2
     for name in first:
         assert first[name] == second[name], f"{name} differs between two identical runs"
