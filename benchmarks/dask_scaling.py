@@ -26,23 +26,18 @@ workers, as every `aishock sweep --scheduler` call does.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 import engine
+from engine.sweeps.cluster import process_cluster
 from engine.sweeps.search import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-DASK = Path(sys.executable).parent / "dask"  # the venv's dask command, beside its python
 COMMAND = ".venv/bin/python benchmarks/dask_scaling.py"
 PER_NAME = dict(
     strategy="oversold_rebound",
@@ -142,78 +137,6 @@ def local_cluster_part(local_jobs: dict, repeats: int) -> None:
 # --- a real cluster: dask scheduler + dask worker processes ---------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate `proc` and its process group (a nanny and its worker), then reap it."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
-
-
-@contextlib.contextmanager
-def real_cluster(workers: int):
-    """A `dask scheduler` and `workers` x `dask worker --nworkers 1 --nthreads 1` on 127.0.0.1;
-    yields (address, seconds until every worker had registered). Everything is stopped on exit."""
-    from distributed import Client
-
-    if not DASK.exists():
-        sys.exit(f"{DASK} not found: the dask command comes with dask[distributed]")
-    address = f"tcp://127.0.0.1:{free_port()}"
-    procs: list[tuple[subprocess.Popen, Path]] = []
-    with tempfile.TemporaryDirectory(prefix="aishock-dask-") as folder:
-
-        def start(name: str, *args: str) -> None:
-            log = Path(folder) / f"{name}.log"
-            with log.open("wb") as out:
-                procs.append(
-                    (
-                        subprocess.Popen(
-                            [str(DASK), *args],
-                            cwd=ROOT,
-                            stdin=subprocess.DEVNULL,
-                            stdout=out,
-                            stderr=subprocess.STDOUT,
-                            start_new_session=True,
-                        ),
-                        log,
-                    )
-                )
-
-        try:
-            t0 = time.perf_counter()
-            start(
-                "scheduler", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--idle-timeout", "600",
-            )  # fmt: skip
-            for i in range(workers):
-                start(
-                    f"worker-{i}", "worker", address, "--nworkers", "1", "--nthreads", "1",
-                    "--no-dashboard", "--name", f"bench-{i}", "--death-timeout", "60",
-                    "--local-directory", str(Path(folder) / f"worker-{i}"),
-                )  # fmt: skip
-            try:
-                with Client(address, timeout="60s") as client:
-                    client.wait_for_workers(workers, timeout=120)
-            except Exception as e:
-                logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for _, p in procs)
-                sys.exit(f"the Dask cluster at {address} did not come up: {e}\n{logs}")
-            yield address, time.perf_counter() - t0
-        finally:
-            for proc, _ in reversed(procs):
-                _stop(proc)
-
-
 def real_cluster_part(name: str, job: dict, warm: dict, repeats: int) -> None:
     local, t_local = timed(job)
     print(f"| job | executor | cluster start-up [s] | warm-up sweep [s] | sweep [s], best of {repeats} | "
@@ -222,7 +145,7 @@ def real_cluster_part(name: str, job: dict, warm: dict, repeats: int) -> None:
     print(f"| {name} | local (this process, numba threads) | | | {t_local:.1f} | reference |")
     best = {}
     for workers in (1, 2):
-        with real_cluster(workers) as (address, startup):
+        with process_cluster(workers, name="bench") as (address, startup):
             _, t_warm = timed(warm, executor="dask", scheduler=address)
             runs = [timed(job, executor="dask", scheduler=address) for _ in range(repeats)]
         best[workers] = min(t for _, t in runs)

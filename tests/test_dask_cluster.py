@@ -8,13 +8,7 @@ killed, the scheduler stops after --idle-timeout and the workers after --death-t
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,10 +19,11 @@ import pytest
 pytest.importorskip("distributed")
 
 from engine.cli import main
+from engine.errors import AishockError
 from engine.sweeps import executors
+from engine.sweeps.cluster import DASK, free_port, process_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
-DASK = Path(sys.executable).parent / "dask"  # the venv's dask command, beside its python
 WORKERS = 2
 UNIVERSE = "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,SMCI,DELL"
 SWEEP = [
@@ -54,88 +49,17 @@ SWEEP = [
 ]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (the OS's pick for port 0)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Terminate `proc` and everything it started (its own process group), then reap it."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # a nanny's worker left behind, or a hung process
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory, request):
-    """The scheduler's address once it reports WORKERS workers; everything stopped afterwards."""
+def cluster():
+    """The scheduler's address once it reports WORKERS workers (engine.sweeps.cluster);
+    everything stopped afterwards, whether the tests pass or fail."""
     if not DASK.exists():
         pytest.skip(f"{DASK} not found: the dask command comes with dask[distributed]")
-    from distributed import Client
-
-    folder = tmp_path_factory.mktemp("dask-cluster")
-    address = f"tcp://127.0.0.1:{free_port()}"
-    procs: list[tuple[subprocess.Popen, Path]] = []
-
-    def start(name: str, *args: str) -> None:
-        log = folder / f"{name}.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [str(DASK), *args],
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: the nanny's worker goes with it
-            )
-        procs.append((proc, log))
-
-    def stop_all() -> None:
-        for proc, _ in reversed(procs):  # workers first, then the scheduler
-            _stop(proc)
-
-    request.addfinalizer(stop_all)  # registered before anything starts: no leftovers
-    port = address.rsplit(":", 1)[1]
-    start(
-        "scheduler",
-        "scheduler",
-        "--host", "127.0.0.1",
-        "--port", port,
-        "--no-dashboard",
-        "--dashboard-address", "127.0.0.1:0",  # its HTTP server (health, metrics) on a free port
-        "--idle-timeout", "600",
-    )  # fmt: skip
-    for i in range(WORKERS):
-        start(
-            f"worker-{i}",
-            "worker",
-            address,
-            "--nworkers", "1",
-            "--nthreads", "1",
-            "--no-dashboard",
-            "--name", f"aishock-test-{i}",
-            "--local-directory", str(folder / f"worker-{i}"),
-            "--death-timeout", "60",
-        )  # fmt: skip
-
-    def logs() -> str:
-        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-2000:]}" for _, log in procs)
-
     try:
-        with Client(address, timeout="60s") as client:
-            client.wait_for_workers(WORKERS, timeout=60)
-    except Exception as e:
-        dead = [log.stem for proc, log in procs if proc.poll() is not None]
-        pytest.fail(f"the Dask cluster at {address} did not come up ({e}); exited: {dead}\n{logs()}")
-    return address
+        with process_cluster(WORKERS, name="aishock-test", timeout=60) as (address, _):
+            yield address
+    except AishockError as e:
+        pytest.fail(str(e))
 
 
 def _sweep(argv: list[str], capsys) -> dict:
