@@ -37,7 +37,6 @@ import engine
 from engine.sweeps.cluster import process_cluster
 from engine.sweeps.search import sweep
 
-ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ".venv/bin/python benchmarks/dask_scaling.py"
 PER_NAME = dict(
     strategy="oversold_rebound",

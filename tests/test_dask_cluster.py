@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,7 +22,6 @@ from engine.errors import AishockError
 from engine.sweeps import executors
 from engine.sweeps.cluster import DASK, free_port, process_cluster
 
-ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
 UNIVERSE = "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,SMCI,DELL"
 SWEEP = [
