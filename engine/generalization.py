@@ -222,6 +222,7 @@ class _Runner:
         self.close = prices.close
         self.returns = prices.close.pct_change(fill_method=None)
         self.panels: dict[tuple, Prices] = {}
+        self.market_close = prices.close[market].to_numpy()
 
     def many(self, pairs: pd.DataFrame, bar) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
         """(events, paths, daily returns by event, estimation-window abnormal returns by event)."""
@@ -243,7 +244,7 @@ class _Runner:
         )
         equity, weights = self.run(p, day, end)
         init = self.costs.init_cash
-        m_close = self.close[self.market].to_numpy()
+        m_close = self.market_close
         m_path = m_close[i : e + 1] / m_close[i] - 1.0
         path = equity / init - 1.0
         strat_daily = equity[1:] / equity[:-1] - 1.0
