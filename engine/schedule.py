@@ -9,7 +9,7 @@ bar after the decision, rule 1 of engine.simulate). Within a run, entries are so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numba as nb
@@ -69,6 +69,21 @@ class Schedule:
         return cls(
             index, list(tickers), lo, hi, cat(bars, np.int64), cat(cols, np.int64), cat(weights, np.float64)
         )
+
+    @staticmethod
+    def grouped(
+        sets: Sequence, key: Callable[[object], Hashable], build: Callable[[list], Schedule]
+    ) -> Schedule:
+        """One run per item of `sets`, in order, where `build(group)` computes each group of
+        items that share `key(item)` at once."""
+        groups: dict = {}
+        for i, p in enumerate(sets):
+            groups.setdefault(key(p), []).append(i)
+        parts = [build([sets[i] for i in members]) for members in groups.values()]
+        if len(parts) == 1:
+            return parts[0]
+        order = np.argsort(np.concatenate([np.asarray(m) for m in groups.values()]), kind="stable")
+        return Schedule.concat(parts).take(order)
 
     @staticmethod
     def concat(parts: Sequence[Schedule]) -> Schedule:

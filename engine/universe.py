@@ -1,49 +1,115 @@
-"""Named baskets of tickers: the built-in AI roles (strategies/baskets.toml) plus the user's.
+"""Named baskets of tickers: the built-in AI roles (strategies/baskets.toml) plus the user's,
+and the point-in-time membership of a universe.
 
 A basket name, a ticker, a membership CSV (a file ending in .csv with a Symbol column, such
 as sp500_constituents_2024-12-27.csv), or a comma-separated mix resolves to a list of tickers.
+
+Baskets files are read strictly, each problem one line naming the file and the table:
+- a table is `[name]` with `tickers = ["A", ...]` and optionally `description = "..."` and
+  `in_ai = true|false` (a TOML boolean); no other key;
+- names are case-insensitive (`[Nuclear]` is `nuclear`), and a name may not be a ticker
+  (one with prices in the data folders, or listed in any basket): `[spy]` would silently
+  replace SPY wherever it is named;
+- membership in `ai` is explicit: only baskets saying `in_ai = true` belong to it, so adding
+  a basket of your own changes no default result.
+
+Point in time: the members of a membership CSV belong to the universe from their `Date
+added` on, and up to (not including) their `Date removed` when the file has one.
+`point_in_time` hides every price of a member outside those dates from a strategy, and
+`outside_membership` finds any order a schedule places on such a day (engine.registry
+applies both to every strategy). Baskets and tickers have no dates: always members.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 import warnings
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from engine.config import PROJECT_ROOT
-from engine.data.panel import normalise_symbol
+from engine.data.panel import Prices, normalise_symbol
 from engine.errors import AishockError
+from engine.memo import per_panel
 
 BUILTIN = PROJECT_ROOT / "strategies" / "baskets.toml"
 USER = PROJECT_ROOT / "baskets.toml"
 ALL_AI = "ai"
+KEYS = ("tickers", "description", "in_ai")
+
+Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
 
 def _read(path: Path) -> dict[str, dict]:
     try:
         with path.open("rb") as f:
             table = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise AishockError(f"cannot read baskets file {path}: {e}") from None
     out = {}
-    for name, body in table.items():
+    for raw_name, body in table.items():
+        name = raw_name.strip().lower()
+        where = f"{path}: basket [{raw_name}]"
         if not isinstance(body, dict) or not isinstance(body.get("tickers"), list):
-            raise AishockError(f'{path}: basket [{name}] needs tickers = ["A", "B", ...]')
+            raise AishockError(f'{where} needs tickers = ["A", "B", ...]')
+        unknown = [k for k in body if k not in KEYS]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"keys are {', '.join(KEYS)}"
+            raise AishockError(f"{where} has an unknown key '{unknown[0]}'; {hint}")
+        if not isinstance(body.get("in_ai", False), bool):
+            raise AishockError(f"{where}: in_ai = {body['in_ai']!r} is not a boolean; write true or false")
+        if not isinstance(body.get("description", ""), str):
+            raise AishockError(f"{where}: description must be a string")
+        if not body["tickers"] or not all(isinstance(t, str) for t in body["tickers"]):
+            raise AishockError(f'{where}: tickers must be a non-empty list of strings, e.g. ["A", "B"]')
+        if name in out or name == ALL_AI:
+            raise AishockError(f"{where}: the name '{name}' is used twice (names are case-insensitive)")
+        try:
+            tickers = tuple(normalise_symbol(t) for t in body["tickers"])
+        except AishockError as e:
+            raise AishockError(f"{where}: {e}") from None
         out[name] = {
-            "description": str(body.get("description", "")),
-            "tickers": tuple(normalise_symbol(t) for t in body["tickers"]),
-            "in_ai": bool(body.get("in_ai", True)),
+            "description": body.get("description", ""),
+            "tickers": tickers,
+            "in_ai": body.get("in_ai", False),
+            "file": str(path),
         }
     return out
+
+
+def _refuse_ticker_names(baskets: dict[str, dict], builtin: set[str]) -> None:
+    """A basket named like a ticker would replace that ticker wherever it is named."""
+    from engine.config import load_config
+    from engine.data.membership import with_prices
+
+    listed = {t for b in baskets.values() for t in b["tickers"]}
+    for name, b in baskets.items():
+        if name in builtin and b["file"] == str(BUILTIN):
+            continue
+        try:
+            symbol = normalise_symbol(name)
+        except AishockError:
+            continue
+        if symbol in listed or with_prices([symbol], load_config()):
+            raise AishockError(
+                f"{b['file']}: basket [{name}] has the name of the ticker {symbol}, which it would "
+                f"replace wherever {symbol} is named; rename the basket"
+            )
 
 
 @cache
 def _baskets(user_file: str | None) -> dict[str, dict]:
     baskets = _read(BUILTIN)
-    if USER.is_file():
-        baskets.update(_read(USER))
+    builtin = set(baskets)
+    extra = [USER] if USER.is_file() else []
     if user_file:
         path = Path(user_file).expanduser()
         if not path.is_file():
@@ -51,22 +117,24 @@ def _baskets(user_file: str | None) -> dict[str, dict]:
             raise AishockError(
                 f"AISHOCK_BASKETS names {path}, which {what}; point it at a baskets TOML file or unset it"
             )
+        extra.append(path)
+    for path in extra:
         baskets.update(_read(path))
+    _refuse_ticker_names(baskets, builtin)
     ai = [t for b in baskets.values() if b["in_ai"] for t in b["tickers"]]
-    baskets.setdefault(
-        ALL_AI,
-        {
-            "description": "Every AI-infrastructure basket",
-            "tickers": tuple(dict.fromkeys(ai)),
-            "in_ai": False,
-        },
-    )
+    baskets[ALL_AI] = {
+        "description": "Every AI-infrastructure basket (those with in_ai = true)",
+        "tickers": tuple(dict.fromkeys(ai)),
+        "in_ai": False,
+        "file": str(BUILTIN),
+    }
     return baskets
 
 
 def baskets() -> dict[str, dict]:
-    """{name: {"description": str, "tickers": tuple, "in_ai": bool}} for every known basket;
-    `in_ai` (default true) says whether the basket's names belong to the `ai` universe."""
+    """{name: {"description": str, "tickers": tuple, "in_ai": bool, "file": str}} for every
+    known basket (names in lower case); `in_ai` says whether the basket's names belong to
+    the `ai` universe."""
     return _baskets(os.environ.get("AISHOCK_BASKETS"))
 
 
@@ -80,6 +148,11 @@ def role_of() -> dict[str, str]:
     return out
 
 
+def _items(spec: str | tuple[str, ...]) -> list[str]:
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    return [i.strip() for i in items if i.strip()]
+
+
 def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
     """Tickers named by `spec`: basket names, tickers and/or membership CSV paths,
     comma-separated or a sequence."""
@@ -89,21 +162,36 @@ def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
 
 @cache
 def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, ...]:
-    items = spec.split(",") if isinstance(spec, str) else list(spec)
     known = baskets()
     out: list[str] = []
-    for item in (i.strip() for i in items if i.strip()):
+    for item in _items(spec):
         if item.lower() in known:
             out.extend(known[item.lower()]["tickers"])
         elif item.lower().endswith(".csv"):
             out.extend(_members_with_prices(item))
         else:
-            out.append(normalise_symbol(item))
+            out.append(_ticker(item, known))
     if not out:
         raise AishockError(
             f"universe '{spec}' names no tickers; use a basket ({', '.join(known)}) or tickers"
         )
     return tuple(dict.fromkeys(out))
+
+
+def _ticker(item: str, known: dict[str, dict]) -> str:
+    """`item` as a ticker; a near miss of a basket name without local prices is refused with
+    a "did you mean" (rather than going online for a ticker called NUCELAR)."""
+    symbol = normalise_symbol(item)
+    close = difflib.get_close_matches(item.lower(), list(known), n=1, cutoff=0.8)
+    if close:
+        from engine.config import load_config
+        from engine.data.membership import with_prices
+
+        if not with_prices([symbol], load_config()):
+            raise AishockError(
+                f"'{item}' is neither a basket nor a ticker with prices; did you mean '{close[0]}'?"
+            )
+    return symbol
 
 
 def _members_with_prices(path: str) -> list[str]:
@@ -126,3 +214,90 @@ def _members_with_prices(path: str) -> list[str]:
             stacklevel=2,
         )
     return have
+
+
+def windows(specs: Iterable[str]) -> dict[str, Window]:
+    """{ticker: (added, removed)} for the members of the membership CSVs named in `specs`
+    (universe specs) whose file gives a date; other tickers are members on every day. A
+    ticker in two files keeps the first file's dates."""
+    out: dict[str, Window] = {}
+    for spec in specs:
+        if isinstance(spec, str):
+            for item in _items(spec):
+                if item.lower().endswith(".csv"):
+                    for t, w in _csv_windows(item).items():
+                        out.setdefault(t, w)
+    return out
+
+
+@cache
+def _csv_windows(path: str) -> dict[str, Window]:
+    from engine.data.membership import windows as read_windows
+
+    return read_windows(path)
+
+
+def rows(
+    index: pd.DatetimeIndex, tickers: list[str], dated: dict[str, Window]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(first, end): for each of `tickers`, the first row of `index` on which it is a member
+    and the row from which it no longer is (0 and len(index) when `dated` has no date)."""
+    first = np.zeros(len(tickers), np.int64)
+    end = np.full(len(tickers), len(index), np.int64)
+    for j, t in enumerate(tickers):
+        added, removed = dated.get(t, (None, None))
+        if added is not None:
+            first[j] = index.searchsorted(added, side="left")
+        if removed is not None:
+            end[j] = index.searchsorted(removed, side="left")
+    return first, end
+
+
+def member_mask(index: pd.DatetimeIndex, tickers: list[str], dated: dict[str, Window]) -> np.ndarray:
+    """days x tickers booleans: True where the ticker is a member on that day (`dated`)."""
+    first, end = rows(index, tickers, dated)
+    day = np.arange(len(index))[:, None]
+    return (day >= first) & (day < end)
+
+
+def point_in_time(prices: Prices, dated: dict[str, Window]) -> Prices:
+    """`prices` with every field NaN for each ticker on the days it is not a member
+    (`dated`, see `windows`): what a strategy sees, so it can neither pick a name before it
+    joined nor after it left, nor measure a shock with it. `prices` itself when no ticker
+    of the panel has dates."""
+    names = [t for t in prices.tickers if t in dated]
+    if not names:
+        return prices
+    key = ("point_in_time", tuple(sorted((t, dated[t]) for t in names)))
+    return per_panel(prices, key, lambda: _masked(prices, names, dated))
+
+
+def _masked(prices: Prices, names: list[str], dated: dict[str, Window]) -> Prices:
+    outside = pd.DataFrame(~member_mask(prices.index, names, dated), index=prices.index, columns=names)
+    frames = {}
+    for f in ("close", "open", "high", "low", "volume"):
+        frame = getattr(prices, f).copy()
+        frame[names] = frame[names].mask(outside)
+        frames[f] = frame
+    return replace(prices, **frames)
+
+
+def outside_membership(schedule, dated: dict[str, Window]) -> tuple[int, int, int] | None:
+    """The first order of `schedule` (engine.schedule.Schedule) with a weight other than 0
+    decided on a day its ticker is not a member (`dated`): (run, entry, decision row), or
+    None. Orders to weight 0 (closing a position) are always allowed."""
+    cols = [j for j, t in enumerate(schedule.tickers) if t in dated]
+    if not cols:
+        return None
+    first = np.zeros(len(schedule.tickers), np.int64)
+    end = np.full(len(schedule.tickers), len(schedule.index), np.int64)
+    first[cols], end[cols] = rows(schedule.index, [schedule.tickers[j] for j in cols], dated)
+    sizes = schedule.hi - schedule.lo
+    entry = np.repeat(schedule.lo - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
+    decided = schedule.bar[entry] - 1
+    col = schedule.col[entry]
+    bad = (schedule.weight[entry] != 0) & ((decided < first[col]) | (decided >= end[col]))
+    if not bad.any():
+        return None
+    at = int(np.argmax(bad))
+    return int(np.searchsorted(np.cumsum(sizes), at, side="right")), int(entry[at]), int(decided[at])

@@ -39,7 +39,7 @@ def tickers(p: Params) -> list[str]:
     return resolve(p.hold)
 
 
-@register("buy_and_hold", Params, tickers, many=True)
+@register("buy_and_hold", Params, tickers, many=True, universes=("hold",))
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy and hold a ticker or an equal-weight basket (SPY, QQQ, SMH, ai, ...)."""
     return steps.by_group(prices, sets, ("hold",), _group)

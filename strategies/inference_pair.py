@@ -57,7 +57,7 @@ def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.long), *resolve(p.short), *resolve(p.universe), p.market]))
 
 
-@register("inference_pair", Params, tickers, many=True)
+@register("inference_pair", Params, tickers, many=True, universes=("long", "short", "universe"))
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Long inference/ASIC, short training+power from the shock on, dollar- or beta-neutral."""
     return steps.by_group(prices, sets, ("long", "short", "universe", "market"), _group)

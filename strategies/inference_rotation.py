@@ -51,7 +51,7 @@ def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.base), *resolve(p.into), *resolve(p.universe), p.market]))
 
 
-@register("inference_rotation", Params, tickers, many=True)
+@register("inference_rotation", Params, tickers, many=True, universes=("base", "into", "universe"))
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Rotate a fraction of a training/power portfolio into inference/ASIC names at the shock."""
     return steps.by_group(prices, sets, ("base", "into", "universe", "market"), _group)

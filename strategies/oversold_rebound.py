@@ -62,7 +62,7 @@ def tickers(p: Params) -> list[str]:
     return [*resolve(p.universe), p.market]
 
 
-@register("oversold_rebound", Params, tickers, many=True)
+@register("oversold_rebound", Params, tickers, many=True, universes=("universe",))
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""
     return steps.by_group(prices, sets, ("mode", "universe", "market"), _group)

@@ -35,12 +35,9 @@ def by_group(
 ) -> Schedule:
     """Needs: parameter sets. Produces: one Schedule with a run per set, in order, where
     `build(prices, group)` computes each group of sets that agree on `fields`."""
-    groups: dict[tuple, list[int]] = {}
-    for i, p in enumerate(sets):
-        groups.setdefault(tuple(getattr(p, f) for f in fields), []).append(i)
-    parts = [build(prices, [sets[i] for i in members]) for members in groups.values()]
-    order = np.argsort(np.concatenate([np.asarray(m) for m in groups.values()]), kind="stable")
-    return Schedule.concat(parts).take(order) if len(parts) > 1 else parts[0]
+    return Schedule.grouped(
+        sets, lambda p: tuple(getattr(p, f) for f in fields), lambda group: build(prices, group)
+    )
 
 
 def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:

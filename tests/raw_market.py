@@ -48,10 +48,10 @@ def sp500_sectors() -> dict[str, str]:
 
 
 def ai_members() -> list[str]:
-    """Every ticker of the role baskets in strategies/baskets.toml (not those with in_ai = false)."""
+    """Every ticker of the role baskets in strategies/baskets.toml (those with in_ai = true)."""
     with (PROJECT_ROOT / "strategies" / "baskets.toml").open("rb") as f:
         table = tomllib.load(f)
-    return list(dict.fromkeys(t for b in table.values() if b.get("in_ai", True) for t in b["tickers"]))
+    return list(dict.fromkeys(t for b in table.values() if b.get("in_ai", False) for t in b["tickers"]))
 
 
 def figures(ticker: str, horizon: int = 60) -> dict | None:

@@ -84,7 +84,7 @@ def test_ai_role_means_match_the_raw_csvs(ai):
         baskets = tomllib.load(f)
     roles = ai.groups["role"]
     for name, basket in baskets.items():
-        if not basket.get("in_ai", True):
+        if not basket.get("in_ai", False):
             continue
         r = [figures(t)["event_return"] for t in basket["tickers"]]
         assert roles.loc[name, "n"] == len(r)

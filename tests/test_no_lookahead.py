@@ -4,6 +4,8 @@ registering it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,8 @@ from engine.data.panel import Prices
 from engine.simulate import simulate
 
 START, END = "2024-10-01", "2025-06-30"
+# a membership file whose members join and leave inside the window (point-in-time universe)
+PIT = str(Path(__file__).parent / "membership" / "ai_point_in_time.csv")
 CUTS = ["2025-01-24", "2025-01-27", "2025-01-28", "2025-02-12", "2025-04-02"]  # around the shock
 # non-default settings that exercise other code paths; every registered strategy also runs
 # with its defaults, so a new strategy is covered by registering it
@@ -22,9 +26,11 @@ VARIANTS = {
     "oversold_rebound": [
         {"mode": "per_name", "min_drop": 0.05, "hold_days": 11},
         {"exit_on_recovery": True, "stop_loss": 0.1, "weighting": "inverse_vol", "earnings_within": 30},
+        {"universe": PIT, "top_k": 4},
+        {"universe": PIT, "mode": "per_name", "min_drop": 0.05, "hold_days": 7},
     ],
     "inference_rotation": [{"relative_strength": True, "rebalance_days": 5}],
-    "buy_and_hold": [{"hold": "ai", "rebalance_days": 10}, {"hold": "SMH", "weight": -1.0}],
+    "buy_and_hold": [{"hold": "ai", "rebalance_days": 10}, {"hold": "SMH", "weight": -1.0}, {"hold": PIT}],
     "inference_pair": [{"hedge": "beta", "rebalance_days": 5, "lookback": 20}],
 }
 CASES = [

@@ -16,19 +16,21 @@ from engine.data import store, yahoo
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 
-COLUMNS = ("security", "sector", "industry", "added")
+COLUMNS = ("security", "sector", "industry", "added", "removed")
 _OPTIONAL = {
     "security": ("Security", "Name"),
     "sector": ("GICS Sector", "Sector"),
     "industry": ("GICS Sub-Industry", "Sub-Industry", "Industry"),
     "added": ("Date added", "Added"),
+    "removed": ("Date removed", "Removed"),
 }
 
 
 def read_membership(path: str | Path) -> pd.DataFrame:
     """The members listed in the CSV at `path`, in file order, indexed by `ticker` (as yfinance
     spells it), with columns `security`, `sector`, `industry` (GICS Sub-Industry) and `added`
-    (the date it joined, YYYY-MM-DD), '' where the file has no such column.
+    (the date it joined, YYYY-MM-DD) and `removed` (the date it left), '' where the file has
+    no such column or cell.
     A symbol listed twice is kept once. Refuses an unreadable file, one without a `Symbol`
     column, an unparseable symbol, or a file with no members."""
     path = Path(path)
@@ -52,7 +54,40 @@ def read_membership(path: str | Path) -> pd.DataFrame:
     for column, names in _OPTIONAL.items():
         source = next((by_name[n.lower()] for n in names if n.lower() in by_name), None)
         out[column] = raw[source].str.strip().to_numpy() if source else ""
-    return out[~out.index.duplicated()]
+    out = out[~out.index.duplicated()]
+    for column in ("added", "removed"):
+        _dates(out[column], path, _OPTIONAL[column][0])
+    return out
+
+
+def _dates(cells: pd.Series, path: Path, column: str) -> pd.Series:
+    """The non-empty `cells` as dates; refuses one that is not YYYY-MM-DD, naming its row."""
+    given = cells[cells != ""]
+    parsed = pd.to_datetime(given, errors="coerce", format="ISO8601")
+    if parsed.isna().any():
+        at = parsed.index[parsed.isna()][0]
+        raise AishockError(f"{path}: {column} of {at} is {given[at]!r}, not a date; use YYYY-MM-DD")
+    return parsed
+
+
+def windows(path: str | Path) -> dict[str, tuple[pd.Timestamp | None, pd.Timestamp | None]]:
+    """{ticker: (added, removed)} of the members of the CSV at `path` (see `dated`)."""
+    return dated(read_membership(path), Path(path))
+
+
+def dated(members: pd.DataFrame, path: Path | str = "membership") -> dict:
+    """{ticker: (added, removed)} for the members of a `read_membership` frame whose `added`
+    or `removed` cell holds a date: the first day each is a member, and the first day it no
+    longer is (None where the cell is empty or the column missing)."""
+    parsed = {
+        c: _dates(members[c], Path(path), _OPTIONAL[c][0]) if c in members.columns else pd.Series()
+        for c in ("added", "removed")
+    }
+    return {
+        t: (parsed["added"].get(t), parsed["removed"].get(t))
+        for t in members.index
+        if t in parsed["added"].index or t in parsed["removed"].index
+    }
 
 
 def _symbol(symbol: str, path: Path) -> str:

@@ -3,7 +3,8 @@ members point in time, and the groups' daily equal-weight returns: what `aishock
 scans and engine.generalize runs a strategy on.
 
 Point in time as far as the membership file allows: a member counts for its group from its
-`Date added` on (when the file gives one) and on days it has a close-to-close return. A file
+`Date added` on, and before its `Date removed` (when the file gives them; the rule of
+engine.universe), and on days it has a close-to-close return. A file
 published at one date cannot bring back members that left before it (survivorship).
 """
 
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from engine.data.membership import dated
 from engine.errors import AishockError
+from engine.universe import member_mask
 
 BY = {"sector": "sector", "industry": "industry", "role": "role"}
 
@@ -65,11 +68,7 @@ def split(members: pd.DataFrame, by: str, close: pd.DataFrame, min_members: int)
     kept = kept[~kept.isin(list(skipped))]
     returns = close[list(kept.index)].pct_change(fill_method=None)
     live = returns.notna()
-    added = members.get("added")
-    if added is not None:
-        since = pd.to_datetime(added.reindex(kept.index).replace("", None), errors="coerce")
-        for ticker, day in since.dropna().items():
-            live.loc[live.index < day, ticker] = False
+    live &= member_mask(live.index, list(kept.index), dated(members.loc[kept.index]))
     return Groups(kept, returns, live, skipped)
 
 

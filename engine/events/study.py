@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from engine import shock
+from engine.data.membership import dated
 from engine.errors import AishockError
 from engine.events import abnormal
+from engine.universe import member_mask
 
 HORIZONS = (5, 20, 60)
 BENCHMARKS = ("SPY", "QQQ", "SMH")
-OK, NO_DATA, NOT_TRADING = "ok", "no data", "not trading"
+OK, NO_DATA, NOT_TRADING, NOT_MEMBER = "ok", "no data", "not trading", "not a member"
 ALL_MEMBERS = "all members"
 
 
@@ -170,8 +172,10 @@ def study(
     """The event study of `members` (indexed by ticker; columns role and, optionally, sector)
     on `date`, from `close` (dates x tickers, holding the market and any of BENCHMARKS).
     Members absent from `close` have status 'no data'; members without a close on the event
-    day or the previous trading day have status 'not trading'. The event window is clipped
-    to the data; `pre`/`post` of the result are the days used."""
+    day or the previous trading day have status 'not trading'; members that joined after the
+    event day or had left by it (`added` / `removed` columns, engine.universe) have status
+    'not a member' and are not studied. The event window is clipped to the data;
+    `pre`/`post` of the result are the days used."""
     if members.empty:
         raise AishockError("the universe is empty: no members to study")
     if market not in close.columns:
@@ -184,6 +188,7 @@ def study(
     measures = per_name(close[present], i, post, runup_days)
     status = pd.Series(NO_DATA, index=members.index)
     status[present] = np.where(measures["event_return"].notna(), OK, NOT_TRADING)
+    status[~member_mask(close.index[i : i + 1], list(members.index), dated(members))[0]] = NOT_MEMBER
     covered = list(status.index[status == OK])
     if not covered:
         raise AishockError(f"none of the {len(members)} members has a close on {close.index[i].date()}")
