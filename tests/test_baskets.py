@@ -58,8 +58,8 @@ def test_names_are_case_insensitive(user_baskets):
         ('[NVDA]\ntickers = ["AMD"]\n', "basket [nvda] has the name of the ticker NVDA"),
         ('[nuclear]\ntickers = ["OKLO"]\nin_ai = "false"\n', "in_ai = 'false' is not a boolean"),
         ('[nuclear]\ntickers = ["OKLO"]\nin_ai = 0\n', "in_ai = 0 is not a boolean"),
-        ('[nuclear]\ntickers = ["OKLO"]\nticker = ["SMR"]\n', "unknown key 'ticker'; did you mean 'tickers'?"),
-        ('[nuclear]\ntickers = []\n', "tickers must be a non-empty list of strings"),
+        ('[nuclear]\ntickers = ["OKLO"]\nticker = ["SMR"]\n', "unknown key 'ticker'; did you mean"),
+        ("[nuclear]\ntickers = []\n", "tickers must be a non-empty list of strings"),
         ('[nuclear]\ntickers = ["OKLO", 3]\n', "tickers must be a non-empty list of strings"),
         ('[Nuclear]\ntickers = ["OKLO"]\n[nuclear]\ntickers = ["SMR"]\n', "the name 'nuclear' is used twice"),
         ('[ai]\ntickers = ["OKLO"]\n', "the name 'ai' is used twice"),
@@ -73,14 +73,15 @@ def test_a_bad_baskets_file_is_one_line_naming_file_and_table(user_baskets, caps
         baskets()
     assert message in str(info.value) and str(path) in str(info.value)
     assert "\n" not in str(info.value)
-    assert main(["run", "buy_and_hold", "--set", "hold=SPY", "--start", "2025-01-02", "--end", "2025-01-31"]) == 2
+    argv = ["run", "buy_and_hold", "--set", "hold=SPY", "--start", "2025-01-02", "--end", "2025-01-31"]
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
 
 
 def test_a_near_miss_of_a_basket_name_says_did_you_mean(user_baskets):
     user_baskets(README_EXAMPLE)
-    with pytest.raises(AishockError, match="'nucelar' is neither a basket nor a ticker with prices; did you mean 'nuclear'"):
+    with pytest.raises(AishockError, match=r"'nucelar' is neither a basket.*did you mean 'nuclear'"):
         resolve("nucelar")
     with pytest.raises(AishockError, match="did you mean 'power'"):
         resolve("powr")

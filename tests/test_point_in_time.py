@@ -28,7 +28,8 @@ DATES = windows(PIT)
 
 
 def sp500(cfg) -> str:
-    return str(next(d for d in cfg.data_dirs if (d / "prices").is_dir()) / "sp500_constituents_2024-12-27.csv")
+    market = next(d for d in cfg.data_dirs if (d / "prices").is_dir())
+    return str(market / "sp500_constituents_2024-12-27.csv")
 
 
 def buys_outside_membership(orders: pd.DataFrame, index: pd.DatetimeIndex, dated: dict) -> pd.DataFrame:
@@ -121,7 +122,8 @@ def everything(prices, p):
 
 
 def test_a_plain_strategy_ordering_a_future_member_is_refused_in_run_and_sweep():
-    with pytest.raises(AishockError, match=r"ordered VST on 2020-01-02, before it joined the universe on 2024-05-08"):
+    joined = r"ordered VST on 2020-01-02, before it joined the universe on 2024-05-08"
+    with pytest.raises(AishockError, match=joined):
         run("test_everything_from_day_one", None, "2025-01-02", "2025-03-31")
     with pytest.raises(AishockError, match="before it joined the universe"):
         sweep("test_everything_from_day_one", {"universe": [PIT]}, "2025-01-02:2025-03-31")
