@@ -72,9 +72,9 @@ def parses(monkeypatch) -> list[str]:
     seen: list[str] = []
     real = store.read_price_csv
 
-    def counting(path, ticker=None):
+    def counting(path, ticker=None, content=None):
         seen.append(ticker)
-        return real(path, ticker)
+        return real(path, ticker, content)
 
     monkeypatch.setattr(store, "read_price_csv", counting)
     return seen
@@ -193,9 +193,9 @@ def test_a_concurrent_write_while_parsing_never_loses_an_entry(cfg, market, monk
 
     real = store.read_price_csv
 
-    def parse_while_another_writes(path, ticker=None):
+    def parse_while_another_writes(path, ticker=None, content=None):
         shutil.copyfile(theirs, mine)
-        return real(path, ticker)
+        return real(path, ticker, content)
 
     monkeypatch.setattr(store, "read_price_csv", parse_while_another_writes)
     loaded = load_prices(["AAPL", "MSFT"], config=cfg)
@@ -247,7 +247,7 @@ def test_the_cache_is_used_and_a_changed_csv_is_re_parsed(small, monkeypatch):
     assert seen == ["AAPL"]  # the new value is cached
 
 
-def test_a_same_size_edit_is_re_parsed_by_its_mtime(small, monkeypatch):
+def test_a_same_size_edit_with_a_new_mtime_is_re_parsed(small, monkeypatch):
     aapl = small.data_dirs[0] / "AAPL.csv"
     load_prices(["AAPL"], config=small)
     size, mtime = aapl.stat().st_size, aapl.stat().st_mtime_ns
@@ -259,6 +259,27 @@ def test_a_same_size_edit_is_re_parsed_by_its_mtime(small, monkeypatch):
     seen = parses(monkeypatch)
     assert load_prices(["AAPL"], config=small).close.loc["2025-01-27", "AAPL"] == float(same_length)
     assert seen == ["AAPL"]
+
+
+def test_a_same_size_edit_with_its_mtime_restored_is_re_parsed(small, monkeypatch):
+    """The key is the content: an edit that keeps the size and the modification time (`cp -p`,
+    a tool that restores times) is read, not served stale from the cache."""
+    aapl = small.data_dirs[0] / "AAPL.csv"
+    first = load_prices(["AAPL"], config=small)
+    before = aapl.stat()
+    row = next(line for line in aapl.read_text().splitlines() if line.startswith("2025-01-27"))
+    same_length = "7" * len(row.split(",")[4])  # Date,Open,High,Low,Close,Volume
+    rewrite_close(aapl, "2025-01-27", same_length)
+    os.utime(aapl, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (aapl.stat().st_size, aapl.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    seen = parses(monkeypatch)
+    again = load_prices(["AAPL"], config=small)
+    assert seen == ["AAPL"]
+    assert first.close.loc["2025-01-27", "AAPL"] != float(same_length)
+    assert again.close.loc["2025-01-27", "AAPL"] == float(same_length)
+    seen.clear()
+    assert load_prices(["AAPL"], config=small).close.loc["2025-01-27", "AAPL"] == float(same_length)
+    assert seen == []  # the new content is cached under its own hash
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,10 @@ REFUSED = {
     "header_only.csv": "has a header but no rows",
     "multiindex_header_only.csv": "has a header but no rows",
     "no_close_column.csv": "no Close column (columns: open, high, low, volume)",
-    "adj_close_only.csv": "no Close column (columns: adj close)",
+    # every spelling of Adj Close is one column
+    "two_adj_close_spellings.csv": "column 'adj close' appears twice; keep one",
+    # Adj Close is read (it is the close), so its values are checked like a Close's
+    "text_in_adj_close.csv": "non-numeric adj close '10.5 USD' on line 3",
     "no_date_column.csv": "first column is 'close', expected 'Date'",
     "semicolons.csv": "first column is 'date;close', expected 'Date'",
     "duplicate_column.csv": "column 'close' appears twice; keep one",
@@ -84,8 +87,37 @@ NORMALISED = {
     "crlf.csv": TWO_BARS,
     # yfinance's three-line header for the right ticker, with a BOM and CRLF
     "multiindex_bom_crlf.csv": TWO_BARS,
-    # spaces, any case, a quoted name; Adj Close and Dividends ignored
-    "messy_header.csv": TWO_BARS,
+    # spaces, any case, a quoted name; Dividends ignored; Adj Close is the close, and the open,
+    # high and low of each row are scaled by that row's Adj Close / Close
+    "messy_header.csv": bars(
+        ["2020-01-02", "2020-01-03"],
+        open=[10 * (10.4 / 10.5), 10.1 * (10.5 / 10.6)],
+        high=[11 * (10.4 / 10.5), 11.1 * (10.5 / 10.6)],
+        low=[9 * (10.4 / 10.5), 9.1 * (10.5 / 10.6)],
+        close=[10.4, 10.5],
+        volume=[100, 200],
+    ),
+    # Close and Adj Close (spelled adj_close): the adjusted bar; a row without an Adj Close
+    # (2020-01-06) is dropped like a row without a Close; volume as written
+    "close_and_adj_close.csv": bars(
+        ["2020-01-02", "2020-01-03", "2020-01-07"],
+        open=[10, 10.5, 11.5],
+        high=[11, 11.5, 12.5],
+        low=[9, 9.5, 10.5],
+        close=[10.5, 11, 12],
+        volume=[100, 200, 400],
+    ),
+    # what yfinance writes without auto_adjust: the three-line header with Adj Close
+    "multiindex_adj_close.csv": bars(
+        ["2020-01-02", "2020-01-03"],
+        open=[10, 10.5],
+        high=[11, 11.5],
+        low=[9, 9.5],
+        close=[10.5, 11],
+        volume=[100, 200],
+    ),
+    # only an Adj Close: it is the close
+    "adj_close_only.csv": bars(["2020-01-02"], close=[10.5]),
     # blank lines and spreadsheet rows of empty cells (`,,,,,`) are dropped
     "blank_and_empty_rows.csv": TWO_BARS,
     # rows without a Close (empty or NaN) are dropped; other empty cells stay NaN
@@ -97,14 +129,36 @@ NORMALISED = {
         close=[10.5, 10.7, 10.8],
         volume=[100, np.nan, 400],
     ),
-    # UTC timestamps become the New York calendar date (04:00 UTC is midnight in New York)
+    # a bar keeps the date written in its stamp, in the stamp's own offset: 04:00 UTC on the 27th
+    # is the 27th
     "tz_utc.csv": bars(["2020-07-27", "2020-07-28", "2020-07-29"], close=[10.5, 10.6, 10.7]),
-    # each row's own offset counts: 20:00-05:00 is still the 28th in New York (01:00 UTC on
-    # the 29th); rows without an offset keep their date
+    # each row's own offset counts: 20:00-05:00 on the 28th is the 28th (01:00 UTC on the 29th);
+    # rows without an offset keep their date
     "tz_offsets.csv": bars(
         ["2020-01-24", "2020-01-27", "2020-01-28", "2020-07-29"], close=[10.4, 10.5, 10.6, 10.7]
     ),
+    # daily bars stamped at midnight UTC keep their session date (in New York time they would
+    # fall on the evening before: Monday's bar on Sunday)
+    "tz_midnight_utc.csv": bars(
+        ["2025-01-24", "2025-01-27", "2025-01-28"],
+        open=[10, 10.1, 10.2],
+        high=[11, 11.1, 11.2],
+        low=[9, 9.1, 9.2],
+        close=[10.4, 10.5, 10.6],
+        volume=[100, 200, 300],
+    ),
+    # exchange-local midnights of Tokyo, Paris and Mumbai (+0900 without a colon too): the date
+    # written
+    "tz_exchange_local.csv": bars(
+        ["2025-01-24", "2025-01-27", "2025-01-28", "2025-01-29"], close=[10.4, 10.5, 10.6, 10.7]
+    ),
 }
+
+# corpus files whose closes come from an Adj Close column (frame.attrs, Prices.adjusted)
+ADJUSTED = {"messy_header.csv", "close_and_adj_close.csv", "multiindex_adj_close.csv", "adj_close_only.csv"}
+
+# the first nine NYSE sessions of 2020
+SESSIONS = [f"2020-01-{d:02d}" for d in (2, 3, 6, 7, 8, 9, 10, 13, 14)]
 
 # corpus file -> (the bars it loads as, the warnings after "HOST (<path>): "): it parses, the
 # data checks repair or only report it (engine.data.checks; rules in the README)
@@ -197,13 +251,66 @@ CHECKED = {
         ),
         ["one-day price spike that reverts the next day on 2020-01-06 (x0.001); check the file (kept as is)"],
     ),
-    # a 10:1 step that stays: an unadjusted split
+    # a 10:1 step that stays: an unadjusted split, named by its ratio
     "unadjusted_split.csv": (
         bars(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], close=[100, 101, 10.1, 10.2]),
         [
-            "close moves 5x or more in one day on 2020-01-06 (x0.1) and stays: an unadjusted split? "
+            "price steps by a split ratio and stays on 2020-01-06 (10:1, close at 0.1x the previous "
+            "close): an unadjusted split? (kept as is)"
+        ],
+    ),
+    # a 7x step that stays is no split ratio: reported as a move of 5x or more
+    "jump_not_a_ratio.csv": (
+        bars(["2020-01-02", "2020-01-03", "2020-01-06", "2020-01-07"], close=[100, 101, 14.4, 14.5]),
+        [
+            "close moves 5x or more in one day on 2020-01-06 (x0.143) and stays: an unadjusted split? "
             "(kept as is)"
         ],
+    ),
+    # a 2:1 split seen in the open (49.8 after a close of 100) on a day that then falls 8% more
+    # (the close is 0.46x: no ratio), and stays
+    "split_2_for_1_open.csv": (
+        bars(
+            SESSIONS[:8],
+            open=[100, 101, 49.8, 46, 47, 47.5, 46.5, 47.8],
+            high=[102, 102, 50, 47.5, 48, 48, 48, 49],
+            low=[99, 99, 45.5, 45.5, 46, 46, 46, 47],
+            close=[101, 100, 46, 47, 47.5, 46.5, 47.8, 48.2],
+            volume=[1000] * 8,
+        ),
+        [
+            "price steps by a split ratio and stays on 2020-01-06 (2:1, open at 0.498x the previous "
+            "close): an unadjusted split? (kept as is)"
+        ],
+    ),
+    # a close 3.02x the one before that stays (a 3x move, not a spike: it does not revert)
+    "split_reverse_1_for_3.csv": (
+        bars(
+            SESSIONS[:9],
+            close=[10, 10.1, 30.5, 30.4, 30.6, 30.2, 30.8, 30.5, 30.9],
+        ),
+        [
+            "price steps by a split ratio and stays on 2020-01-06 (1:3 reverse, close at 3.02x the "
+            "previous close): an unadjusted split? (kept as is)"
+        ],
+    ),
+    # exactly halved, but the fourth session after is nearer the old level than the new: it
+    # does not stay, no split
+    "halving_that_comes_back.csv": (
+        bars(
+            SESSIONS[:8],
+            close=[100, 101, 50.5, 52, 60, 75, 90, 100],
+        ),
+        [],
+    ),
+    # a -33% day that holds is within 2% of 3:2, which is not among the ratios (real moves like
+    # it are common: engine.data.checks)
+    "three_for_two_that_holds.csv": (
+        bars(
+            SESSIONS[:8],
+            close=[100, 99, 66.2, 66.5, 65.9, 66.8, 66.1, 66.4],
+        ),
+        [],
     ),
     # 14 NYSE sessions without a row (more than 3): reported
     "gap_weeks.csv": (
@@ -319,6 +426,7 @@ def test_normalised_by_the_parser(name):
     frame = read_price_csv(HOSTILE / name, TICKER)
     pd.testing.assert_frame_equal(frame, NORMALISED[name], check_exact=True)
     assert frame.index.tz is None
+    assert frame.attrs["adjusted"] is (name in ADJUSTED)
 
 
 @pytest.mark.parametrize("name", sorted(NORMALISED))
@@ -338,12 +446,26 @@ def test_normalised_through_load_prices_and_cached(cfg, name, monkeypatch):
             want = expected[field] if field in expected else pd.Series(np.nan, index=expected.index)
             np.testing.assert_array_equal(getattr(p, field)[TICKER].to_numpy(), want.to_numpy())
         assert p.close_only == ({TICKER} if "open" not in expected else set())
+        assert p.adjusted == ({TICKER} if name in ADJUSTED else set())
 
 
-def test_utc_timestamp_becomes_the_new_york_calendar_date():
+def test_utc_timestamp_keeps_the_date_written():
     frame = read_price_csv(HOSTILE / "tz_utc.csv", TICKER)
     assert frame.index[0] == pd.Timestamp("2020-07-27")  # from 2020-07-27 04:00:00+00:00
     assert frame.index.tz is None and (frame.index == frame.index.normalize()).all()
+
+
+def test_midnight_utc_bars_keep_their_session_dates_through_a_run(cfg):
+    """The issue's case: a file dated `...T00:00:00Z` loads on the same sessions, with the same
+    closes, as the same file dated plainly; no row lands on a closed day."""
+    plain = "".join(
+        f"{d},{c}\n" for d, c in [("2025-01-24", 10.4), ("2025-01-27", 10.5), ("2025-01-28", 10.6)]
+    )
+    place(cfg, "Date,Close\n" + plain, "PLAIN")
+    place(cfg, "Date,Close\n" + plain.replace(",", "T00:00:00Z,"), "STAMPED")
+    p = load_prices(["PLAIN", "STAMPED"], config=cfg)
+    assert p.warnings == ()
+    pd.testing.assert_series_equal(p.close["STAMPED"], p.close["PLAIN"], check_names=False)
 
 
 def test_real_yfinance_file_under_another_tickers_name_is_refused(cfg):
@@ -516,3 +638,74 @@ def test_a_cache_entry_from_before_the_checks_is_re_checked(cfg, monkeypatch):
     assert pd.Timestamp("2020-01-04") in read_frame(cpath).index
     p = load_prices([TICKER], config=cfg)
     assert pd.Timestamp("2020-01-04") not in p.index and len(p.warnings) == 1
+
+
+# --- the earnings calendar ------------------------------------------------------------------------
+
+# calendar bytes -> what the one-line error must say (after "<path>: "); each once broke every
+# command that loads prices with a pandas traceback, or loaded wrong
+BAD_CALENDARS = {
+    "empty": (
+        b"",
+        "the file is empty; write the header `date,ticker,note` and a row per report, or delete it",
+    ),
+    "blank lines only": (
+        b"\n \n",
+        "the file is empty; write the header `date,ticker,note` and a row per report, or delete it",
+    ),
+    "header only": (
+        b"date,ticker,note\n",
+        "has a header but no rows; add a row per report, or delete the file",
+    ),
+    "extra fields": (
+        b"date,ticker,note\n2025-01-28,GLW,reported, late\n",
+        "line 2 has 4 values but the header names 3 columns; quote a note that holds commas",
+    ),
+    "latin-1 bytes": (
+        "date,ticker,note\n2025-01-28,GLW,report\u00e9\n".encode("latin-1"),
+        "byte 0xe9 on line 2 is not UTF-8; save the file as UTF-8",
+    ),
+    "bad date": (
+        b"date,ticker,note\n2025-01-28,GLW,x\n2025-13-01,NVDA,y\n",
+        "unreadable date '2025-13-01' on line 3; use YYYY-MM-DD",
+    ),
+    "US date": (b"date,ticker\n01/28/2025,GLW\n", "unreadable date '01/28/2025' on line 2; use YYYY-MM-DD"),
+    "missing column": (
+        b"day,ticker,note\n2025-01-28,GLW,x\n",
+        "no 'date' column (columns: day, ticker, note); the header must be `date,ticker,note`",
+    ),
+    "no date": (b"date,ticker\n,GLW\n", "no date on line 2; fill it in"),
+    "no ticker": (b"date,ticker\n2025-01-28, \n", "no ticker on line 2; fill it in"),
+    "not a ticker": (b"date,ticker\n2025-01-28,G L W\n", "'G L W' on line 2 is not a ticker symbol; fix it"),
+    "column twice": (
+        b"date,ticker,date\n2025-01-28,GLW,2025-01-29\n",
+        "column 'date' appears twice; keep one",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CALENDARS))
+def test_a_malformed_earnings_calendar_is_one_line_naming_it(cfg, case):
+    content, problem = BAD_CALENDARS[case]
+    place(cfg, GOOD_CSV, "GOOD")
+    calendar = cfg.data_dirs[0] / "earnings_calendar.csv"
+    calendar.write_bytes(content)
+    with pytest.raises(AishockError) as info:
+        load_prices(["GOOD"], config=cfg)
+    assert_one_line_naming(info.value, calendar, problem)
+
+
+def test_a_well_formed_earnings_calendar_loads(cfg):
+    """Any case in the header, a BOM, CRLF, blank lines, a quoted note with a comma, a missing
+    note, a lower-case dotted ticker (spelled as the panel spells it), a time of day."""
+    place(cfg, GOOD_CSV, "GOOD")
+    (cfg.data_dirs[0] / "earnings_calendar.csv").write_bytes(
+        b'\xef\xbb\xbf Date , TICKER ,Note\r\n2025-01-29,msft,"after the close, Wed"\r\n\r\n'
+        b"2025-01-28T00:00:00Z,brk.b\r\n"
+    )
+    got = load_prices(["GOOD"], config=cfg).earnings
+    assert got.to_dict("list") == {
+        "date": [pd.Timestamp("2025-01-28"), pd.Timestamp("2025-01-29")],
+        "ticker": ["BRK-B", "MSFT"],
+        "note": ["", "after the close, Wed"],
+    }

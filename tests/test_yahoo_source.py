@@ -197,12 +197,15 @@ def stamped(hour: int, tz: str) -> pd.DatetimeIndex:
         pytest.param(
             lambda: answer(index=stamped(5, "UTC")), 0, id="UTC 05:00 (New York midnight in winter)"
         ),
-        pytest.param(lambda: answer(index=stamped(4, "UTC")), 1, id="UTC 04:00 (23:00 the evening before)"),
+        pytest.param(lambda: answer(index=stamped(4, "UTC")), 0, id="UTC 04:00 (23:00 in New York)"),
+        pytest.param(lambda: answer(index=stamped(0, "UTC")), 0, id="UTC midnight"),
+        pytest.param(lambda: answer(index=stamped(0, "Asia/Tokyo")), 0, id="Tokyo midnight"),
     ],
 )
 def test_good_answers_parse_to_the_same_bars(raw, days_earlier, monkeypatch, tmp_path):
-    """Any column layout gives the same bars; a tz-aware index gives New York calendar dates
-    (in January 04:00 UTC is still the evening before in New York)."""
+    """Any column layout gives the same bars; a tz-aware index keeps the date written in its
+    own zone, whatever the zone (midnight UTC or in Tokyo is not the evening before in New
+    York)."""
     fake(monkeypatch, raw)
     frame = yahoo.download(TICKER, tmp_path / "cache")
     expected = EXPECTED.set_axis(EXPECTED.index - pd.Timedelta(days=days_earlier))

@@ -15,15 +15,29 @@ naming the ticker and the file:
 - A close outside its bar's [low, high] by more than the tolerance: reported, kept.
 - A close that moves SPIKE (3) times or more, up or down, in one day and comes back the next
   day (undoing at least half of the move): reported as a spike, kept.
-- Any other one-day move of JUMP (5) times or more: reported as a possible unadjusted split,
-  kept.
+- A one-day step by a common split ratio that stays: reported as a possible unadjusted split
+  (ticker, date, ratio such as `2:1` or `1:3 reverse`), kept. The ratios (RATIOS) are 2, 3,
+  4, 5, 8, 10, 15 and 20, down (a `2:1` split halves the price) or up (a `1:2 reverse`
+  split doubles it). A day steps by ratio r when its close, or its open where the bar has
+  one, is within RATIO_TOLERANCE (2%) of the previous close divided (or multiplied) by r:
+  the open counts because a split happens between two sessions, so the open shows the ratio
+  even when the day then moves on (NVDA fell 8.7% on 2025-03-03). It stays when that day's
+  close and each of the next PERSIST (5) closes (fewer at the end of the file) are nearer,
+  in log terms, to the previous close moved by the ratio than to the previous close.
+  3:2 is not among the ratios: real one-day moves of -33% or +50% that hold are common
+  (the snapshot has twelve within 2% of 3:2 that hold, DG on 2024-08-29 and TTD on
+  2025-02-13 among them, four in close-only files), and prices alone cannot tell them
+  from a split.
+- Any other one-day move of JUMP (5) times or more that is not a spike: reported as a
+  possible unadjusted split, kept.
 - More than GAP_SESSIONS (3) consecutive NYSE sessions without a row inside a file:
   reported; the panel carries the last close over them.
 - A ticker whose data ends before the panel's last date: reported as delisted (see
   `delisting_warnings`); the engine closes any position at its last close.
 
 Tolerances are wide enough that the 538 real files of the market snapshot raise none of
-these (the largest open outside its range there is 0.12%, the largest one-day move 2.2x).
+these (the largest open outside its range there is 0.12%, the largest one-day move 2.2x; the
+nearest a close or open comes to a split ratio, 2 and up, is 4% (OXY, x0.48 on 2020-03-09)).
 """
 
 from __future__ import annotations
@@ -42,6 +56,9 @@ CALENDAR = "XNYS"
 OPEN_TOLERANCE = 0.01
 SPIKE = 3.0
 JUMP = 5.0
+RATIOS = (2, 3, 4, 5, 8, 10, 15, 20)
+RATIO_TOLERANCE = 0.02
+PERSIST = 5
 GAP_SESSIONS = 3
 SHOWN = 3  # dates listed in one warning before "and N more"
 
@@ -137,7 +154,7 @@ def check_bars(ticker: str, where: str, frame: pd.DataFrame) -> tuple[pd.DataFra
     if {"open", "high", "low"} <= set(frame.columns):
         frame, notes = _ohlc(name, frame)
         out += notes
-    out += _moves(name, frame["close"])
+    out += _moves(name, frame["close"], frame.get("open"))
     if nyse and len(index) > 1:
         out += _gaps(name, index, open_days)
     return frame, out
@@ -174,19 +191,45 @@ def _ohlc(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, notes
 
 
-def _moves(name: str, close: pd.Series) -> list[str]:
+def _splits(values: np.ndarray, opens: np.ndarray | None) -> dict[int, str]:
+    """{i: what} for the steps from row i to row i+1 of the closes `values` that are by a split
+    ratio and stay (the module docstring's rule), `what` naming the ratio and the move."""
+    prev = values[:-1]
+    moves = [("close", values[1:] / prev)]
+    if opens is not None:
+        moves.append(("open", opens[1:] / prev))
+    found: dict[int, str] = {}
+    for kind, x in moves:
+        for r in RATIOS:
+            for target, label in ((1 / r, f"{r}:1"), (r, f"1:{r} reverse")):
+                with np.errstate(invalid="ignore"):
+                    near = np.abs(x / target - 1) <= RATIO_TOLERANCE
+                for i in np.flatnonzero(near):
+                    old, new = np.log(prev[i]), np.log(prev[i] * target)
+                    closes = np.log(values[i + 1 : i + 2 + PERSIST])  # that day's and the next
+                    stays = bool(np.all(np.abs(closes - new) < np.abs(closes - old)))
+                    if stays and i not in found:
+                        found[i] = f"{label}, {kind} at {x[i]:.3g}x the previous close"
+    return found
+
+
+def _moves(name: str, close: pd.Series, opens: pd.Series | None = None) -> list[str]:
     values = close.to_numpy()
     if len(values) < 2:
         return []
     step = np.diff(np.log(values))  # step[i]: from row i to row i+1
+    split = _splits(values, None if opens is None else opens.to_numpy(dtype=float))
     big = np.abs(step) >= np.log(SPIKE)
-    if not big.any():
-        return []
     after = np.append(step[1:], 0.0)
     spike = big & (np.abs(step + after) < np.abs(step) / 2) & (np.sign(after) == -np.sign(step))
     spike_rows = np.flatnonzero(spike)
     undone = set(spike_rows + 1)  # the day a spike comes back is not a jump of its own
-    jump_rows = [i for i in np.flatnonzero(np.abs(step) >= np.log(JUMP)) if i not in undone and not spike[i]]
+    split_rows = [i for i in sorted(split) if not spike[i] and i not in undone]
+    jump_rows = [
+        i
+        for i in np.flatnonzero(np.abs(step) >= np.log(JUMP))
+        if i not in undone and not spike[i] and i not in split
+    ]
     notes = []
     dates = close.index
     if len(spike_rows):
@@ -195,6 +238,13 @@ def _moves(name: str, close: pd.Series) -> list[str]:
         notes.append(
             f"{name}: one-day price spike that reverts the next day on {what}{more}; "
             "check the file (kept as is)"
+        )
+    if split_rows:
+        what = ", ".join(f"{dates[i + 1].date()} ({split[i]})" for i in split_rows[:SHOWN])
+        more = f" and {len(split_rows) - SHOWN} more" if len(split_rows) > SHOWN else ""
+        notes.append(
+            f"{name}: price steps by a split ratio and stays on {what}{more}: an unadjusted split? "
+            "(kept as is)"
         )
     if jump_rows:
         what = ", ".join(f"{dates[i + 1].date()} (x{np.exp(step[i]):.3g})" for i in jump_rows[:SHOWN])

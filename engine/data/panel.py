@@ -33,6 +33,9 @@ class Prices:
     after its last (never back-filled); a gap inside its history carries the last close
     forward (open/high/low stay NaN there). Close-only tickers have all-NaN open, high, low
     and volume and are listed in `close_only`. `sources` says where each ticker came from.
+    `adjusted` lists the tickers whose closes came from an Adj Close column of their CSV
+    (open, high and low scaled to match: engine.data.csvfile); a yfinance download is
+    adjusted at the source and is not listed.
 
     `notes` holds the data checks' warnings per ticker (engine.data.checks) and
     `load_warnings` the others (an unwritable cache); `warnings` is all of them plus one line
@@ -48,6 +51,7 @@ class Prices:
     volume: pd.DataFrame
     close_only: frozenset[str] = frozenset()
     sources: dict[str, str] = field(default_factory=dict)
+    adjusted: frozenset[str] = frozenset()
     earnings: pd.DataFrame = field(default_factory=earnings_file.empty)
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     load_warnings: tuple[str, ...] = ()
@@ -95,6 +99,7 @@ class Prices:
         return self._with(
             [getattr(self, f)[cols] for f in FIELDS_ORDER],
             close_only=self.close_only & set(cols),
+            adjusted=self.adjusted & set(cols),
             sources={t: self.sources[t] for t in cols if t in self.sources},
             notes={t: self.notes[t] for t in cols if t in self.notes},
         )
@@ -203,6 +208,7 @@ def load_prices(
         prices,
         earnings=earnings_file.read_earnings(cfg.data_dirs),
         notes={t: tuple(n) for t, n in notes.items() if n},
+        adjusted=frozenset(local.adjusted),
         load_warnings=tuple(problems),
     )
     prices = prices.window(start, end)

@@ -38,7 +38,10 @@ def read_cached(cache_dir: Path, ticker: str) -> pd.DataFrame | None:
 
 
 def normalise(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
-    """yfinance's frame (flat or (Price, Ticker) multi-index columns) as FIELDS columns."""
+    """yfinance's frame (flat or (Price, Ticker) multi-index columns) as FIELDS columns. A
+    time-zone-aware index keeps the date written in its own zone (yfinance stamps a daily bar
+    at midnight of the exchange's zone: Tokyo's 2025-01-27 is 2025-01-27, not New York's
+    26th), the rule of engine.data.csvfile."""
     if raw is None or raw.empty:
         raise AishockError(f"yfinance returned no data for {ticker}; check the symbol")
     frame = raw
@@ -59,7 +62,7 @@ def normalise(raw: pd.DataFrame, ticker: str) -> pd.DataFrame:
     frame = frame[[f for f in FIELDS if f in frame]].apply(pd.to_numeric, errors="coerce")
     index = frame.index
     if index.tz is not None:
-        index = index.tz_convert("America/New_York").tz_localize(None)
+        index = index.tz_localize(None)  # the wall clock of its own zone
     frame.index = pd.DatetimeIndex(index.normalize(), name="date", freq=None)
     frame = frame[frame["close"].notna()].astype(float)
     if frame.empty:
