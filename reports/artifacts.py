@@ -28,6 +28,7 @@ import pandas as pd
 
 from engine.data.panel import Prices
 from engine.errors import AishockError
+from engine.outputs import csv_safe, umask
 from engine.result import Result
 from reports.manifest import manifest
 
@@ -53,24 +54,6 @@ def writable_folder(folder: Path, what: str = "reports") -> Path:
         reason = e.strerror or type(e).__name__
         raise AishockError(f"cannot write {what} to {folder}: {reason}; {hint}") from None
     return folder
-
-
-def write_atomic(path: Path, write) -> Path:
-    """`write(tmp)` fills a temporary file beside `path`, which then replaces `path` in one
-    step (os.replace): a failure or a kill mid-way never leaves a partial file at `path`."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make the page private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _folders(prices: Prices) -> list[str]:
@@ -130,7 +113,7 @@ def write_run(
     is false: QuantStats is then not even imported), `equity_csv` and `manifest`."""
     out_dir = writable_folder(Path(out_dir))
     equity = result.equity.iloc[:, 0].rename("equity")
-    csv_text = equity.to_frame().to_csv(float_format="%.6f", date_format="%Y-%m-%d")
+    csv_text = csv_safe(equity.to_frame()).to_csv(float_format="%.6f", date_format="%Y-%m-%d")
     info = run_manifest(result, label, prices, benchmark=benchmark_name, warmup=warmup, tearsheet=tearsheet)
     info["equity_csv_sha256"] = hashlib.sha256(csv_text.encode()).hexdigest()
     text = _canonical(info)
@@ -149,7 +132,7 @@ def write_run(
         return paths  # the same set (same inputs, same results) is already there
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{stem}.", suffix=".tmp"))
     try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp's folder is private; a report set is not
+        tmp.chmod(0o777 & ~umask())  # mkdtemp's folder is private; a report set is not
         (tmp / names["equity_csv"]).write_text(csv_text, encoding="utf-8")
         (tmp / names["manifest"]).write_text(text, encoding="utf-8")
         if tearsheet:
@@ -173,12 +156,6 @@ def write_run(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return paths
-
-
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
 
 
 def _publish(tmp: Path, final: Path, paths: dict[str, Path | None]) -> None:

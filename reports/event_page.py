@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from engine.events.study import OK, EventStudy
+from engine.outputs import write_atomic
 from reports.index_page import STYLE
 
 if TYPE_CHECKING:
@@ -91,17 +92,18 @@ def _summary(s: EventStudy, label: str) -> str:
     missing = s.table.loc[s.missing, "status"]
     listed = ", ".join(f"{html.escape(t)} ({html.escape(why)})" for t, why in missing.items()) or "none"
     verdict = "is" if s.shock["detected"] else "is not"
+    market = html.escape(s.market)
     model = (
         f"market model fitted on up to {s.estimation} trading days before the window"
         if s.model == "market"
-        else f"market-adjusted (return minus {s.market})"
+        else f"market-adjusted (return minus {market})"
     )
     items = [
         f"Universe <b>{html.escape(label)}</b>: {len(s.table)} members, {len(s.covered)} covered, "
         f"{len(s.missing)} missing: {listed}",
         f"Event day: {b['advancers']} advancers, {b['decliners']} decliners, {b['unchanged']} unchanged",
         f"Detected shock: the day {verdict} a sector-specific shock of this universe (equal-weight "
-        f"{s.shock['group_return']:+.1%} vs {s.market} {s.shock['market_return']:+.1%}; threshold "
+        f"{s.shock['group_return']:+.1%} vs {market} {s.shock['market_return']:+.1%}; threshold "
         f"-{s.shock['min_drop']:.0%} with the market above -{s.shock['max_market_drop']:.0%})",
         f"Abnormal returns: {model}; cross-sectional t-test of the mean CAR (names assumed "
         "independent, which a shared event date overstates)",
@@ -193,10 +195,7 @@ def event_page(s: EventStudy, label: str, k: int = 5) -> str:
 
 
 def write_event_page(path: Path, s: EventStudy, label: str, k: int = 5) -> Path:
-    """Write the page to `path` (whole file or nothing) and return it."""
+    """Write the page to `path` (engine.outputs.write_atomic: whole file or nothing) and return it."""
     page = event_page(s, label, k)
-    tmp = path.with_name(f".{path.name}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.outputs import write_atomic
 from reports import figures
-from reports.artifacts import write_atomic
 from reports.event_page import fmt
 from reports.index_page import STYLE
 

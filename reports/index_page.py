@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from reports.artifacts import write_atomic
+from engine.outputs import write_atomic
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -51,7 +51,7 @@ def comparison_html(table: pd.DataFrame, links: dict[str, str], windows, interva
     intervals = intervals or {}
     metrics = list(dict.fromkeys(table.columns.get_level_values("metric")))
     top = "".join(
-        f'<th colspan="{len(metrics)}">{html.escape(n)}<br><small>{a} → {b}</small></th>'
+        f'<th colspan="{len(metrics)}">{html.escape(n)}<br><small>{html.escape(f"{a} → {b}")}</small></th>'
         for n, a, b in windows
     )
     sub = "".join(f"<th>{HEAD[m]}</th>" for _ in windows for m in metrics)

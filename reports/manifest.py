@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from engine.data.panel import Prices
+from engine.outputs import write_atomic
 
 PACKAGES = ("aishock", "vectorbt", "pandas", "numpy", "quantstats", "yfinance", "numba")
 
@@ -79,11 +80,14 @@ def manifest(
     }
 
 
+def manifest_path(report: Path) -> Path:
+    """Where write_manifest puts the manifest of `report`: `<stem>.manifest.json` beside it."""
+    report = Path(report)
+    return report.with_name(f"{report.stem}.manifest.json")
+
+
 def write_manifest(report: Path, info: dict) -> Path:
-    """Write `info` beside `report` as `<stem>.manifest.json` (whole file or nothing)."""
-    path = report.with_name(f"{report.stem}.manifest.json")
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write `info` to manifest_path(report) (engine.outputs.write_atomic: whole file or nothing)."""
+    path = manifest_path(report)
     text = json.dumps(_json(info), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

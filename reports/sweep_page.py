@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.outputs import write_atomic
 from reports import figures
-from reports.artifacts import write_atomic
 from reports.index_page import STYLE
 
 MAX_CELL_TEXT = 400  # cells written in the heatmap up to this many; beyond, hover only
@@ -79,7 +79,7 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
     swept = result.swept
     parts = [
         f"<h1>Sweep: {html.escape(result.strategy)}</h1>",
-        f"<p class=sub>{result.start} → {result.end}; {result.n_trials} combinations; "
+        f"<p class=sub>{html.escape(f'{result.start} → {result.end}')}; {result.n_trials} combinations; "
         f"best by {html.escape(result.metric)}</p>",
     ]
     pbo = f"{result.pbo:.2f}" if np.isfinite(result.pbo) else f"not computed ({html.escape(result.pbo_note)})"

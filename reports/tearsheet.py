@@ -23,22 +23,30 @@ its page is corrected here, after it is written (QuantStats itself is not patche
   place of its drawings: the end-of-year bars (QuantStats labels them one year off under
   pandas 3 and thins the labels past ten years: every bar gets its year), and the rolling
   beta (QuantStats draws its 6-month beta as 0 until 6 months of data exist: nothing is
-  drawn there, and its mean line is the mean of what is drawn).
+  drawn there, and its mean line is the mean of what is drawn);
+- it writes the title into `<h1>` unescaped (a title is escaped before QuantStats sees it),
+  and refers to other sites: a favicon every browser fetches on opening the page, a link,
+  and the namespaces and metadata of its SVG charts. All are removed, and the page carries
+  a Content-Security-Policy that lets it run no script and fetch nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import logging
 import math
 import os
 import re
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from engine.outputs import write_atomic
 
 FLAT_NOTE = (
     "{what} never moved over this window (every daily return is {value:.2%}): comparisons "
@@ -93,7 +101,9 @@ def write_tearsheet(
     """Write a QuantStats HTML tearsheet of daily simple `returns` (fractions) to `path`.
 
     `benchmark` (daily simple returns) is reindexed to the dates of `returns`; missing days
-    count as 0. The file is written whole or not at all (temporary file, then rename).
+    count as 0. The file is written whole or not at all (engine.outputs.write_atomic).
+    `title` and `benchmark_name` are text, escaped here: QuantStats writes both into the page
+    as they are. The page refers to nothing outside itself (`_local_only`).
     """
     qs = _quiet_quantstats()
     path = Path(path)
@@ -101,7 +111,8 @@ def write_tearsheet(
     strategy = returns.rename(title).astype(float)
     bench = None
     if benchmark is not None:
-        bench = benchmark.reindex(strategy.index).fillna(0.0).rename(benchmark_name).astype(float)
+        shown = html.escape(benchmark_name)  # a ticker: escaping changes none of its characters
+        bench = benchmark.reindex(strategy.index).fillna(0.0).rename(shown).astype(float)
     note = None
     if bench is not None:
         for what, series in (("The strategy's equity", strategy), (f"The benchmark {benchmark_name}", bench)):
@@ -110,36 +121,65 @@ def write_tearsheet(
                 note = FLAT_NOTE.format(what=what, value=values[0], name=benchmark_name)
                 bench = None
                 break
-    tmp = path.with_name(f".{path.name}.tmp")
     import matplotlib
 
     # the same returns give the same bytes: fixed SVG id salt, and SOURCE_DATE_EPOCH (which
     # matplotlib reads) for the date stamped into each chart
     with (
+        tempfile.TemporaryDirectory(prefix="aishock-quantstats-") as scratch,
         warnings.catch_warnings(),
         matplotlib.rc_context({"svg.hashsalt": "aishock"}),
         _env("SOURCE_DATE_EPOCH", "0"),
     ):
         warnings.simplefilter("ignore")
+        raw = Path(scratch) / "tearsheet.html"  # QuantStats' page, before the corrections
         qs.reports.html(
             strategy,
             benchmark=bench,
             rf=rf,
             periods_per_year=periods,
-            title=title,
-            output=str(tmp),
+            title=html.escape(title),  # QuantStats puts it in <h1> as it is
+            output=str(raw),
             match_dates=False,
             compounded=True,
             download_filename=path.name,
         )
-        page = tmp.read_text(encoding="utf-8")
+        page = raw.read_text(encoding="utf-8")
         page = _redraw_charts(page, qs, strategy, bench, rf, periods)
-    page = _fix_tables(page, strategy.index)
+    page = _local_only(_fix_tables(page, strategy.index))
     if note is not None:
         page = _with_note(page, note)
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+
+
+# What refers to another site in QuantStats' page and its SVG charts: (pattern, replacement), in order.
+REMOTE = (
+    (re.compile(r'<link\b[^>]*\bhref="https?://[^"]*"[^>]*>\s*'), ""),  # the favicon
+    (re.compile(r'<a\b[^>]*\bhref="https?://[^"]*"[^>]*>(.*?)</a>', re.S), r"\1"),  # the link's text stays
+    (re.compile(r"<\?xml[^>]*\?>\s*"), ""),  # each SVG's XML declaration,
+    (re.compile(r"<!DOCTYPE svg[^>]*>\s*"), ""),  # its DTD,
+    (re.compile(r"\s*<metadata>.*?</metadata>", re.S), ""),  # its RDF metadata (namespaces, a URL)
+    (re.compile(r'\s+xmlns(?::\w+)?="https?://[^"]*"'), ""),  # and its namespaces (implied in HTML)
+    (re.compile(r'\s(?:href|src)="https?://[^"]*"'), ""),  # anything else that would be fetched
+)
+# Nothing on the page may load or run: no script, no request; styles and inline SVG only.
+POLICY = (
+    '<meta http-equiv="Content-Security-Policy" '
+    "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+)
+
+
+def _local_only(page: str) -> str:
+    """The page with no reference to another site (a reader's browser fetches nothing, not
+    even QuantStats' favicon) and a policy that lets it run no script and fetch nothing."""
+    for pattern, replacement in REMOTE:
+        page = pattern.sub(replacement, page)
+    for anchor in ('<meta charset="utf-8">', "<head>"):  # the policy right after the charset
+        at = page.find(anchor)
+        if at >= 0:
+            at += len(anchor)
+            return page[:at] + "\n    " + POLICY + page[at:]
+    return POLICY + page
 
 
 def _fix_tables(page: str, index: pd.DatetimeIndex) -> str:
@@ -248,8 +288,6 @@ def _put_chart(page: str, div_id: str, fig) -> str:
 
 def _with_note(page: str, note: str) -> str:
     """Put `note` in a paragraph after the tearsheet's heading (or at the top of the body)."""
-    import html
-
     style = "background:#fff6d6;padding:6px 8px"
     para = f'<p class="aishock-note" style="{style}">{html.escape(note, quote=False)}</p>'
     at = page.find("</h4>")

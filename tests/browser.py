@@ -7,6 +7,7 @@ they can). No browser is downloaded. Loaded by tests/conftest.py (`pytest_plugin
         assert page.errors == []
         for chart in page.charts(): ...       # Plotly divs and inline SVG charts, measured
         assert page.hover(0)                  # the hover label of the first Plotly chart
+        assert page.requests == [path.as_uri()]  # every URL it asked for, favicon included
         page.screenshot(tmp_path / "x.png")   # a full-page PNG
         save_screenshot(page, "index")        # reports/out/screenshots/index.png
 
@@ -110,11 +111,14 @@ HOVER_LABEL = ".hoverlayer .hovertext, .hoverlayer .legend"
 
 
 class BrowserPage:
-    """One loaded page. `errors`: console errors and assertions, uncaught exceptions and
-    requests to anything but a local file, in the order they happened."""
+    """One loaded page. `errors`: console errors and assertions, uncaught exceptions, dialogs
+    (alert, confirm, prompt: dismissed) and requests to anything but a local file, in the
+    order they happened. `requests`: the URL of every request the page made, as the browser
+    sent them (Chrome DevTools Protocol: this includes what Playwright's routing never sees,
+    such as the favicon), kept up to date while the page stays open."""
 
-    def __init__(self, page, errors: list[str]):
-        self.page, self.errors = page, errors
+    def __init__(self, page, errors: list[str], requests: list[str]):
+        self.page, self.errors, self.requests = page, errors, requests
 
     @property
     def url(self) -> str:
@@ -191,20 +195,38 @@ if PlaywrightError is not None:
         def _open(url: str, width: int = 1280, height: int = 2000) -> BrowserPage:
             context = new_context(viewport={"width": width, "height": height})
             errors: list[str] = []
+            requests: list[str] = []
+
+            def remote(url: str) -> None:
+                line = f"request to {url} (pages must be self-contained)"
+                if not url.startswith(LOCAL_URLS) and line not in errors:
+                    errors.append(line)
 
             def block(route):
-                errors.append(f"request to {route.request.url} (pages must be self-contained)")
+                remote(route.request.url)
                 route.abort()
+
+            def sent(event):
+                requests.append(event["request"]["url"])
+                remote(event["request"]["url"])
+
+            def dialog(d):
+                errors.append(f"dialog {d.type}: {d.message}")
+                d.dismiss()
 
             context.route(lambda u: not u.startswith(LOCAL_URLS), block)
             page = context.new_page()
+            devtools = context.new_cdp_session(page)  # every request, favicons included
+            devtools.send("Network.enable")
+            devtools.on("Network.requestWillBeSent", sent)
             page.on(
                 "console",
                 lambda m: errors.append(m.text) if m.type in ("error", "assert") else None,
             )
             page.on("pageerror", lambda e: errors.append(f"{e.name}: {e.message}" if e.name else e.message))
+            page.on("dialog", dialog)
             page.goto(url, wait_until="load")
-            return BrowserPage(page, errors)
+            return BrowserPage(page, errors, requests)
 
         return _open
 

@@ -118,16 +118,47 @@ def test_sweep_page(sweep_page, open_page):
     check(page, "sweep", least=1)
 
 
+# a run label that would run a script, twice over, if a page wrote it as markup
+SCRIPT_LABEL = "<script>window.__pwned=1;alert('pwned')</script><img src=x onerror=\"window.__pwned=2\">"
+
+
+def test_a_tearsheet_with_a_script_label_runs_nothing_and_fetches_nothing(open_page, tmp_path):
+    """QuantStats writes the title into <h1> as it is, and its page asks a third-party site
+    for a favicon once opened (1-3 s after load): the adapter escapes the one and removes the
+    other. The page is watched for 5 s after load."""
+    import numpy as np
+    import pandas as pd
+
+    from reports.tearsheet import write_tearsheet
+
+    rng = np.random.default_rng(3)
+    dates = pd.bdate_range("2024-01-01", "2025-06-30")
+    bench = pd.Series(rng.normal(0, 0.01, len(dates)), dates)
+    strategy = bench + rng.normal(0, 0.002, len(dates))
+    path = write_tearsheet(strategy, tmp_path / "tearsheet.html", SCRIPT_LABEL, bench, "SPY")
+    page = open_page(path.as_uri())
+    page.page.wait_for_timeout(5000)
+    assert page.evaluate("typeof window.__pwned") == "undefined"  # no script ran, no onerror
+    assert page.errors == []  # no dialog, no error, no request elsewhere
+    assert page.requests == [path.as_uri()]  # the page itself and nothing else, not even x
+    assert SCRIPT_LABEL in page.page.inner_text("h1")  # the label is shown, as text
+
+
 def test_the_checks_fail_on_a_broken_page(open_page, tmp_path):
-    """The browser checks can fail: errors, external requests and a page without charts."""
+    """The browser checks can fail: errors, dialogs, external requests (a favicon too, which
+    Playwright's routing never sees) and a page without charts."""
     bad = tmp_path / "bad.html"
     bad.write_text(
-        "<!doctype html><p>no chart</p><img src='https://example.invalid/x.png'>"
-        "<script>console.error('drawn wrong'); console.assert(false, 'assertion'); missing()</script>"
+        "<!doctype html><link rel=icon href='https://example.invalid/favicon.ico'>"
+        "<p>no chart</p><img src='https://example.invalid/x.png'>"
+        "<script>alert('boom'); console.error('drawn wrong'); console.assert(false, 'assertion'); "
+        "missing()</script>"
     )
     page = open_page(bad.as_uri())
+    page.page.wait_for_timeout(1000)  # the favicon is asked for after load
     print(page.errors)
-    for error in ("drawn wrong", "assertion", "ReferenceError: missing is not defined"):
+    for error in ("dialog alert: boom", "drawn wrong", "assertion", "ReferenceError: missing is not defined"):
         assert error in page.errors
-    assert "request to https://example.invalid/x.png (pages must be self-contained)" in page.errors
+    for url in ("https://example.invalid/x.png", "https://example.invalid/favicon.ico"):
+        assert f"request to {url} (pages must be self-contained)" in page.errors
     assert page.charts() == []

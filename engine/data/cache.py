@@ -1,22 +1,23 @@
 """Atomic parquet files: a reader never sees a half-written file.
 
-A write goes to a temporary file in the same folder and is moved into place with
-`os.replace`, which is atomic on POSIX and Windows; a process killed mid-write leaves the
-previous file intact (and at worst a stray `*.tmp` that the next write ignores). Two
-processes writing the same file leave one complete version, never a mix. A reader that
-needs the metadata and the columns of one version opens a `Snapshot`.
+A write goes through engine.outputs.write_atomic: a temporary file of a unique name in the
+same folder, moved into place with `os.replace`, which is atomic on POSIX and Windows; a
+process killed mid-write leaves the previous file intact (and at worst a stray `*.tmp` that
+the next write ignores). Two processes writing the same file leave one complete version,
+never a mix. A reader that needs the metadata and the columns of one version opens a
+`Snapshot`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from engine.outputs import write_atomic
 
 META_KEY = b"aishock"
 # What reading a missing, truncated or foreign file raises.
@@ -31,14 +32,7 @@ def write_frame(path: Path, frame: pd.DataFrame, meta: dict | None = None) -> No
         table = table.replace_schema_metadata(
             {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
         )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def read_frame(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
