@@ -1,7 +1,8 @@
 """Run manifests: what produced a report, written beside it as `<name>.manifest.json`.
 
 A manifest holds the kind of report, its inputs (strategy, parameters, grid, universe...),
-the date window, a fingerprint of the price data, the warnings about that data (the data
+the date window, a fingerprint of the price data, the tickers whose closes are their Adj Close
+column (`adjusted`, engine.data.csvfile), the warnings about that data (the data
 checks of engine.data.checks, one line each; an empty list when there were none), the
 conventions and the versions of the packages involved, and no timestamp, so the same inputs
 give a byte-identical file. Non-finite numbers are written as null (JSON has no NaN).
@@ -74,7 +75,11 @@ def manifest(
         **{k: (_json(v) if v is not None else None) for k, v in inputs.items()},
         "start": str(pd.Timestamp(start).date()),
         "end": str(pd.Timestamp(end).date()),
-        "data": {"fingerprint": fingerprint(data), "tickers": tickers},
+        "data": {
+            "fingerprint": fingerprint(data),
+            "tickers": tickers,
+            "adjusted": sorted(data.adjusted) if isinstance(data, Prices) else [],
+        },
         "warnings": list(warnings),
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
     }

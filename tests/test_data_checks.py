@@ -325,3 +325,16 @@ def test_an_unadjusted_split_reaches_stderr_and_the_manifest(out_dir, capsys, ma
     )
     assert err == [f"aishock: warning: {line}"]
     assert manifest_of(out)["warnings"] == [line]
+
+
+def test_a_file_with_adj_close_is_named_in_the_manifest(out_dir, capsys, market, tmp_path):
+    """Adj Close is preferred over Close, and the manifest says for which tickers."""
+    data = copy_market(market, tmp_path / "data", ["SPY", "NVDA"])
+    bars = pd.read_csv(data / "NVDA.csv", index_col="Date", parse_dates=True)
+    bars["Adj Close"] = bars["Close"]
+    bars["Close"] *= 1.25  # an unadjusted close beside the adjusted one
+    bars.to_csv(data / "NVDA.csv")
+    out, _ = run_json(
+        capsys, data, "buy_and_hold", "--set", "hold=NVDA", "--start", "2025-01-02", "--end", "2025-03-31"
+    )
+    assert manifest_of(out)["data"]["adjusted"] == ["NVDA"]
