@@ -55,6 +55,16 @@ class Config:
         return replace(self, data_dirs=dirs)
 
 
+def _symbol(value, path: Path) -> str:
+    """The configured benchmark spelled as universes spell tickers (`spy` -> `SPY`)."""
+    from engine.data.panel import normalise_symbol
+
+    try:
+        return normalise_symbol(value)
+    except AishockError:
+        raise AishockError(f"{path}: benchmark = {value!r} is not a ticker symbol; fix the file") from None
+
+
 def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = None) -> Config:
     """Read `[tool.aishock]`; then AISHOCK_DATA, then `data` (highest) replace the folders.
     `data_dirs` may be one folder (a string) or a list. Refuses a pyproject that is not TOML."""
@@ -78,7 +88,7 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
         reports_dir=Path(os.environ["AISHOCK_REPORTS"]).resolve()
         if os.environ.get("AISHOCK_REPORTS")
         else here(table.get("reports_dir", "reports/out")),
-        benchmark=table.get("benchmark", "SPY"),
+        benchmark=_symbol(table.get("benchmark", "SPY"), path),
         risk_free=float(table.get("risk_free", 0.0)),
         trading_days=int(table.get("trading_days", 252)),
         online=os.environ.get("AISHOCK_OFFLINE", "") in ("", "0"),

@@ -67,8 +67,10 @@ def _sharpe_columns(block: np.ndarray) -> np.ndarray:
         return np.where(sd > 0, block.mean(axis=0) / sd, -np.inf)
 
 
-def pbo_cscv(returns: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarray]:
-    """Probability of Backtest Overfitting of choosing the best of N trials by Sharpe.
+def pbo_cscv(returns: np.ndarray, n_splits: int = 16, score=None) -> tuple[float, np.ndarray]:
+    """Probability of Backtest Overfitting of choosing the best of N trials by Sharpe, or by
+    `score` (a function of a periods x trials block giving one number per trial, higher
+    better: engine.stats.ranking of the metric the trials were chosen by).
 
     `returns` is T x N (periods x trials). Rows are cut into `n_splits` (even) contiguous
     blocks; for every way of taking half the blocks as in-sample (IS) and the rest as
@@ -84,12 +86,13 @@ def pbo_cscv(returns: np.ndarray, n_splits: int = 16) -> tuple[float, np.ndarray
     if n < 2 or t < 2 * n_splits:
         raise ValueError(f"need at least 2 trials and {2 * n_splits} periods, got {n} and {t}")
     blocks = np.array_split(np.arange(t), n_splits)
+    rank_by = score or _sharpe_columns
     logits = []
     for chosen in itertools.combinations(range(n_splits), n_splits // 2):
         is_rows = np.concatenate([blocks[i] for i in chosen])
         oos_rows = np.concatenate([blocks[i] for i in range(n_splits) if i not in chosen])
-        best = int(np.argmax(_sharpe_columns(m[is_rows])))
-        oos = _sharpe_columns(m[oos_rows])
+        best = int(np.argmax(rank_by(m[is_rows])))
+        oos = rank_by(m[oos_rows])
         rank = sps.rankdata(oos)[best]  # 1 = worst; ties share the mean rank
         w = rank / (n + 1)
         logits.append(math.log(w / (1 - w)))

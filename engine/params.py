@@ -4,7 +4,13 @@ Overrides come as Python values (scripts, notebooks) or strings (`--set name=val
 strings are converted to the field's declared type. An unknown name is refused with a
 "did you mean" hint; a value that does not convert is refused naming the field and its type;
 a float that is NaN or infinite is refused for every field (no strategy can mean it), and a
-field declared with bounds (`param(..., low=0)`) refuses values outside them.
+field declared with bounds (`param(..., low=0)`) refuses values outside them. A field named in
+TICKER_FIELDS holds one ticker symbol and is spelled as universes spell tickers
+(engine.data.panel.normalise_symbol: `spy`, ` SPY ` -> `SPY`, `brk.b` -> `BRK-B`).
+
+Sweep grids (`grid`) take lists or `Range`s (start:stop:step), counted without being built,
+and count each distinct value once (`distinct`): `3,3,5` is two values, and so are `true,True`
+or `power,POWER`, since a duplicate would be a second trial of the same parameter set.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ import itertools
 import math
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from fractions import Fraction
 from typing import Any
 
 from engine.errors import AishockError
+
+# Parameters whose value is one ticker symbol (the market a shock is measured against).
+TICKER_FIELDS = frozenset({"market"})
 
 
 def param(default: Any, help: str, low: float | None = None, high: float | None = None) -> Any:
@@ -120,6 +130,13 @@ def convert(cls, name: str, value: Any) -> Any:
     if name not in hints:
         raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, fields(cls))}")
     converted = _convert(value, hints[name], name)
+    if name in TICKER_FIELDS and isinstance(converted, str):
+        from engine.data.panel import normalise_symbol
+
+        try:
+            converted = normalise_symbol(converted)
+        except AishockError:
+            raise AishockError(f"parameter {name}={value!r} is not a ticker symbol") from None
     meta = fields(cls)[name].metadata
     if isinstance(converted, int | float) and not isinstance(converted, bool):
         low, high = meta.get("low"), meta.get("high")
@@ -163,6 +180,83 @@ def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, 
             )
         out[name] = value.strip()
     return out
+
+
+class Range(Sequence):
+    """The numbers start, start + step, ... up to stop included (`start:stop:step` of
+    `--grid`), as np.arange(start, stop + step / 2, step) rounded to 10 decimals, ints when
+    start, stop and step are whole. Counted exactly on construction (`size`) and built only
+    when read, so a range too big for any grid is refused from its count, before any array
+    exists. Refuses numbers that are NaN or infinite, a step that is not positive and a
+    stop before the start."""
+
+    def __init__(self, start: float, stop: float, step: float, text: str | None = None):
+        self.text = text or f"{start:g}:{stop:g}:{step:g}"
+        if not all(math.isfinite(v) for v in (start, stop, step)):
+            raise AishockError(f"range '{self.text}' must be finite numbers (no nan or inf)")
+        if step <= 0 or stop < start:
+            raise AishockError(f"range '{self.text}' needs step > 0 and stop >= start")
+        self.start, self.stop, self.step = float(start), float(stop), float(step)
+        self.whole = all(float(v).is_integer() for v in (start, stop, step))
+        # exact: floor((stop - start) / step + 1/2) + 1, the length of the arange above
+        self.size = math.floor((Fraction(stop) - Fraction(start)) / Fraction(step) + Fraction(1, 2)) + 1
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.size))]
+        if not -self.size <= i < self.size:
+            raise IndexError(i)
+        value = round(self.start + (i % self.size) * self.step, 10)
+        return int(value) if self.whole else value
+
+    def __iter__(self):
+        return (self[i] for i in range(self.size))
+
+    def __repr__(self) -> str:
+        return f"Range({self.text!r}, {self.size} values)"
+
+
+def count(values: Iterable[Any]) -> int:
+    """How many values a grid axis has, without building a Range."""
+    return (
+        values.size
+        if isinstance(values, Range)
+        else len(values if isinstance(values, Sized) else list(values))
+    )
+
+
+def _sameness(kind: Any, value: Any) -> Any:
+    """What makes two converted values of a field the same trial: the value itself, except
+    for a plain `str` field (ticker symbols, basket names, membership CSV paths, spelled as
+    engine.universe.resolve reads them): each comma-separated item stripped, a basket name
+    or ticker in upper case with '.' and '/' as '-', a .csv path as written."""
+    if kind is not str or not isinstance(value, str):
+        return value
+    items = (item.strip() for item in value.split(","))
+    return tuple(
+        item if item.lower().endswith(".csv") else item.upper().replace(".", "-").replace("/", "-")
+        for item in items
+        if item
+    )
+
+
+def distinct(cls, name: str, values: Iterable[Any]) -> tuple[list, list]:
+    """(the values of field `name` converted, each distinct value once, in first-seen order;
+    the values dropped as repeats, as given)."""
+    kind = _hints(cls).get(name)
+    seen: dict = {}
+    dropped = []
+    for v in values:
+        converted = convert(cls, name, v)
+        key = _sameness(kind, converted)
+        if key in seen:
+            dropped.append(v)
+        else:
+            seen[key] = converted
+    return list(seen.values()), dropped
 
 
 def grid(

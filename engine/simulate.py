@@ -49,7 +49,6 @@ spread over the CPU's threads.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numba as nb
@@ -61,6 +60,10 @@ from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.metrics import PERIODS
 from engine.schedule import Schedule
+
+# The largest initial cash: cash x max_gross (<= 100) x any plausible price move stays far from
+# the largest float (1.8e308); a run whose numbers still overflow is refused (`execute`).
+MAX_CASH = 1e15
 
 
 def _fraction(name: str, value, upper: float) -> None:
@@ -74,7 +77,7 @@ class Costs:
 
     fees: fraction of each order's traded value paid as commission (0.0005 = 5 bp).
     slippage: fraction by which fills are worse than the fill price (0.0005 = 5 bp).
-    init_cash: starting equity in currency units.
+    init_cash: starting equity in currency units, above 0 and at most MAX_CASH.
     fill: "open" fills at the next bar's open (close for close-only tickers), "close" at the
         next bar's close.
     max_gross: the largest gross exposure (sum of |weights|) a decision may have; above 1
@@ -99,8 +102,11 @@ class Costs:
             _fraction(name, getattr(self, name), 0.5)
         for name in ("cash_rate", "financing", "borrow_fee"):
             _fraction(name, getattr(self, name), 1.0)
-        if not (isinstance(self.init_cash, int | float) and 0 < self.init_cash < math.inf):
-            raise AishockError(f"init_cash must be a positive number, got {self.init_cash}")
+        if not (isinstance(self.init_cash, int | float) and 0 < self.init_cash <= MAX_CASH):
+            raise AishockError(
+                f"init_cash must be a positive number up to {MAX_CASH:.0e} (--cash; larger sums "
+                f"could overflow), got {self.init_cash}"
+            )
         if not (isinstance(self.max_gross, int | float) and 0 < self.max_gross <= 100):
             raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
 
@@ -232,6 +238,13 @@ def execute(
         order_lo,
         order_n,
     )
+    overflowed = ~np.isfinite(acc).all(axis=0)
+    if overflowed.any():  # never NaN equity reported as a result
+        raise AishockError(
+            f"{int(overflowed.sum())} of {n_runs} run(s) reached numbers too large to represent "
+            f"(equity not finite, first run {int(np.argmax(overflowed))}); lower --cash or "
+            "--max-gross, or check the prices for absurd values"
+        )
     per_run = [orders[a : a + n] for a, n in zip(order_lo, order_n, strict=True)] if full else None
     return Raw(acc, equity if rec_eq else None, cash if rec_eq else None, shares if full else None, per_run)
 

@@ -49,6 +49,75 @@ LABELS = {
 }
 PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure"}
 
+# Which way is better, part of each metric's definition (units as UNITS): +1 the highest is
+# the best, -1 the lowest. A sweep's best row, its grid warnings, walk-forward's choice, PBO's
+# ranking and the heatmap's colours all read it. max_drawdown is a negative fraction, so its
+# highest (closest to 0) is the best. A metric without a direction (exposure: more invested is
+# neither better nor worse) cannot say which cell of a sweep is best.
+BETTER = {
+    "total_return": 1,
+    "cagr": 1,
+    "sharpe": 1,
+    "sortino": 1,
+    "max_drawdown": 1,
+    "calmar": 1,
+    "final_equity": 1,
+    "volatility": -1,
+    "turnover": -1,
+    "n_trades": -1,
+    "fees_paid": -1,
+}
+
+
+def better(metric: str) -> int:
+    """+1 when the highest `metric` is the best, -1 when the lowest is (BETTER); a metric
+    without a direction is refused."""
+    from engine.errors import AishockError
+
+    if metric not in BETTER:
+        raise AishockError(
+            f"metric '{metric}' has no better direction, so no cell is best by it; "
+            f"use one of {', '.join(BETTER)}"
+        )
+    return BETTER[metric]
+
+
+def _calmar(r: np.ndarray, periods: int) -> np.ndarray:
+    cagr = metrics.cagr(r, periods, min_years=0.0)
+    dd = metrics.max_drawdown(r)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(dd < 0, cagr / np.abs(dd), np.nan)
+
+
+# Each metric that daily returns alone determine, as a function of a days x runs block of
+# them (the costs metrics -- fees, turnover, orders -- need the simulation, not returns).
+# total_return, cagr and final_equity rank runs of one block alike.
+FROM_RETURNS = {
+    "total_return": lambda r, rf, periods: metrics.total_return(r),
+    "cagr": lambda r, rf, periods: metrics.total_return(r),
+    "final_equity": lambda r, rf, periods: metrics.total_return(r),
+    "sharpe": lambda r, rf, periods: metrics.sharpe(r, rf, periods),
+    "sortino": lambda r, rf, periods: metrics.sortino(r, rf, periods),
+    "volatility": lambda r, rf, periods: metrics.volatility(r, periods),
+    "max_drawdown": lambda r, rf, periods: metrics.max_drawdown(r),
+    "calmar": lambda r, rf, periods: _calmar(r, periods),
+}
+
+
+def ranking(metric: str, rf: float = 0.0, periods: int = metrics.PERIODS):
+    """A function of a days x runs block of daily returns giving each run's `metric` signed
+    by BETTER (higher is better; NaN as -inf), for ranking runs on part of the days (PBO);
+    None for a metric the returns do not determine (see FROM_RETURNS)."""
+    if metric not in FROM_RETURNS:
+        return None
+    fn, sign = FROM_RETURNS[metric], better(metric)
+
+    def score(block: np.ndarray) -> np.ndarray:
+        values = sign * np.asarray(fn(np.asarray(block, dtype=float), rf, periods), dtype=float)
+        return np.where(np.isnan(values), -np.inf, values)
+
+    return score
+
 
 def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
     """Simple returns of each equity column; the first day is measured against `init_cash`

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import shock
+from engine import outputs, shock
 from engine.cli.jsonout import dumps, plain
 from engine.config import load_config
 from engine.data import checks
@@ -19,6 +19,7 @@ from engine.errors import AishockError
 from engine.events import abnormal
 from engine.events import study as event
 from engine.events.members import load_universe, slug
+from engine.outputs import check_outputs, is_stream, output_folder
 from reports.artifacts import writable_folder
 from reports.event_page import fmt, members_table, write_event_page
 from reports.manifest import manifest, write_manifest
@@ -73,6 +74,10 @@ GROUP_TERMINAL = {
 }
 
 
+# Trading days of the market model's estimation window (--estimation).
+ESTIMATION = 250
+
+
 def add(sub) -> None:
     p = sub.add_parser("event", help="event study: what a universe did around a date")
     p.add_argument("date", help="the event day (YYYY-MM-DD), a trading day in the data")
@@ -90,7 +95,11 @@ def add(sub) -> None:
         default="market",
         help="abnormal returns: market model fitted before the window, or adjusted (minus the market)",
     )
-    p.add_argument("--estimation", type=int, default=250, help="market-model estimation, trading days (250)")
+    p.add_argument(
+        "--estimation",
+        type=int,
+        help=f"with --model market: estimation window, trading days ({ESTIMATION})",
+    )
     p.add_argument("--market", help="market ticker (default from config: SPY)")
     p.add_argument("--top", type=int, default=5, help="names listed at each end (5)")
     p.add_argument("--min-drop", type=float, default=shock.MIN_DROP, help="shock test: group fall (0.07)")
@@ -105,7 +114,15 @@ def add(sub) -> None:
 
 
 def check(args) -> None:
-    """Refuse nonsensical numbers before any work."""
+    """Refuse nonsensical numbers, and --estimation with a model that has no estimation
+    window (--model adjusted), before any work; then default --estimation to ESTIMATION."""
+    if args.estimation is not None and args.model != "market":
+        raise AishockError(
+            f"--estimation only applies to --model market (--model {args.model} fits nothing); "
+            "drop --estimation or use --model market"
+        )
+    if args.estimation is None:
+        args.estimation = ESTIMATION
     for name, value, low in (("--runup-days", args.runup_days, 1), ("--estimation", args.estimation, 20)):
         if value < low:
             raise AishockError(f"{name} must be at least {low} trading days, got {value}")
@@ -132,10 +149,11 @@ def _event(args, seen: list[str]) -> int:
     market = normalise_symbol(args.market or cfg.benchmark)
     writable_folder(cfg.reports_dir)  # before the study: a bad reports folder fails now
     if args.csv:
-        csv_parent = Path(args.csv).parent
         if Path(args.csv).is_dir():
             raise AishockError(f"--csv {args.csv} is a folder; give a file name")
-        writable_folder(csv_parent, "the --csv file")
+        check_outputs(("--csv", args.csv, "csv"))
+        if not is_stream(args.csv):
+            writable_folder(output_folder(args.csv), "the --csv file")
     label, members, close = load_universe(args.universe, cfg, market, event.BENCHMARKS)
     s = event.study(
         close,
@@ -192,14 +210,14 @@ def csv_frame(s: event.EventStudy) -> pd.DataFrame:
 
 
 def write_csv(s: event.EventStudy, path: str) -> None:
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
+    """The per-member table to `path` (engine.outputs.write_csv: atomic, text cells made safe)."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        csv_frame(s).to_csv(tmp, index=False)
-        tmp.replace(target)
+        if not is_stream(path):
+            output_folder(path).mkdir(parents=True, exist_ok=True)
+        outputs.write_csv(path, csv_frame(s), index=False)
     except OSError as e:
-        raise AishockError(f"cannot write {path}: {e.strerror}; choose another --csv path") from None
+        reason = e.strerror or type(e).__name__
+        raise AishockError(f"cannot write {path}: {reason}; choose another --csv path") from None
 
 
 def as_json(s: event.EventStudy, label: str, k: int, page, csv_path) -> dict:

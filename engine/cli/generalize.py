@@ -16,6 +16,7 @@ from engine.config import load_config
 from engine.data import checks
 from engine.errors import AishockError
 from engine.events.members import slug
+from engine.outputs import check_outputs, write_csv
 
 if TYPE_CHECKING:
     from engine.generalization import Generalization
@@ -26,6 +27,22 @@ EVENT_KEYS = (
     "strategy_return", "market_return_window", "group_return_window", "excess_market", "excess_group",
     "car", "sigma",
 )  # fmt: skip
+
+
+# The most placebo days one run draws: each is one more backtest (500 take seconds; 10,000
+# about twenty times as long), and there are only so many non-event days to draw from.
+MAX_PLACEBO = 10_000
+
+
+def check_draws(args) -> None:
+    """Refuse a --placebo outside 0..MAX_PLACEBO and a negative --seed, before any work."""
+    if not 0 <= args.placebo <= MAX_PLACEBO:
+        raise AishockError(
+            f"--placebo must be >= 0 and at most {MAX_PLACEBO:,} random days (each is one more backtest), "
+            f"got {args.placebo:,}"
+        )
+    if args.seed < 0:
+        raise AishockError(f"--seed must be a whole number >= 0, got {args.seed}")
 
 
 def add(sub) -> None:
@@ -44,9 +61,15 @@ def add(sub) -> None:
     )
     execution.add_set_option(p, "strategy parameter (repeatable); universe and event_date are set per event")
     p.add_argument(
-        "--placebo", type=int, default=500, metavar="N", help="random non-event days (default 500)"
+        "--placebo",
+        type=int,
+        default=500,
+        metavar="N",
+        help=f"random non-event days, 0 to {MAX_PLACEBO:,} (default 500)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the placebo draw and bootstraps (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the placebo draw and bootstraps, >= 0 (default 0)"
+    )
     p.add_argument(
         "--horizon",
         type=int,
@@ -71,11 +94,12 @@ def handle(args) -> int:
 def _generalize(args) -> int:
     from engine.generalization import generalize  # statsmodels and arch load only here
     from reports import generalize_page
-    from reports.artifacts import writable_folder, write_atomic
+    from reports.artifacts import writable_folder
 
     cfg = load_config(args.data)
     check_execution(args)
     check_scaled(args)
+    check_draws(args)
     spec = registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     folder = writable_folder(cfg.reports_dir)
@@ -99,9 +123,21 @@ def _generalize(args) -> int:
         progress=not (args.no_progress or args.json),
     )
     name = f"generalize-{spec.name}-{slug(g.settings['universe_label'])}-{g.by}.html"
-    html = generalize_page.write(g, folder / name)
+    try:
+        html = generalize_page.write(g, folder / name)
+    except OSError as e:
+        raise AishockError(
+            f"cannot write the page {folder / name}: {e.strerror or type(e).__name__}; "
+            "free some space or set AISHOCK_REPORTS to another folder"
+        ) from None
     if csv_path:
-        write_atomic(csv_path, lambda tmp: event_table(g).to_csv(tmp, index=False))
+        try:
+            write_csv(csv_path, event_table(g), index=False)
+        except OSError as e:
+            raise AishockError(
+                f"cannot write --csv {csv_path}: {e.strerror or type(e).__name__}; "
+                "free some space or choose another --csv path"
+            ) from None
     if args.json:
         print(dumps({**as_json(g), "html": str(html), "csv": str(csv_path) if csv_path else None}, indent=2))
         return 0
@@ -116,6 +152,7 @@ def _csv_target(path: str) -> Path:
         raise AishockError(f"--csv {path} is a folder; give a file name such as events.csv")
     if not target.parent.is_dir():
         raise AishockError(f"--csv {path}: folder {target.parent} does not exist; create it first")
+    check_outputs(("--csv", target, "csv"))
     return target
 
 

@@ -10,6 +10,7 @@ from engine.cli import execution
 from engine.cli.jsonout import dumps, plain
 from engine.config import load_config
 from engine.data import checks
+from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from reports.artifacts import writable_folder, write_run
 
@@ -47,7 +48,8 @@ def handle(args) -> int:
 
 def check_execution(args) -> None:
     """Refuse execution options without sense before any work: a cost or cash that is NaN or
-    infinite (argparse's float() takes 'nan' and 'inf'), a negative warm-up."""
+    infinite (argparse's float() takes 'nan' and 'inf'; Costs bounds them further), a
+    negative warm-up."""
     for option in ("fees", "slippage", "cash"):
         value = getattr(args, option)
         if not math.isfinite(value):
@@ -59,12 +61,16 @@ def check_execution(args) -> None:
 def _run(args) -> int:
     cfg = load_config(args.data)
     check_execution(args)
+    if args.intervals and not args.json:
+        raise AishockError(
+            "--intervals only applies to --json (they are not in the table); add --json or drop it"
+        )
     default_start, default_end = cfg.span
     start, end = args.start or default_start, args.end or default_end
     costs = execution.costs(args)
     spec = engine.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
-    bench_name = (args.benchmark or cfg.benchmark).upper()
+    bench_name = normalise_symbol(args.benchmark or cfg.benchmark)
     p = params.make(spec.params, overrides)
     writable_folder(cfg.reports_dir)  # before computing: a bad reports folder fails now
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))

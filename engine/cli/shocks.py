@@ -28,7 +28,9 @@ def add(sub) -> None:
         help="AI tag (ai, power, ...), 'all', or a membership CSV with a Symbol column (default: ai)",
     )
     p.add_argument(
-        "--min-drop", type=float, default=shock.MIN_DROP, help="group equal-weight fall, fraction (0.07)"
+        "--min-drop",
+        type=float,
+        help=f"without --by: group equal-weight fall, fraction (default {shock.MIN_DROP:g})",
     )
     p.add_argument(
         "--max-market-drop",
@@ -46,7 +48,38 @@ def add(sub) -> None:
     )
     add_scaled_options(p, market_drop=False)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    p.set_defaults(handler=handle)
+    # None: not given (each scan refuses the other's options, then takes its defaults)
+    p.set_defaults(handler=handle, min_drop=None, k=None, min_fall=None, min_members=None)
+
+
+# The options of one scan that the other would ignore: (dest, flag, default).
+PLAIN_ONLY = (("min_drop", "--min-drop", shock.MIN_DROP),)
+BY_ONLY = (
+    ("k", "--k", shock.K_SD),
+    ("min_fall", "--min-fall", shock.MIN_FALL),
+    ("min_members", "--min-members", shock.MIN_MEMBERS),
+)
+
+
+def check_scan_options(args) -> None:
+    """Refuse the options the chosen scan would ignore (--min-drop with --by; --k, --min-fall,
+    --min-members without it), then give the others their defaults."""
+    ignored, used = (PLAIN_ONLY, BY_ONLY) if args.by else (BY_ONLY, PLAIN_ONLY)
+    given = [flag for dest, flag, _ in ignored if getattr(args, dest) is not None]
+    if given and args.by:
+        raise AishockError(
+            f"{', '.join(given)} is the plain scan's fixed fall, not used with --by (scaled to each "
+            "group's volatility: --k, --min-fall); drop it or drop --by"
+        )
+    if given:
+        raise AishockError(
+            f"{', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} with --by (group shocks "
+            "scaled to each group's volatility); add --by sector|industry|role or drop "
+            f"{'it' if len(given) == 1 else 'them'}"
+        )
+    for dest, _, default in used:
+        if getattr(args, dest) is None:
+            setattr(args, dest, default)
 
 
 def add_scaled_options(p, market_drop: bool) -> None:
@@ -104,6 +137,7 @@ def handle(args) -> int:
 
 
 def _shocks(args) -> int:
+    check_scan_options(args)
     if args.by:
         return _by_group(args)
     check_fraction("--min-drop", args.min_drop)

@@ -16,6 +16,8 @@ from engine.cli.run import check_execution
 from engine.config import load_config
 from engine.data import checks
 from engine.errors import AishockError
+from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
+from engine.sweeps import executors, search
 from reports.artifacts import writable_folder
 
 
@@ -70,18 +72,15 @@ def add(sub) -> None:
     p.set_defaults(handler=handle)
 
 
-def parse_values(text: str) -> list:
-    """'a,b,c' -> [a, b, c]; 'start:stop:step' -> numbers from start to stop inclusive."""
+def parse_values(text: str) -> list | params.Range:
+    """'a,b,c' -> [a, b, c]; 'start:stop:step' -> a params.Range from start to stop
+    inclusive (counted, not built: a grid too big is refused from its count)."""
     if text.count(":") == 2:
         try:
             a, b, step = (float(v) for v in text.split(":"))
         except ValueError:
             raise AishockError(f"range '{text}' must be start:stop:step numbers") from None
-        if step <= 0 or b < a:
-            raise AishockError(f"range '{text}' needs step > 0 and stop >= start")
-        values = np.round(np.arange(a, b + step / 2, step), 10)
-        whole = all(float(v).is_integer() for v in (a, b, step))
-        return [int(v) for v in values] if whole else [float(v) for v in values]
+        return params.Range(a, b, step, text)
     items = [v.strip() for v in text.split(",") if v.strip()]
     if not items:
         raise AishockError(f"no values in '{text}'")
@@ -119,6 +118,9 @@ def check_options(args) -> None:
             raise AishockError(f"--workers must be at least 1, got {args.workers}")
     if args.max_combinations is not None and args.max_combinations < 1:
         raise AishockError(f"--max-combinations must be at least 1, got {args.max_combinations}")
+    if args.scheduler:
+        executors.check_address(args.scheduler)
+    search.check_metric(args.metric)
     grid = parse_grid(args.grid)
     fixed = params.parse_assignments(args.sets)
     both = sorted(set(grid) & set(fixed))
@@ -137,7 +139,7 @@ def handle(args) -> int:
 
 def _sweep(args) -> int:
     from engine.sweeps.search import sweep
-    from reports.manifest import manifest, write_manifest
+    from reports.manifest import manifest, manifest_path, write_manifest
     from reports.sweep_page import write_sweep_page
 
     cfg = load_config(args.data)
@@ -147,9 +149,18 @@ def _sweep(args) -> int:
     if args.walk_forward is not None:
         return walk_forward_report(args, cfg, costs)
     # find out now, not after computing, whether the results can be written
-    writable_folder(
-        args.out.parent if args.out else cfg.reports_dir, "sweep results" if args.out else "reports"
-    )
+    if args.out is None or is_stream(args.out):
+        writable_folder(cfg.reports_dir)
+    if args.out is not None:
+        page = None if is_stream(args.out) else args.out.with_suffix(".html")
+        check_outputs(
+            ("--out", args.out, "parquet"),
+            ("the sweep page", page, "html"),
+            ("its manifest", page and manifest_path(page), "json"),
+        )
+        if page is not None:
+            for folder in dict.fromkeys([output_folder(args.out), output_folder(page)]):
+                writable_folder(folder, "sweep results")
     result = sweep(
         args.strategy,
         parse_grid(args.grid),
@@ -171,20 +182,22 @@ def _sweep(args) -> int:
         result.end,
         result.prices,
         strategy=result.strategy,
-        grid=parse_grid(args.grid),
+        grid=result.grid,
         fixed=params.parse_assignments(args.sets),
         costs=vars(costs),
         warmup=args.warmup,
         metric=result.metric,
         trials=result.n_trials,
     )
-    out = args.out or cfg.reports_dir / f"sweep-{result.strategy}-{_key(info)}.parquet"
+    stem = f"sweep-{result.strategy}-{_key(info)}"
+    out = args.out or cfg.reports_dir / f"{stem}.parquet"
+    # the page goes beside the results, or to the reports folder when they go to a stream
+    page = cfg.reports_dir / f"{stem}.html" if is_stream(out) else out.with_suffix(".html")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        result.table.to_parquet(tmp, index=False)
-        tmp.replace(out)
-        page = write_sweep_page(out.with_suffix(".html"), result)
+        if not is_stream(out):
+            output_folder(out).mkdir(parents=True, exist_ok=True)
+        write_atomic(out, lambda tmp: result.table.to_parquet(tmp, index=False))
+        page = write_sweep_page(page, result)
         write_manifest(page, info)
     except OSError as e:
         raise AishockError(
@@ -202,13 +215,16 @@ def _sweep(args) -> int:
         "pbo": None if np.isnan(result.pbo) else result.pbo,
         "spa": spa_json(result),
         "warnings": result.warnings,
+        "notes": result.notes,
         "results": str(out),
         "heatmap": str(page),
     }
+    print_notes(result.notes)
     if args.json:
         print(dumps(summary, indent=2))
     else:
-        print(result.table.sort_values(result.metric, ascending=False).head(10).to_string(index=False))
+        top = result.table.sort_values(result.metric, ascending=result.better < 0)
+        print(top.head(10).to_string(index=False))
         print(
             f"\n{result.n_trials} combinations, {result.start} → {result.end}; best {result.metric} "
             f"{result.best[result.metric]:.3f}"
@@ -227,6 +243,12 @@ def _sweep(args) -> int:
             print(f"warning: {w}")
         print(f"results: {out}\nheatmap: {page}")
     return 0
+
+
+def print_notes(notes) -> None:
+    """The sweep's notes (repeated grid values dropped) on stderr, one line each."""
+    for note in notes:
+        print(f"aishock: note: {note}", file=sys.stderr, flush=True)
 
 
 def spa_json(result) -> dict:
@@ -253,11 +275,14 @@ def walk_forward_report(args, cfg, costs) -> int:
         costs=costs,
         warmup=args.warmup,
         config=cfg,
+        max_combinations=args.max_combinations,
     )
+    print_notes(wf.notes)
     stats = {k: float(v) for k, v in wf.oos_stats.items()}
     if args.json:
         folds = json.loads(wf.folds.to_json(orient="records", date_format="iso"))
-        print(dumps({"strategy": args.strategy, "folds": folds, "out_of_sample": stats}, indent=2))
+        out = {"strategy": args.strategy, "folds": folds, "out_of_sample": stats, "notes": list(wf.notes)}
+        print(dumps(out, indent=2))
     else:
         print(wf.folds.to_string(index=False))
         print("\nstitched out of sample: " + ", ".join(f"{k} {v:.3f}" for k, v in stats.items()))

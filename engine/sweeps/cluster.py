@@ -49,9 +49,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def process_cluster(workers: int, name: str = "aishock", timeout: float = 120) -> Iterator[tuple[str, float]]:
-    """A scheduler and `workers` x `dask worker --nworkers 1 --nthreads 1` on 127.0.0.1;
-    yields (address, seconds until every worker had registered) and stops them all on exit.
-    Raises AishockError, with the processes' last log lines, if they do not come up within
+    """A scheduler and `workers` (0 or more) x `dask worker --nworkers 1 --nthreads 1` on
+    127.0.0.1; yields (address, seconds until every worker had registered) and stops them
+    all on exit. Raises AishockError, with the processes' last log lines, if they do not come up within
     `timeout` seconds."""
     from distributed import Client
 
@@ -88,7 +88,8 @@ def process_cluster(workers: int, name: str = "aishock", timeout: float = 120) -
                 )  # fmt: skip
             try:
                 with Client(address, timeout=f"{timeout:g}s") as client:
-                    client.wait_for_workers(workers, timeout=timeout)
+                    if workers:  # 0: a scheduler alone (the no-workers test)
+                        client.wait_for_workers(workers, timeout=timeout)
             except Exception as e:
                 dead = [log.stem for proc, log in procs if proc.poll() is not None]
                 logs = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for _, p in procs)

@@ -5,12 +5,21 @@ parameter sets): the strategy computes the chunk's target weights at once and th
 simulator runs them, keeping only accumulators (and daily returns when asked). The same code
 runs in both places; on Dask the price panel is scattered to every worker once, and each
 worker runs its chunk on one thread (the workers are the parallelism).
+
+A scheduler address is checked before anything connects (`check_address`), and what answers
+there is checked with a hard deadline (`probe`, DASK_TIMEOUT seconds) before distributed's
+client connects: that client waits without end on a peer that accepts and never answers, and
+trusts the message length it reads (a service that is not Dask made it try to allocate
+exabytes). A scheduler without workers is refused after DASK_TIMEOUT seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
+import struct
+import time
 from dataclasses import dataclass, replace
 
 import numba as nb
@@ -26,6 +35,91 @@ from engine.simulate import Costs, Market, execute, first_bar
 # CHUNK_BYTES (a run has at most one order per ticker and day, 24 bytes each).
 MAX_CHUNK = 4_096
 CHUNK_BYTES = 256 * 2**20
+
+# Seconds a Dask scheduler has to answer, and then to have at least one worker.
+DASK_TIMEOUT = 10.0
+# The largest first message a Dask scheduler sends (its handshake is about 60 bytes).
+HANDSHAKE_BYTES = 64 * 2**10
+ADDRESS_HINT = "give it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786"
+
+
+def check_address(address: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a Dask scheduler address, `[tcp://|tls://]HOST:PORT` (IPv6
+    hosts in brackets); anything else is refused in one line."""
+    text = str(address).strip()
+    scheme, sep, loc = text.rpartition("://")
+    scheme = scheme.lower() if sep else "tcp"
+    if scheme not in ("tcp", "tls"):
+        raise AishockError(f"Dask scheduler address '{address}': unknown protocol '{scheme}'; {ADDRESS_HINT}")
+    loc = loc.rstrip("/")
+    if loc.startswith("["):
+        host, _, rest = loc[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        host, colon, port = loc.rpartition(":")
+        host = host if colon else loc
+    if not host or any(c.isspace() or c in "/@?#[]" for c in host):
+        raise AishockError(f"Dask scheduler address '{address}' has no host; {ADDRESS_HINT}")
+    if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise AishockError(f"Dask scheduler address '{address}' has no port number (1-65535); {ADDRESS_HINT}")
+    return scheme, host, int(port)
+
+
+def _receive(sock: socket.socket, n: int, deadline: float) -> bytes:
+    out = b""
+    while len(out) < n:
+        sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        chunk = sock.recv(min(n - len(out), 2**16))
+        if not chunk:
+            raise ConnectionResetError("the connection was closed")
+        out += chunk
+    return out
+
+
+def probe(address: str, timeout: float = DASK_TIMEOUT) -> None:
+    """Check, within `timeout` seconds in all, that a Dask scheduler answers at `address`
+    (tcp; tls is left to distributed): a Dask server speaks first, a handshake message of an
+    8-byte length and that many bytes (under HANDSHAKE_BYTES) of msgpack frames holding a
+    dict with its pickle protocol. A peer that accepts and stays silent, closes, or sends
+    anything else is refused in one line."""
+    scheme, host, port = check_address(address)
+    if scheme != "tcp":
+        return
+    deadline = time.monotonic() + timeout
+    where = f"the Dask scheduler at {address}"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as e:
+        raise AishockError(f"cannot reach {where}: {e.strerror or e or 'timed out'}") from None
+    with sock:
+        try:
+            (size,) = struct.unpack("Q", _receive(sock, 8, deadline))
+            body = _receive(sock, size, deadline) if 0 < size <= HANDSHAKE_BYTES else None
+        except TimeoutError:
+            raise AishockError(
+                f"{where} accepted the connection but did not answer within {timeout:g} s: "
+                "is it a Dask scheduler, and running? Check the address and port"
+            ) from None
+        except OSError:
+            body = None  # closed or reset before a whole handshake: not Dask
+    if body is None or "pickle-protocol" not in _handshake(body):
+        raise AishockError(
+            f"what answers at {address} is not a Dask scheduler (it does not speak Dask's "
+            "protocol); check the address and port"
+        )
+
+
+def _handshake(body: bytes) -> dict:
+    """The handshake dict in a Dask message body, or {} if it is not one."""
+    from distributed.protocol.core import loads
+    from distributed.protocol.utils import unpack_frames
+
+    try:
+        frames, rest = unpack_frames(body, partial=True)
+        message = loads(frames, deserialize=False) if not rest else None
+    except Exception:  # garbage of any kind: not Dask
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -111,10 +205,19 @@ def _map_dask(fn, job, data, chunks, scheduler, workers, bar) -> list:
         ) from None
     cluster = None
     if scheduler:
+        probe(scheduler)
         try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as e:
+            client = Client(scheduler, timeout=f"{DASK_TIMEOUT:g}s")
+        except (OSError, TimeoutError) as e:
             raise AishockError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        try:
+            client.wait_for_workers(1, timeout=DASK_TIMEOUT)
+        except TimeoutError:
+            client.close()
+            raise AishockError(
+                f"the Dask scheduler at {scheduler} has no workers after {DASK_TIMEOUT:g} s; "
+                f"start some (dask worker {scheduler}) or drop --scheduler for a local cluster"
+            ) from None
     else:
         n = workers or os.cpu_count() or 1
         cluster = LocalCluster(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine import stats
+
 
 def _axis(table: pd.DataFrame, name: str) -> list:
     return sorted(table[name].dropna().unique().tolist())
@@ -30,8 +32,10 @@ def neighbours(table: pd.DataFrame, names: list[str], i: int) -> pd.DataFrame:
 
 def warnings_for(table: pd.DataFrame, names: list[str], metric: str, best: int) -> list[str]:
     """Edge: the best value of a parameter swept over >= 3 values is its smallest or largest.
-    Isolated peak: the median `metric` of the best cell's grid neighbours is below the
-    midpoint between the best and the median of the whole grid."""
+    Isolated peak: the median `metric` of the best cell's grid neighbours is worse than the
+    midpoint between the best and the median of the whole grid ("worse" in the metric's
+    direction, engine.stats.BETTER: below it, or above it when the lowest is the best)."""
+    sign = stats.BETTER.get(metric, 1)
     out = []
     row = table.iloc[best]
     for name in names:
@@ -46,7 +50,7 @@ def warnings_for(table: pd.DataFrame, names: list[str], metric: str, best: int) 
     near = neighbours(table, names, best)[metric].dropna()
     overall = float(table[metric].median())
     top = float(row[metric])
-    if len(near) and top > overall and float(near.median()) < (top + overall) / 2:
+    if len(near) and sign * top > sign * overall and sign * float(near.median()) < sign * (top + overall) / 2:
         out.append(
             f"best {metric} {top:.3g} is an isolated peak: its neighbours' median is "
             f"{float(near.median()):.3g} (grid median {overall:.3g}); prefer a plateau"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from engine import params as params_mod
-from engine import registry
+from engine import registry, stats
 from engine.backtest import history, needed_tickers
 from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
@@ -51,9 +51,13 @@ class SweepResult:
 
     table: one row per combination: the swept parameters as columns, then STAT_COLUMNS
         (units as engine.stats.UNITS).
-    n_trials: combinations evaluated (the number of trials for the Deflated Sharpe).
-    best: the row with the highest `metric`. dsr: its Deflated Sharpe Ratio (probability).
-    pbo: Probability of Backtest Overfitting by CSCV (NaN with `pbo_note` saying why).
+    n_trials: combinations evaluated (the number of trials for the Deflated Sharpe), each
+        distinct parameter set once (`notes` says which repeated grid values were dropped).
+    best: the row with the best `metric`: the highest, or the lowest for a metric whose
+        lowest is best (`better`, engine.stats.BETTER). dsr: its Deflated Sharpe Ratio
+        (probability).
+    pbo: Probability of Backtest Overfitting by CSCV, ranking the combinations by `metric` in
+        the same direction (NaN with `pbo_note` saying why).
     warnings: edge-of-grid and isolated-peak warnings about `best`.
     returns: dates x combinations daily returns when kept, else None.
     prices: the price panel the sweep ran on (for manifests).
@@ -77,6 +81,14 @@ class SweepResult:
     prices: Prices | None = field(default=None, repr=False)
     spa: dict | None = None
     spa_note: str = ""
+    notes: list[str] = field(default_factory=list)
+    grid: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def better(self) -> int:
+        """+1 when the highest `metric` is the best, -1 when the lowest is (engine.stats.BETTER);
+        for the heatmap's colours."""
+        return stats.better(self.metric)
 
     @property
     def swept(self) -> list[str]:
@@ -122,8 +134,26 @@ BYTES_PER_SET = 1_000
 
 
 def grid_size(grid: Mapping[str, Sequence]) -> int:
-    """The number of combinations of `grid`, counted without building them."""
-    return math.prod(len(list(v)) for v in grid.values())
+    """The number of combinations of `grid`, counted without building them (a
+    params.Range is counted, not built)."""
+    return math.prod(params_mod.count(v) for v in grid.values())
+
+
+def distinct_grid(spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, list], list[str]]:
+    """`grid` with each parameter's values converted and each distinct value once
+    (params.distinct: `3,3,5` is 3,5), and one note per parameter that had repeats: a
+    repeat would count as one more trial in the Deflated Sharpe and PBO."""
+    out, notes = {}, []
+    for name, values in grid.items():
+        kept, dropped = params_mod.distinct(spec.params, name, values)
+        out[name] = kept
+        if dropped:
+            shown = ", ".join(map(str, dropped[:5])) + (" ..." if len(dropped) > 5 else "")
+            notes.append(
+                f"--grid {name}: {len(dropped)} repeated value(s) dropped ({shown}); "
+                f"{len(kept)} distinct value(s) swept, each one trial"
+            )
+    return out, notes
 
 
 def estimate(n: int, names: int, days: int) -> tuple[float, float]:
@@ -132,21 +162,34 @@ def estimate(n: int, names: int, days: int) -> tuple[float, float]:
     return n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET), n * BYTES_PER_SET
 
 
+def _duration(seconds: float) -> str:
+    for name, unit, below in (("s", 1, 120), ("min", 60, 7_200), ("h", 3_600, 172_800)):
+        if seconds < below:
+            return f"{seconds / unit:.0f} {name}"
+    return f"{seconds / 86_400:,.0f} days"
+
+
 def describe_size(n: int, names: int, days: int) -> str:
     seconds, size = estimate(n, names, days)
-    took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    took = _duration(seconds)
     return f"{n:,} combinations x {names} names x {days} days: about {took} and {size / 2**30:.2g} GB"
 
 
 def check_size(spec, grid, fixed, start, end, limit: int) -> str:
-    """One line describing the grid's size; refuses a grid above `limit` combinations."""
+    """One line describing the grid's size; refuses a grid above `limit` combinations, from
+    its count alone (with the estimate when the grid's first set is valid)."""
     n = grid_size(grid)
     if n == 0 or not grid:
         return "an empty grid"  # combinations() says what is wrong with it
-    first = params_mod.make(spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}})
-    names = len(spec.tickers(first))
-    days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
-    line = describe_size(n, names, days)
+    try:
+        first = params_mod.make(spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}})
+        names = len(spec.tickers(first))
+        days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
+        line = describe_size(n, names, days)
+    except AishockError:
+        if n <= limit:
+            raise
+        line = f"{n:,} combinations"
     if n > limit:
         raise AishockError(
             f"the grid has {line}, above the limit of {limit:,} combinations; narrow the grid or "
@@ -210,13 +253,16 @@ def sweep(
     """
     cfg = config or load_config()
     spec = registry.get(strategy)
-    if metric not in STAT_COLUMNS:
-        raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(STAT_COLUMNS)}")
+    check_metric(metric)
     if not (isinstance(spa_reps, int) and spa_reps >= 0):
         raise AishockError(f"spa_reps must be a whole number >= 0 (0 skips SPA), got {spa_reps}")
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
-    size = check_size(spec, grid, fixed, start, end, max_combinations or cfg.max_combinations)
+    limit = max_combinations or cfg.max_combinations
+    size = check_size(spec, grid, fixed, start, end, limit)  # from the count: nothing built yet
+    grid, notes = distinct_grid(spec, grid)
+    if notes:
+        size = check_size(spec, grid, fixed, start, end, limit)
     if progress:
         print(f"sweep {spec.name}: {size}", file=sys.stderr, flush=True)
     sets, names = combinations(spec, grid, fixed, where)
@@ -232,18 +278,27 @@ def sweep(
     if returns is not None:
         index = prices.index[prices.index.searchsorted(pd.Timestamp(start)) if start else 0 :]
         returns = pd.DataFrame(returns, index=index)
-    return finish(
+    result = finish(
         spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps, seed
     )
+    return dataclasses.replace(result, notes=notes, grid=grid)
+
+
+def check_metric(metric: str) -> None:
+    """Refuse a metric that is not a sweep stat or has no better direction (stats.better)."""
+    if metric not in STAT_COLUMNS:
+        raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(stats.BETTER)}")
+    stats.better(metric)
 
 
 def finish(
     spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps=1000, seed=0
 ) -> SweepResult:
-    """Pick the best row and attach the overfitting guards: the Deflated Sharpe of the best
-    row, PBO and Hansen's SPA test (both when the daily returns of every combination are
-    kept; see `spa_of`)."""
-    scores = table[metric].to_numpy(dtype=float)
+    """Pick the best row (by `metric` in its direction, engine.stats.BETTER) and attach the
+    overfitting guards: the Deflated Sharpe of the best row, PBO ranking by the same metric
+    in the same direction, and Hansen's SPA test (both when the daily returns of every
+    combination are kept; see `spa_of`)."""
+    scores = stats.better(metric) * table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
     best_i = int(np.nanargmax(scores))
@@ -256,14 +311,18 @@ def finish(
 
     dsr = deflated_sharpe(best_returns.to_numpy(), len(table), sharpe_var)
     pbo, note = float("nan"), ""
-    if returns is None:
+    # pbo_cscv ranks by Sharpe itself (its own fast form); another metric ranks by its definition
+    rank_by = None if metric == "sharpe" else stats.ranking(metric, job.risk_free, job.periods)
+    if metric != "sharpe" and rank_by is None:
+        note = f"PBO ranks by {metric} on halves of the days, which daily returns do not give"
+    elif returns is None:
         note = "daily returns of every combination were not kept (keep_returns=True computes PBO)"
     elif len(table) < 2:
         note = "PBO needs at least two combinations"
     elif len(returns) < 2 * pbo_splits:
         note = f"PBO needs at least {2 * pbo_splits} days for {pbo_splits} splits"
     else:
-        pbo = pbo_cscv(returns.to_numpy(), pbo_splits)[0]
+        pbo = pbo_cscv(returns.to_numpy(), pbo_splits, rank_by)[0]
     warnings = guards.warnings_for(table, names, metric, best_i)
     spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed)
     window = prices.window(start, end).index

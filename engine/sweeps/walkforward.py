@@ -14,18 +14,20 @@ from engine.config import load_config
 from engine.data.panel import load_prices
 from engine.errors import AishockError
 from engine.simulate import Costs
-from engine.sweeps.search import combinations, resolve_window, sweep
+from engine.sweeps.search import check_metric, check_size, combinations, distinct_grid, resolve_window, sweep
 
 
 @dataclass(frozen=True)
 class WalkForward:
     """folds: one row per fold (in- and out-of-sample dates, chosen parameters, in-sample and
     out-of-sample metric). oos_returns: the stitched out-of-sample daily returns.
-    oos_stats: total_return, sharpe, max_drawdown of the stitched returns."""
+    oos_stats: total_return, sharpe, max_drawdown of the stitched returns. notes: the
+    repeated grid values dropped (search.distinct_grid)."""
 
     folds: pd.DataFrame
     oos_returns: pd.Series
     oos_stats: dict
+    notes: tuple[str, ...] = ()
 
 
 def fold_bounds(index: pd.DatetimeIndex, folds: int, anchored: bool) -> list[tuple]:
@@ -59,13 +61,17 @@ def walk_forward(
     warmup: int | None = None,
     progress: bool = False,
     config=None,
+    max_combinations: int | None = None,
 ) -> WalkForward:
-    """Sweep `grid` on each in-sample segment, pick the best `metric`, run it on the next
-    segment; see `sweep` for the other arguments."""
+    """Sweep `grid` on each in-sample segment, pick the best `metric` (in its direction),
+    run it on the next segment; see `sweep` for the other arguments."""
     cfg = config or load_config()
     spec = registry.get(strategy)
+    check_metric(metric)
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
+    check_size(spec, grid, fixed, start, end, max_combinations or cfg.max_combinations)
+    grid, notes = distinct_grid(spec, grid)
     sets, _ = combinations(spec, grid, fixed, where)
     prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
     index = prices.window(start, end).index
@@ -105,7 +111,7 @@ def walk_forward(
         "sharpe": metrics.sharpe(oos, cfg.risk_free, cfg.trading_days),
         "max_drawdown": metrics.max_drawdown(oos),
     }
-    return WalkForward(pd.DataFrame(rows), oos, stats)
+    return WalkForward(pd.DataFrame(rows), oos, stats, tuple(notes))
 
 
 def _plain(value):
