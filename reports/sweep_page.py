@@ -25,9 +25,10 @@ def _labels(values) -> list[str]:
     return [repr(float(v)) if isinstance(v, float) else str(v) for v in values]
 
 
-def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value") -> go.Figure:
+def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value", better: int = 1) -> go.Figure:
     """Heatmap of `grid` (rows y, columns x; evenly spaced whatever the values, the first row
-    at the bottom), red-yellow-green centred on 0, each cell written with its value (up to
+    at the bottom), red-yellow-green centred on 0 with green on the better side (`better`:
+    1 when higher is better, -1 when lower is, engine.stats.BETTER), each cell written with its value (up to
     MAX_CELL_TEXT cells); hover: both parameters' values and `metric`. A grid whose index has
     no name is one row: hover shows only the x parameter."""
     values = grid.to_numpy(dtype=float)
@@ -41,7 +42,7 @@ def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value") -> go.
             z=values,
             x=_labels(grid.columns),
             y=_labels(grid.index),
-            colorscale="RdYlGn",
+            colorscale="RdYlGn" if better > 0 else "RdYlGn_r",
             zmin=-limit,
             zmax=limit,
             colorbar={"title": {"text": metric}},
@@ -94,17 +95,19 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
     )
     if len(swept) >= 2:
         x, y = swept[0], swept[1]
-        fig = heatmap_figure(result.heatmap(x, y), f"{result.metric} by {y} and {x}", result.metric)
+        fig = heatmap_figure(
+            result.heatmap(x, y), f"{result.metric} by {y} and {x}", result.metric, result.better
+        )
         parts.append("<h2>Heatmap</h2>" + figures.div(fig, "sweep-heatmap", first=True))
     elif len(swept) == 1:
         line = result.table.set_index(swept[0])[[result.metric]].T
         line.index.name = None
-        fig = heatmap_figure(line, result.metric, result.metric)
+        fig = heatmap_figure(line, result.metric, result.metric, result.better)
         parts.append(
             f"<h2>{html.escape(result.metric)} by {html.escape(swept[0])}</h2>"
             + figures.div(fig, "sweep-heatmap", first=True)
         )
-    best = result.table.sort_values(result.metric, ascending=False).head(top)
+    best = result.table.sort_values(result.metric, ascending=result.better < 0).head(top)
     parts.append(
         f"<h2>Top {len(best)}</h2><div class=wide>"
         + best.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)

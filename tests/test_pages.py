@@ -5,6 +5,7 @@ the page embeds it, and (with /usr/bin/chromium) both pages render with working 
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -152,6 +153,7 @@ def sweep_result(swept: list[str]) -> SimpleNamespace:
         end="2025-12-31",
         n_trials=len(table),
         metric="sharpe",
+        better=1,
         dsr=0.5,
         pbo=0.25,
         pbo_note="",
@@ -174,6 +176,25 @@ def test_sweep_page_is_one_offline_page_with_its_heatmap_and_table(sweep_page):
     assert "Deflated Sharpe Ratio of the best: 0.500" in text and "best &lt;cell&gt; on the edge" in text
     assert "<h2>Top 11</h2>" in text
     assert list(figures.read(text)) == ["sweep-heatmap"]
+
+
+def test_a_lower_is_better_metric_ranks_lowest_first_and_greens_the_low_end(tmp_path):
+    """`--metric volatility`: the Top table starts at the lowest value, and the colour scale
+    is reversed so green still means better."""
+    result = sweep_result(["min_drop", "hold_days"])
+    result.metric, result.better = "total_return", -1
+    text = write_sweep_page(tmp_path / "sweep.html", result).read_text(encoding="utf-8")
+    top = pd.read_html(io.StringIO(text[text.index("<h2>Top") :]))[0]
+    assert list(top["total_return"]) == sorted(top["total_return"])
+    (heat,) = figures.read(text)["sweep-heatmap"]["data"]
+    high_end = heat["colorscale"][-1][1]
+    low_end = heat["colorscale"][0][1]
+    (normal,) = figures.read(
+        write_sweep_page(tmp_path / "n.html", sweep_result(["min_drop", "hold_days"])).read_text(
+            encoding="utf-8"
+        )
+    )["sweep-heatmap"]["data"]
+    assert (low_end, high_end) == (normal["colorscale"][-1][1], normal["colorscale"][0][1])
 
 
 def test_heatmap_hover_shows_both_parameters_and_the_metric(sweep_page):

@@ -34,7 +34,7 @@ def resolve_members(spec: str, config: Config) -> tuple[str, pd.DataFrame]:
             places = ", ".join(str(d) for d in config.data_dirs)
             raise AishockError(f"universe 'all' is empty: no price CSVs in {places}")
         frame = pd.DataFrame({c: "" for c in membership.COLUMNS}, index=pd.Index(tickers, name="ticker"))
-    elif spec.lower().endswith(".csv") or Path(spec).is_file():
+    elif spec.lower().endswith(".csv") or _is_file(spec):
         label, frame = Path(spec).stem, membership.read_membership(spec)
     else:
         raise AishockError(
@@ -43,6 +43,14 @@ def resolve_members(spec: str, config: Config) -> tuple[str, pd.DataFrame]:
     roles = universe.role_of()
     frame["role"] = [roles.get(t, OTHER) for t in frame.index]
     return label, frame
+
+
+def _is_file(spec: str) -> bool:
+    """Whether `spec` names an existing file (a name too long to be one is not)."""
+    try:
+        return Path(spec).is_file()
+    except OSError:
+        return False
 
 
 def slug(label: str) -> str:
