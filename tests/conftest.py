@@ -29,6 +29,16 @@ def cfg():
 
 
 @pytest.fixture
+def no_sweep(monkeypatch):
+    """Fails the test if a sweep starts computing (or even loading prices)."""
+    import engine.sweeps.search as search
+    import engine.sweeps.walkforward as walkforward
+
+    monkeypatch.setattr(search, "sweep", lambda *a, **k: pytest.fail("the sweep started computing"))
+    monkeypatch.setattr(walkforward, "walk_forward", lambda *a, **k: pytest.fail("walk-forward started"))
+
+
+@pytest.fixture
 def tmp_cfg(cfg, tmp_path):
     """The project's configuration with a private cache and reports folder."""
     from dataclasses import replace

@@ -10,30 +10,13 @@ import math
 import tempfile
 
 import pytest
+from cli_errors import one_line_error
 
 from engine import AishockError, params
 from engine.cli import main
 from engine.cli.jsonout import dumps, plain
 
 SPAN = "(data covers 2020-01-02..2025-12-31)"
-
-
-def one_line_error(capsys, argv: list[str]) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("aishock: error: ") and err.count("\n") == 1 and "Traceback" not in err
-    return err.strip()
-
-
-@pytest.fixture
-def no_sweep(monkeypatch):
-    """Fails the test if a sweep starts computing (or even loading prices)."""
-    import engine.sweeps.search as search
-    import engine.sweeps.walkforward as walkforward
-
-    monkeypatch.setattr(search, "sweep", lambda *a, **k: pytest.fail("the sweep started computing"))
-    monkeypatch.setattr(walkforward, "walk_forward", lambda *a, **k: pytest.fail("walk-forward started"))
 
 
 SWEEP = ["sweep", "oversold_rebound", "--grid", "top_k=3,5"]

