@@ -31,6 +31,7 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -216,17 +217,32 @@ def _members_with_prices(path: str) -> list[str]:
     return have
 
 
-def windows(specs: Iterable[str]) -> dict[str, Window]:
+def windows(specs: Iterable[str]) -> Dated:
     """{ticker: (added, removed)} for the members of the membership CSVs named in `specs`
     (universe specs) whose file gives a date; other tickers are members on every day. A
     ticker in two files keeps the first file's dates."""
-    out: dict[str, Window] = {}
+    return _windows(tuple(s for s in specs if isinstance(s, str)))
+
+
+class Dated(dict):
+    """What `windows` returns: {ticker: (added, removed)}, with `key`, a hashable summary
+    of its items (for keeping what is derived from it). Not to be changed once made."""
+
+    @property
+    def key(self) -> tuple:
+        if "_key" not in self.__dict__:
+            self.__dict__["_key"] = tuple(sorted(self.items()))
+        return self.__dict__["_key"]
+
+
+@cache
+def _windows(specs: tuple[str, ...]) -> Dated:
+    out = Dated()
     for spec in specs:
-        if isinstance(spec, str):
-            for item in _items(spec):
-                if item.lower().endswith(".csv"):
-                    for t, w in _csv_windows(item).items():
-                        out.setdefault(t, w)
+        for item in _items(spec):
+            if item.lower().endswith(".csv"):
+                for t, w in _csv_windows(item).items():
+                    out.setdefault(t, w)
     return out
 
 
@@ -242,15 +258,14 @@ def rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(first, end): for each of `tickers`, the first row of `index` on which it is a member
     and the row from which it no longer is (0 and len(index) when `dated` has no date)."""
-    first = np.zeros(len(tickers), np.int64)
-    end = np.full(len(tickers), len(index), np.int64)
-    for j, t in enumerate(tickers):
-        added, removed = dated.get(t, (None, None))
-        if added is not None:
-            first[j] = index.searchsorted(added, side="left")
-        if removed is not None:
-            end[j] = index.searchsorted(removed, side="left")
-    return first, end
+    never = (None, None)
+    added = np.array([(dated.get(t, never)[0] or _MIN).value for t in tickers], dtype=np.int64)
+    removed = np.array([(dated.get(t, never)[1] or _MAX).value for t in tickers], dtype=np.int64)
+    days = index.as_unit("ns").asi8
+    return np.searchsorted(days, added, side="left"), np.searchsorted(days, removed, side="left")
+
+
+_MIN, _MAX = pd.Timestamp.min, pd.Timestamp.max
 
 
 def member_mask(index: pd.DatetimeIndex, tickers: list[str], dated: dict[str, Window]) -> np.ndarray:
@@ -268,7 +283,8 @@ def point_in_time(prices: Prices, dated: dict[str, Window]) -> Prices:
     names = [t for t in prices.tickers if t in dated]
     if not names:
         return prices
-    key = ("point_in_time", tuple(sorted((t, dated[t]) for t in names)))
+    dated = dated if isinstance(dated, Dated) else Dated(dated)
+    key = ("point_in_time", dated.key)
     return per_panel(prices, key, lambda: _masked(prices, names, dated))
 
 
@@ -286,18 +302,23 @@ def outside_membership(schedule, dated: dict[str, Window]) -> tuple[int, int, in
     """The first order of `schedule` (engine.schedule.Schedule) with a weight other than 0
     decided on a day its ticker is not a member (`dated`): (run, entry, decision row), or
     None. Orders to weight 0 (closing a position) are always allowed."""
-    cols = [j for j, t in enumerate(schedule.tickers) if t in dated]
-    if not cols:
+    if not any(t in dated for t in schedule.tickers):
         return None
-    first = np.zeros(len(schedule.tickers), np.int64)
-    end = np.full(len(schedule.tickers), len(schedule.index), np.int64)
-    first[cols], end[cols] = rows(schedule.index, [schedule.tickers[j] for j in cols], dated)
-    sizes = schedule.hi - schedule.lo
-    entry = np.repeat(schedule.lo - (np.cumsum(sizes) - sizes), sizes) + np.arange(sizes.sum())
-    decided = schedule.bar[entry] - 1
-    col = schedule.col[entry]
-    bad = (schedule.weight[entry] != 0) & ((decided < first[col]) | (decided >= end[col]))
-    if not bad.any():
-        return None
-    at = int(np.argmax(bad))
-    return int(np.searchsorted(np.cumsum(sizes), at, side="right")), int(entry[at]), int(decided[at])
+    first, end = rows(schedule.index, schedule.tickers, dated)
+    run, entry = _first_outside(
+        schedule.lo, schedule.hi, schedule.bar, schedule.col, schedule.weight, first, end
+    )
+    return None if run < 0 else (int(run), int(entry), int(schedule.bar[entry] - 1))
+
+
+@nb.njit(cache=True, nogil=True)
+def _first_outside(lo, hi, bar, col, weight, first, end):
+    """(run, entry) of the first entry with weight != 0 whose decision row (bar - 1) is
+    outside [first, end) of its column; (-1, -1) if none."""
+    for r in range(lo.size):
+        for e in range(lo[r], hi[r]):
+            decided = bar[e] - 1
+            c = col[e]
+            if weight[e] != 0.0 and (decided < first[c] or decided >= end[c]):
+                return r, e
+    return -1, -1
