@@ -35,7 +35,7 @@ import numpy as np
 
 import engine
 from engine.sweeps.cluster import process_cluster
-from engine.sweeps.search import sweep
+from engine.sweeps.grid import sweep
 
 COMMAND = ".venv/bin/python benchmarks/dask_scaling.py"
 PER_NAME = dict(
@@ -109,7 +109,7 @@ def cluster_startup(workers: int) -> float:
         ) as c,
         Client(c) as client,
     ):
-        client.run(lambda: __import__("engine.backtest"))  # workers import the engine, as a sweep does
+        client.run(lambda: __import__("engine.backtest.run"))  # workers import the engine, as a sweep does
     return time.perf_counter() - t0
 
 

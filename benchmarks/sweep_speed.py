@@ -9,7 +9,7 @@ Window 2022-01-03..2025-12-31 (1003 trading days). Asset-days = trading days x n
 strategy trades x combinations. For each case and fill (open: next bar's open with 5 bp
 slippage; close: next bar's close, no slippage; 5 bp fees in both):
   sweep+stats   the strategy's weights for every combination, the compiled simulator and
-                the stats table (engine.sweeps.executors.run_chunks + engine.stats) - what
+                the stats table (engine.sweeps.executors.run_chunks + engine.analytics.run_stats) - what
                 a sweep computes per combination; best of 5 after a warm-up call.
   engine.sweep  the public API, which also builds the parameter sets, re-runs the best
                 combination through engine.run for its Deflated Sharpe, and checks the grid
@@ -38,13 +38,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine import Costs, params, registry  # noqa: E402
-from engine.backtest import history, needed_tickers  # noqa: E402
-from engine.result import from_orders_args  # noqa: E402
-from engine.simulate import Market, first_bar  # noqa: E402
-from engine.stats import from_accumulators  # noqa: E402
+from engine import Costs  # noqa: E402
+from engine.analytics.run_stats import from_accumulators  # noqa: E402
+from engine.backtest.result import from_orders_args  # noqa: E402
+from engine.backtest.run import history, needed_tickers  # noqa: E402
+from engine.data.universe import resolve  # noqa: E402
+from engine.sim.simulate import Market, first_bar  # noqa: E402
+from engine.strategy import params, registry  # noqa: E402
 from engine.sweeps import executors  # noqa: E402
-from engine.universe import resolve  # noqa: E402
 
 START, END = "2022-01-03", "2025-12-31"
 FILLS = {"open": Costs(fees=0.0005, slippage=0.0005), "close": Costs(fees=0.0005, slippage=0.0, fill="close")}

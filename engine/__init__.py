@@ -5,11 +5,11 @@ result = engine.run("oversold_rebound", {"top_k": 5}, start="2025-01-02", end="2
 result.stats_table()
 """
 
-from engine.backtest import run
+from engine.backtest.result import Result
+from engine.backtest.run import run
 from engine.data import Prices, load_prices
 from engine.errors import AishockError
-from engine.result import Result
-from engine.simulate import Costs
+from engine.sim.simulate import Costs
 from engine.sweeps import sweep, walk_forward
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 def __getattr__(name: str):
     """engine.generalize loads on first use (it imports statsmodels and arch)."""
     if name == "generalize":
-        from engine.generalization import generalize
+        from engine.events.generalize import generalize
 
         return generalize
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.backtest.result import Result
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.outputs import csv_safe, umask
-from engine.result import Result
 from reports.manifest import manifest
 
 

@@ -1,4 +1,4 @@
-"""The generalisation page: one engine.generalization.Generalization as one self-contained HTML
+"""The generalisation page: one engine.events.generalize.Generalization as one self-contained HTML
 file (plotly.js inline once, nothing fetched): a verdict in words, the settings, the
 cross-event statistics, the mean event-time path, the placebo distribution, the
 calendar-time equity and the per-event table.
@@ -23,7 +23,7 @@ from reports.event_page import fmt
 from reports.index_page import STYLE
 
 if TYPE_CHECKING:
-    from engine.generalization import Generalization
+    from engine.events.generalize import Generalization
 
 LEVEL = 0.05  # the verdict's significance level
 MAX_MEMBERS = 8  # members named per event; the rest counted

@@ -45,8 +45,8 @@ def _cell(metric: str, value: float, band: dict | None = None) -> str:
 
 
 def comparison_html(table: pd.DataFrame, links: dict[str, str], windows, intervals=None) -> str:
-    """`table` from engine.stats.by_window, rows = run labels; `links` label -> href;
-    `intervals` label -> engine.intervals.intervals of the whole run, shown under the last
+    """`table` from engine.analytics.run_stats.by_window, rows = run labels; `links` label -> href;
+    `intervals` label -> engine.analytics.intervals.intervals of the whole run, shown under the last
     window's Return, Sharpe and Max DD (the demo's runs span exactly that window)."""
     intervals = intervals or {}
     metrics = list(dict.fromkeys(table.columns.get_level_values("metric")))
@@ -87,7 +87,7 @@ def intervals_note(intervals: dict) -> str:
 
 def attribution_figure(roles: dict[str, pd.DataFrame], windows):
     """Stacked bars, one panel per named window: each run's return split into the
-    contributions of the AI roles, other names and cash & costs (engine.attribution,
+    contributions of the AI roles, other names and cash & costs (engine.analytics.attribution,
     arithmetic: the bars of a run add up to the sum of its daily returns)."""
     from plotly.subplots import make_subplots
 
@@ -119,7 +119,7 @@ def attribution_figure(roles: dict[str, pd.DataFrame], windows):
 
 
 def brinson_html(brinson: dict[str, pd.DataFrame], windows) -> str:
-    """Brinson-Fachler against the equal-weight AI basket (engine.attribution): per run and
+    """Brinson-Fachler against the equal-weight AI basket (engine.analytics.attribution): per run and
     window, portfolio, benchmark, active = allocation + selection (percent, arithmetic)."""
     if not brinson:
         return ""
@@ -191,8 +191,8 @@ def write_index(
     equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
     `events` maps a shock date to its event-study page, `generalize` a label to a
     generalisation page; `intervals`, `roles` and `brinson` (by run label) are each run's
-    bootstrap intervals, contributions by role and Brinson-Fachler table (engine.intervals,
-    engine.attribution); the role chart's div id is "index-roles"."""
+    bootstrap intervals, contributions by role and Brinson-Fachler table (engine.analytics.intervals,
+    engine.analytics.attribution); the role chart's div id is "index-roles"."""
     from reports import figures
 
     body = [

@@ -28,9 +28,9 @@ def _labels(values) -> list[str]:
 def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value", better: int = 1) -> go.Figure:
     """Heatmap of `grid` (rows y, columns x; evenly spaced whatever the values, the first row
     at the bottom), red-yellow-green centred on 0 with green on the better side (`better`:
-    1 when higher is better, -1 when lower is, engine.stats.BETTER), each cell written with its value (up to
-    MAX_CELL_TEXT cells); hover: both parameters' values and `metric`. A grid whose index has
-    no name is one row: hover shows only the x parameter."""
+    1 when higher is better, -1 when lower is, engine.analytics.run_stats.BETTER), each cell
+    written with its value (up to MAX_CELL_TEXT cells); hover: both parameters' values and
+    `metric`. A grid whose index has no name is one row: hover shows only the x parameter."""
     values = grid.to_numpy(dtype=float)
     finite = np.isfinite(values)
     limit = float(np.abs(values[finite]).max()) if finite.any() else 1.0

@@ -1,6 +1,6 @@
 """The one adapter to QuantStats: a returns series in, an HTML tearsheet out.
 
-Conventions are passed explicitly so the tearsheet's figures equal engine.stats for the
+Conventions are passed explicitly so the tearsheet's figures equal engine.analytics.run_stats for the
 same returns: `periods` trading days per year, annual risk-free rate `rf`, compounded
 returns, and no date trimming (QuantStats' default `match_dates=True` drops leading days
 with zero return, which would change Sharpe and drawdown; the benchmark is aligned to the

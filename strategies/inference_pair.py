@@ -12,11 +12,11 @@ import numba as nb
 import numpy as np
 
 from engine.data.panel import Prices
-from engine.params import param
-from engine.registry import register
-from engine.schedule import Schedule
-from engine.shock import MAX_MARKET_DROP, MIN_DROP, check_thresholds
-from engine.universe import resolve
+from engine.data.universe import resolve
+from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
+from engine.strategy.params import param
+from engine.strategy.registry import register
+from engine.strategy.schedule import Schedule
 from strategies import steps
 from strategies.steps import emit, listed_equal
 

@@ -1,7 +1,7 @@
 """Small composable pieces the strategies are built from, as array code for many parameter
 sets at once.
 
-A built-in strategy is `schedule(prices, sets) -> Schedule` (engine.schedule): the target
+A built-in strategy is `schedule(prices, sets) -> Schedule` (engine.strategy.schedule): the target
 weights of every parameter set in `sets`. `by_group` splits the sets by the parameters that
 choose the data (universe, market, ...), so each group's prices are read once; inside a
 group, per-set numbers become arrays and a numba loop writes the orders of every set.
@@ -9,7 +9,7 @@ Orders are written twice by the same loop: once counting (`write=False`), once w
 into the place the counts reserved (`emit`).
 
 Every step is a pure function of data known at its decision row: a weight decided on row t
-uses closes up to row t only, and executes on bar t + 1 (engine.simulate, rule 1).
+uses closes up to row t only, and executes on bar t + 1 (engine.sim.simulate, rule 1).
 
 The last section holds pandas steps for strategies written the plain way, one parameter set
 at a time (`weights(prices, params) -> DataFrame`, as in the README).
@@ -23,11 +23,11 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
+from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.memo import per_panel
-from engine.schedule import Schedule
-from engine.shock import group_returns, shock_days, shock_mask
+from engine.events.shocks import group_returns, shock_days, shock_mask
+from engine.strategy.schedule import Schedule
 
 
 def by_group(
@@ -65,7 +65,7 @@ def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
 
 def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
     """Needs: closes of `members` and `market`; sets with min_drop, max_market_drop and
-    event_date. Produces: sets x days booleans, True on each set's shock days (engine.shock)
+    event_date. Produces: sets x days booleans, True on each set's shock days (engine.events.shocks)
     or on its event_date alone when it has one (which must be a trading day)."""
     group = per_panel(
         prices, ("group", tuple(members)), lambda: group_returns(prices.close, list(members)).to_numpy()
@@ -166,7 +166,7 @@ def blank(index: pd.DatetimeIndex, names: Sequence[str]) -> pd.DataFrame:
 
 
 def event_dates(prices: Prices, members, market: str, min_drop: float, max_market_drop: float, event_date):
-    """Needs: closes of `members` and `market`. Produces: the shock dates (engine.shock), or
+    """Needs: closes of `members` and `market`. Produces: the shock dates (engine.events.shocks), or
     just `event_date` when one is given (it must be a trading day)."""
     if event_date is None:
         return shock_days(prices.close, list(members), market, min_drop, max_market_drop)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.cli import main
+from aishock.cli import main
 
 
 def one_line_error(capsys, argv: list[str]) -> str:

@@ -31,7 +31,7 @@ def cfg():
 @pytest.fixture
 def no_sweep(monkeypatch):
     """Fails the test if a sweep starts computing (or even loading prices)."""
-    import engine.sweeps.search as search
+    import engine.sweeps.grid as search
     import engine.sweeps.walkforward as walkforward
 
     monkeypatch.setattr(search, "sweep", lambda *a, **k: pytest.fail("the sweep started computing"))

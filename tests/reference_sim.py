@@ -1,6 +1,6 @@
 """A deliberately plain reference simulator for target-weight rebalancing.
 
-Written from the rules in the docstring of engine/simulate.py (rules 1-8), not from its code,
+Written from the rules in the docstring of engine/sim/simulate.py (rules 1-8), not from its code,
 with plain floats, dicts and lists (pandas only converts the inputs and the output). It
 exists so the compiled engine can be checked against something simple enough to read in one
 sitting. Each day, in the docstring's order:

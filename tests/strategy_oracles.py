@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.universe import resolve
+from engine.data.universe import resolve
 from strategies.steps import blank, event_dates, select_decliners, weigh_equal
 
 

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 import engine
-from engine import attribution as at
+from engine.analytics import attribution as at
 from engine.data.panel import Prices
+from engine.data.universe import resolve
 from engine.errors import AishockError
-from engine.registry import StrategySpec
-from engine.schedule import Schedule
-from engine.simulate import Costs
-from engine.universe import resolve
+from engine.sim.simulate import Costs
+from engine.strategy.registry import StrategySpec
+from engine.strategy.schedule import Schedule
 
 STRATEGIES = ("oversold_rebound", "inference_rotation", "inference_pair", "buy_and_hold")
 

@@ -12,9 +12,10 @@ import tempfile
 import pytest
 from cli_errors import one_line_error
 
-from engine import AishockError, params
-from engine.cli import main
-from engine.cli.jsonout import dumps, plain
+from aishock.cli import main
+from aishock.cli.jsonout import dumps, plain
+from engine import AishockError
+from engine.strategy import params
 
 SPAN = "(data covers 2020-01-02..2025-12-31)"
 

@@ -1,4 +1,4 @@
-"""User baskets files are read strictly (engine.universe): case-insensitive names, no name
+"""User baskets files are read strictly (engine.data.universe): case-insensitive names, no name
 that shadows a ticker, booleans that are booleans, explicit membership in `ai`, and every
 problem one line naming the file and the table."""
 
@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from aishock.cli import main
 from engine import AishockError
-from engine.cli import main
-from engine.universe import baskets, resolve
+from engine.data.universe import baskets, resolve
 
 
 @pytest.fixture

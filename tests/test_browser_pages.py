@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from browser import save_screenshot
 
-from engine.cli import main
+from aishock.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine.cli import main
+from aishock.cli import main
 
 
 def test_list_shows_every_strategy_with_parameter_defaults(capsys):
@@ -118,8 +118,8 @@ def run_json(argv, capsys) -> dict:
 
 def test_run_json_attribution_and_intervals_equal_the_engines(out_dir, capsys, cfg):
     import engine
-    from engine import attribution
-    from engine.intervals import intervals
+    from engine.analytics import attribution
+    from engine.analytics.intervals import intervals
 
     window = ["--start", "2024-10-01", "--end", "2025-06-30"]
     out = run_json(["inference_rotation", *window, "--set", "fraction=0.3", "--intervals"], capsys)
@@ -202,7 +202,7 @@ def test_run_json_leaves_intervals_out_unless_asked(out_dir, capsys):
     assert out["intervals"] == {"note": "not computed: add --intervals (stationary bootstrap)"}
     # a fresh process: `aishock run --json` without --intervals never imports arch (2 s)
     code = (
-        "import sys, contextlib, io; from engine.cli import main\n"
+        "import sys, contextlib, io; from aishock.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    main(['run', 'buy_and_hold', '--set', 'hold=SPY', '--start', '2025-01-02',"
         " '--end', '2025-03-31', '--no-tearsheet', '--json'])\n"

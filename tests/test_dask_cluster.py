@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from engine.cli import main
+from aishock.cli import main
 from engine.errors import AishockError
 from engine.sweeps import executors
 from engine.sweeps.cluster import DASK, free_port, process_cluster

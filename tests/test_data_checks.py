@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from aishock.cli import main
 from engine import AishockError, load_prices
-from engine.cli import main
 from engine.data import cache as cache_mod
 from engine.data import checks
 from engine.data.checks import DataWarning
@@ -223,7 +223,7 @@ def test_run_prints_the_cache_warning_and_still_writes_its_report(out_dir, capsy
 
     real = config_mod.load_config
     monkeypatch.setattr(
-        "engine.cli.run.load_config", lambda data=None: replace(real(data), cache_dir=blocker / "cache")
+        "aishock.cli.run.load_config", lambda data=None: replace(real(data), cache_dir=blocker / "cache")
     )
     argv = ["run", "buy_and_hold", "--set", "hold=SPY", "--start", "2025-01-02", "--end", "2025-01-31"]
     code = main([*argv, "--no-tearsheet"])

@@ -10,7 +10,7 @@ import pytest
 
 import engine
 from engine import AishockError, Costs, load_prices
-from engine.simulate import simulate
+from engine.sim.simulate import simulate
 
 START, END = "2025-01-02", "2025-03-31"
 
@@ -160,7 +160,7 @@ def test_to_vectorbt_refuses_what_vectorbt_cannot_express(cfg):
 
 
 def test_stats_from_the_accumulators_equal_the_metrics_of_the_equity_curve(cfg):
-    from engine import metrics
+    from engine.analytics import metrics
 
     cases = [
         ("oversold_rebound", {"mode": "per_name", "min_drop": 0.04}, Costs()),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from raw_market import EVENT, SP500_FILE, ai_members, daily_returns, figures, market_dir
 
-from engine.cli import main
+from aishock.cli import main
 
 # The CSV's documented columns, in order (README "Event study").
 CSV_COLUMNS = [

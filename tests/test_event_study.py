@@ -21,9 +21,8 @@ from raw_market import (
 )
 from scipy import stats
 
-from engine import shock
 from engine.errors import AishockError
-from engine.events import selloffs
+from engine.events import selloffs, shocks
 from engine.events import study as event
 from engine.events.members import load_universe
 
@@ -185,12 +184,12 @@ def test_caar_and_recovery_curves_end_where_the_names_do(ai):
 
 def test_the_event_study_and_the_strategies_agree_on_the_shock_date(cfg, ai, sp500):
     from engine.data.panel import load_prices
-    from engine.universe import resolve
+    from engine.data.universe import resolve
     from strategies import steps
 
     names = resolve("ai")
     prices = load_prices([*names, "SPY"], config=cfg)
-    detected = steps.event_dates(prices, names, "SPY", shock.MIN_DROP, shock.MAX_MARKET_DROP, None)
+    detected = steps.event_dates(prices, names, "SPY", shocks.MIN_DROP, shocks.MAX_MARKET_DROP, None)
     assert list(detected) == [pd.Timestamp(EVENT)]
     drops = selloffs.big_drops(prices.close, names, "SPY")
     assert list(drops.index[drops["kind"] == selloffs.SECTOR]) == list(detected)

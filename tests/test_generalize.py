@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import shock
-from engine.cli import main
+from aishock.cli import main
 from engine.config import PROJECT_ROOT
-from engine.generalization import generalize
+from engine.events import shocks
+from engine.events.generalize import generalize
 
 SP500 = str(PROJECT_ROOT.parent / "shared" / "market" / "sp500_constituents_2024-12-27.csv")
 
@@ -170,29 +170,29 @@ def _frame(n=100, seed=3):
 def test_scaled_rule_flags_a_drop_beyond_k_sd_only_with_the_filters():
     group, counts, market = _frame()
     group.iloc[80, 0] = -0.09  # ~9 sd below a 1% daily sd
-    found = shock.scaled_shocks(group, counts, market)
+    found = shocks.scaled_shocks(group, counts, market)
     assert list(zip(found["group"], found["date"], strict=True)) == [("a", group.index[80])]
     row = found.iloc[0]
     assert row["sd"] == pytest.approx((group["a"] - market).iloc[80 - 63 : 80].std(ddof=1))
     market.iloc[80] = -0.035  # a market-wide sell-off is not a group shock
-    assert shock.scaled_shocks(group, counts, market).empty
+    assert shocks.scaled_shocks(group, counts, market).empty
     market.iloc[80] = 0.0
     counts.iloc[80, 0] = 2  # too few members that day
-    assert shock.scaled_shocks(group, counts, market).empty
+    assert shocks.scaled_shocks(group, counts, market).empty
     counts.iloc[80, 0] = 5
-    assert shock.scaled_shocks(group, counts, market, min_fall=0.10).empty
+    assert shocks.scaled_shocks(group, counts, market, min_fall=0.10).empty
 
 
 def test_scaled_rule_uses_no_later_data():
     group, counts, market = _frame()
     group.iloc[80, 0] = -0.09
-    before = shock.scaled_shocks(group, counts, market)
+    before = shocks.scaled_shocks(group, counts, market)
     group.iloc[81:, 0] = np.random.default_rng(0).normal(0, 0.2, len(group) - 81)  # wild future
-    after = shock.scaled_shocks(group, counts, market)
+    after = shocks.scaled_shocks(group, counts, market)
     pd.testing.assert_frame_equal(before.iloc[:1], after.iloc[:1])
 
 
 def test_scaled_rule_needs_enough_history():
     group, counts, market = _frame(n=50)
     group.iloc[30, 0] = -0.2  # 30 days of history < SD_MIN_DAYS
-    assert shock.scaled_shocks(group, counts, market).empty
+    assert shocks.scaled_shocks(group, counts, market).empty

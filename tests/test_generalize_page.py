@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.offline
 import pytest
 
-from engine.generalization import EVENT_COLUMNS, Generalization
+from engine.events.generalize import EVENT_COLUMNS, Generalization
 from reports import figures, generalize_page
 from reports.generalize_page import path_figure, write
 

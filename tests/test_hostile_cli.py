@@ -23,8 +23,9 @@ import pandas as pd
 import pytest
 
 import engine
-from engine import AishockError, Costs, params, registry
-from engine.cli import main
+from aishock.cli import main
+from engine import AishockError, Costs
+from engine.strategy import params, registry
 
 AISHOCK = Path(sys.executable).parent / "aishock"
 WINDOW = ["--start", "2025-01-02", "--end", "2025-03-31"]
@@ -61,9 +62,9 @@ def cli(argv: list[str], env: dict | None = None, timeout: float = 60) -> subpro
 def no_work(monkeypatch):
     """Fails the test if a command starts its real work (a backtest, a sweep, a grid being
     built, a study, a generalisation)."""
+    import engine.events.generalize as generalization
     import engine.events.study as study
-    import engine.generalization as generalization
-    import engine.sweeps.search as search
+    import engine.sweeps.grid as search
 
     def fail(*a, **k):
         pytest.fail("the command started working before refusing its options")
@@ -97,8 +98,8 @@ def test_an_unexpected_exception_is_one_line_with_its_traceback_saved(capsys, mo
 
 def test_an_unexpected_exception_in_the_installed_command_is_one_line(tmp_path):
     code = (
-        "import sys, engine.registry as r\n"
-        "from engine.cli import main\n"
+        "import sys, engine.strategy.registry as r\n"
+        "from aishock.cli import main\n"
         "def broken(): raise KeyError('no such thing')\n"
         "r.load_builtin = broken\n"
         "sys.exit(main(['list']))\n"
@@ -128,7 +129,7 @@ def test_an_unexpected_exception_in_the_installed_command_is_one_line(tmp_path):
 )
 def test_what_the_machine_refuses_is_one_line_and_exit_2(capsys, monkeypatch, no_work, raised, message):
     """A full disk (ENOSPC) during `generalize`, a file name too long, no permission, no memory."""
-    import engine.generalization as generalization
+    import engine.events.generalize as generalization
 
     def refuse(*a, **k):
         raise raised
@@ -235,7 +236,7 @@ def test_a_range_is_counted_exactly_and_reads_like_the_arange_it_replaces():
 
 
 def test_the_python_api_counts_a_range_before_building_it(cfg, no_work):
-    from engine.sweeps.search import sweep
+    from engine.sweeps.grid import sweep
 
     with pytest.raises(AishockError, match="above the limit of 2,000,000 combinations"):
         sweep(
@@ -286,7 +287,7 @@ def test_a_repeated_grid_value_is_not_a_second_trial(out_dir, capsys):
 @pytest.fixture(scope="module")
 def weights_sweep(cfg):
     """buy_and_hold at weights 0.5, 1 and 2: the lowest weight has the lowest volatility and fees."""
-    from engine.sweeps.search import sweep
+    from engine.sweeps.grid import sweep
 
     def run(metric):
         return sweep(
@@ -317,11 +318,11 @@ def test_the_best_max_drawdown_is_the_smallest_loss(weights_sweep):
 
 
 def test_pbo_ranks_by_the_metric_in_its_direction(weights_sweep):
-    from engine import stats
-    from engine.overfit import pbo_cscv
+    from engine.analytics import run_stats
+    from engine.analytics.overfit import pbo_cscv
 
     result = weights_sweep("volatility")
-    want = pbo_cscv(result.returns.to_numpy(), 16, stats.ranking("volatility"))[0]
+    want = pbo_cscv(result.returns.to_numpy(), 16, run_stats.ranking("volatility"))[0]
     assert result.pbo == want == 0.0  # the lowest volatility in sample is the lowest out of sample
     fees = weights_sweep("fees_paid")
     assert np.isnan(fees.pbo) and "daily returns do not give" in fees.pbo_note
@@ -423,7 +424,7 @@ def test_dates_before_1677_run_or_are_one_line(out_dir, capsys, argv):
     ],
 )
 def test_an_option_that_would_be_ignored_is_refused(out_dir, capsys, no_work, monkeypatch, argv, message):
-    import engine.cli.shocks as shocks
+    import aishock.cli.shocks as shocks
 
     monkeypatch.setattr(shocks, "load_universe", lambda *a, **k: pytest.fail("the scan started"))
     assert message in one_line(capsys, argv)
@@ -469,8 +470,8 @@ def test_python_warnings_become_aishock_warning_lines(capsys, monkeypatch):
 
 def test_the_installed_command_prints_no_raw_warning():
     code = (
-        "import sys, warnings, engine.registry as r\n"
-        "from engine.cli import main\n"
+        "import sys, warnings, engine.strategy.registry as r\n"
+        "from aishock.cli import main\n"
         "original = r.load_builtin\n"
         "def load():\n"
         "    warnings.warn('old spelling', FutureWarning)\n"
@@ -501,7 +502,7 @@ def test_the_largest_cash_runs(out_dir, capsys):
 
 
 def test_equity_that_overflows_is_refused_not_reported_as_nan(cfg):
-    from engine.simulate import simulate
+    from engine.sim.simulate import simulate
 
     prices = engine.load_prices(["SPY"], end="2025-03-31", config=cfg)
     costs = Costs(max_gross=2)

@@ -32,7 +32,7 @@ from raw_market import EVENT
 from test_generalize_page import synthetic
 from test_pages import sweep_result
 
-from engine.cli import main
+from aishock.cli import main
 from engine.errors import AishockError
 from engine.outputs import check_outputs, csv_safe, write_atomic
 
@@ -390,7 +390,7 @@ def test_event_csv_neutralises_formula_cells(out_dir, capsys, tmp_path, membersh
 
 
 def test_generalize_csv_neutralises_formula_cells(out_dir, capsys, tmp_path, monkeypatch):
-    import engine.generalization as generalization
+    import engine.events.generalize as generalization
 
     groups = (FORMULA, "-Power", "@Cloud")
     monkeypatch.setattr(generalization, "generalize", lambda *a, **k: synthetic(groups=groups))

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from arch.bootstrap import StationaryBootstrap, optimal_block_length
 
-from engine import metrics
-from engine.intervals import STATS, block_length, for_series, intervals
+from engine.analytics import metrics
+from engine.analytics.intervals import STATS, block_length, for_series, intervals
 
 
 def series(n: int = 500, seed: int = 1, mean: float = 0.0008, sd: float = 0.015) -> np.ndarray:

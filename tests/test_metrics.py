@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import metrics as m
+from engine.analytics import metrics as m
 
 NAN = float("nan")
 ONE_YEAR = [0.001] * 252

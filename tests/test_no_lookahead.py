@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Costs, load_prices, params, registry
+from engine import Costs, load_prices
 from engine.data.panel import Prices
-from engine.simulate import simulate
+from engine.sim.simulate import simulate
+from engine.strategy import params, registry
 
 START, END = "2024-10-01", "2025-06-30"
 # a membership file whose members join and leave inside the window (point-in-time universe)

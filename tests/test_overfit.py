@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from engine import overfit
+from engine.analytics import overfit
 
 
 def test_dsr_numerical_example_of_bailey_lopez_de_prado_2014():

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import plotly.offline
 import pytest
 
-from engine import stats
+from engine.analytics import run_stats
 from reports import figures
 from reports.charts import equity_chart
 from reports.index_page import write_index
@@ -99,7 +99,7 @@ def equity() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def index_page(tmp_path_factory) -> Path:
     eq = equity()
-    table = stats.by_window(eq.pct_change(fill_method=None), WINDOWS)
+    table = run_stats.by_window(eq.pct_change(fill_method=None), WINDOWS)
     links = {"Oversold rebound": "oversold/oversold.html"}
     path = tmp_path_factory.mktemp("index") / "index.html"
     chart = equity_chart(eq, {SHOCK: "shock"})
@@ -260,7 +260,7 @@ def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
     window's figures, the role chart whose bars add up to each run's contributions, and the
     Brinson-Fachler rows whose allocation + selection is the active return."""
     import engine
-    from engine import attribution, intervals
+    from engine.analytics import attribution, intervals
 
     windows = (("early", "2025-01-02", "2025-02-28"), ("all", "2025-01-02", "2025-06-30"))
     runs = {
@@ -268,7 +268,7 @@ def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
         "SPY": engine.run("buy_and_hold", {"hold": "SPY"}, "2025-01-02", "2025-06-30", config=cfg),
     }
     returns = pd.DataFrame({k: r.returns.iloc[:, 0] for k, r in runs.items()})
-    table = stats.by_window(returns, windows)
+    table = run_stats.by_window(returns, windows)
     roles = {k: attribution.contributions(r, windows) for k, r in runs.items()}
     bands = {k: intervals.for_series(returns[k], n_boot=200) for k in runs}
     bf = {"Rotation": attribution.brinson_fachler(runs["Rotation"], windows, config=cfg)}

@@ -3,7 +3,7 @@ target-weight schedules.
 
 bt trades at the price of the bar it is given and values holdings at that same price. So:
 - bt is fed the engine's *execution* schedule (`execution_schedule` below, rules 1 and 3 of
-  engine.simulate: each decision moved to the bar after it, decisions made before the start
+  engine.sim.simulate: each decision moved to the bar after it, decisions made before the start
   carried into the first bar), on exactly the bars where something is ordered;
 - bt's price data is the engine's fill price (open where a ticker has opens, else close).
   Where that is not the close, bt's own curve is valued at the opens, so the test values
@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import registry
-from engine.backtest import needed_tickers
+from engine.backtest.run import needed_tickers
 from engine.config import load_config
 from engine.data.panel import Prices, load_prices
-from engine.simulate import Costs, simulate
+from engine.sim.simulate import Costs, simulate
+from engine.strategy import registry
 
 # load_config() reads this when called: a ticker missing locally is an error, never a download
 os.environ.setdefault("AISHOCK_OFFLINE", "1")

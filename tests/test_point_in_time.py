@@ -1,4 +1,4 @@
-"""Point-in-time universes (engine.universe, engine.registry): a strategy never orders a
+"""Point-in-time universes (engine.data.universe, engine.strategy.registry): a strategy never orders a
 member of a membership-CSV universe before its `Date added` or from its `Date removed` on, in
 every path (run, sweep, generalize's runs, the event study), for built-in and plain strategies.
 """
@@ -14,14 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import AishockError, load_prices, registry, sweep
-from engine.backtest import run
+from engine import AishockError, load_prices, sweep
+from engine.backtest.run import run
 from engine.data.membership import windows
+from engine.data.universe import resolve
 from engine.events import study
 from engine.events.members import resolve_members
-from engine.params import param
-from engine.registry import register
-from engine.universe import resolve
+from engine.strategy import registry
+from engine.strategy.params import param
+from engine.strategy.registry import register
 
 PIT = str(Path(__file__).parent / "membership" / "ai_point_in_time.csv")
 DATES = windows(PIT)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import registry
+from engine.strategy import registry
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

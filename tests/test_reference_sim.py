@@ -1,5 +1,5 @@
 """The compiled engine against the plain reference simulator (tests/reference_sim.py), which
-is written from the rules in engine/simulate.py's docstring. Daily equity must agree to a
+is written from the rules in engine/sim/simulate.py's docstring. Daily equity must agree to a
 relative 1e-9 on real data (the theses, `inference_pair` and leveraged or short
 `buy_and_hold`, close-only and OHLC tickers), on hypothesis-generated schedules (NaN and
 zero weights, shorts, leverage up to 3x, cash/financing/borrow rates, listings and
@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from reference_sim import daily_rate, reference_run
 
-from engine import registry
-from engine.backtest import needed_tickers, run
+from engine.backtest.run import needed_tickers, run
 from engine.config import load_config
 from engine.data.panel import Prices, load_prices
-from engine.simulate import Costs, simulate
+from engine.sim.simulate import Costs, simulate
+from engine.strategy import registry
 
 # load_config() reads this when called: a ticker missing locally is an error, never a download
 os.environ.setdefault("AISHOCK_OFFLINE", "1")
@@ -39,7 +39,7 @@ GAPS: dict[str, float] = {}  # family -> largest relative equity gap seen
 
 
 def engine_equity(prices, targets, fees, slippage, init_cash=100_000.0, start=None, fill="open", **rates):
-    """Equity of a single run through engine.simulate (`rates`: the other Costs fields)."""
+    """Equity of a single run through engine.sim.simulate (`rates`: the other Costs fields)."""
     costs = Costs(fees, slippage, init_cash, fill, **rates)
     sim = simulate(prices, pd.concat({0: targets}, axis=1), costs, start)
     return sim.equity[0]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.cli import main
+from aishock.cli import main
 
 EXE = Path(sys.executable).parent / "aishock"
 WINDOW = ["--start", "2025-01-02", "--end", "2025-03-31"]
@@ -199,7 +199,7 @@ def test_flat_series_give_a_tearsheet_with_a_note(tmp_path, strategy_returns, be
 def test_no_tearsheet_writes_csv_and_manifest_without_importing_quantstats(tmp_path):
     script = (
         "import json, sys\n"
-        "from engine.cli import main\n"
+        "from aishock.cli import main\n"
         "code = main(['run', 'buy_and_hold', '--set', 'hold=SPY', '--start', '2025-01-02', "
         "'--end', '2025-02-28', '--no-tearsheet', '--json'])\n"
         "assert code == 0\n"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from arch.bootstrap import SPA, optimal_block_length
 
-from engine.overfit import spa_block_length, spa_test
+from engine.analytics.overfit import spa_block_length, spa_test
 
 T = 500
 

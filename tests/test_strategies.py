@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import engine
-from engine import AishockError, load_prices, params, registry
-from engine.universe import resolve
+from engine import AishockError, load_prices
+from engine.data.universe import resolve
+from engine.strategy import params, registry
 
 SHOCK = pd.Timestamp("2025-01-27")
 

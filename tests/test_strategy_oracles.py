@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 import strategy_oracles as oracle
 
-from engine import load_prices, params, registry
-from engine.universe import resolve
+from engine import load_prices
+from engine.data.universe import resolve
+from engine.strategy import params, registry
 
 VARIANTS = {
     "oversold_rebound": [

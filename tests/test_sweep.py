@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import engine
+from aishock.cli import main
 from engine import AishockError, Costs
-from engine.cli import main
 from engine.sweeps import guards
-from engine.sweeps.search import STAT_COLUMNS, sweep
+from engine.sweeps.grid import STAT_COLUMNS, sweep
 from engine.sweeps.walkforward import fold_bounds, walk_forward
 
 JOB_UNIVERSE = "NVDA,AVGO,AMD,MU,ANET,VST,CEG,GEV,NRG,PWR,SMCI,DELL"
@@ -58,8 +58,8 @@ def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
 def test_spa_tests_the_whole_grid_against_the_equal_weight_universe(cfg, basket_sweep):
     """SPA on the kept returns against the equal-weight `ai` basket (the strategy's universe),
     rebalanced daily, computed here from the closes."""
-    from engine.overfit import spa_test
-    from engine.universe import resolve
+    from engine.analytics.overfit import spa_test
+    from engine.data.universe import resolve
 
     spa = basket_sweep.spa
     assert spa is not None and basket_sweep.spa_note == ""
@@ -304,7 +304,7 @@ def test_cli_walk_forward_prints_folds_and_out_of_sample(capsys):
 
 
 def test_a_grid_above_the_limit_is_refused_before_it_is_built(cfg, monkeypatch):
-    from engine import params as params_mod
+    from engine.strategy import params as params_mod
 
     with pytest.raises(AishockError, match=r"9 combinations x .* above the limit of 5 combinations"):
         sweep("oversold_rebound", JOB_GRID, WINDOW, config=cfg, progress=False, max_combinations=5, **JOB)
@@ -319,7 +319,7 @@ def test_a_grid_above_the_limit_is_refused_before_it_is_built(cfg, monkeypatch):
 
 
 def test_cli_sweep_refuses_a_huge_grid_in_one_line(capsys):
-    from engine.cli import main
+    from aishock.cli import main
 
     code = main(
         ["sweep", "oversold_rebound", "--grid", "min_drop=0.01:0.2:0.0001", "--grid", "hold_days=1:2000:1",

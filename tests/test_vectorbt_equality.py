@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_reference_sim import markets, schedules
 
-from engine import registry
-from engine.backtest import needed_tickers
+from engine.backtest.run import needed_tickers
 from engine.config import load_config
 from engine.data.panel import Prices, load_prices
-from engine.simulate import Costs, simulate
+from engine.sim.simulate import Costs, simulate
+from engine.strategy import registry
 
 os.environ.setdefault("AISHOCK_OFFLINE", "1")
 

@@ -1,3 +1,4 @@
-"""The event study: what a universe did around a date (study.py), its abnormal returns and
-their significance (abnormal.py), point-in-time members (members.py), and the split of big
-down days into sector-specific shocks and market-wide sell-offs (selloffs.py)."""
+"""Events: shock detection shared by strategies and studies (shocks.py), the event study of
+a universe around a date (study.py, abnormal.py), point-in-time members and groups (members.py,
+groups.py), sector shocks against market-wide sell-offs (selloffs.py), and whether a strategy
+generalises across every group shock (generalize.py, crossevent.py)."""

@@ -4,7 +4,7 @@ scans and engine.generalize runs a strategy on.
 
 Point in time as far as the membership file allows: a member counts for its group from its
 `Date added` on, and before its `Date removed` (when the file gives them; the rule of
-engine.universe), and on days it has a close-to-close return. A file
+engine.data.universe), and on days it has a close-to-close return. A file
 published at one date cannot bring back members that left before it (survivorship).
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from engine.data.membership import dated
+from engine.data.universe import member_mask
 from engine.errors import AishockError
-from engine.universe import member_mask
 
 BY = {"sector": "sector", "industry": "industry", "role": "role"}
 

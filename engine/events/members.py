@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import universe
 from engine.config import Config
-from engine.data import membership
+from engine.data import membership, universe
 from engine.data.panel import load_prices
 from engine.errors import AishockError
 

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine import shock
 from engine.data.membership import dated
+from engine.data.universe import member_mask
 from engine.errors import AishockError
-from engine.events import abnormal
-from engine.universe import member_mask
+from engine.events import abnormal, shocks
 
 HORIZONS = (5, 20, 60)
 BENCHMARKS = ("SPY", "QQQ", "SMH")
@@ -166,14 +165,14 @@ def study(
     market: str = "SPY",
     model: str = "market",
     estimation: int = 250,
-    min_drop: float = shock.MIN_DROP,
-    max_market_drop: float = shock.MAX_MARKET_DROP,
+    min_drop: float = shocks.MIN_DROP,
+    max_market_drop: float = shocks.MAX_MARKET_DROP,
 ) -> EventStudy:
     """The event study of `members` (indexed by ticker; columns role and, optionally, sector)
     on `date`, from `close` (dates x tickers, holding the market and any of BENCHMARKS).
     Members absent from `close` have status 'no data'; members without a close on the event
     day or the previous trading day have status 'not trading'; members that joined after the
-    event day or had left by it (`added` / `removed` columns, engine.universe) have status
+    event day or had left by it (`added` / `removed` columns, engine.data.universe) have status
     'not a member' and are not studied. The event window is clipped to the data;
     `pre`/`post` of the result are the days used."""
     if members.empty:
@@ -198,9 +197,9 @@ def study(
     table["abnormal_return"] = ar.loc[0]
     table["car_window"] = abnormal.car(ar, -pre, post)
     table["beta"] = fit["beta"]
-    day_group = shock.group_returns(close, covered).iloc[i]
+    day_group = shocks.group_returns(close, covered).iloc[i]
     day_market = returns[market].iloc[i]
-    detected = close.index[i] in shock.shock_days(close, covered, market, min_drop, max_market_drop)
+    detected = close.index[i] in shocks.shock_days(close, covered, market, min_drop, max_market_drop)
     marks = [b for b in dict.fromkeys([market, *BENCHMARKS]) if b in close.columns]
     paths = event_paths(close[covered], i, pre, post)
     by = {"groups": {}, "caar": {}, "paths": {}, "recovery": {}}

@@ -26,10 +26,10 @@ import numba as nb
 import numpy as np
 from tqdm import tqdm
 
+from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.memo import per_panel
-from engine.simulate import Costs, Market, execute, first_bar
+from engine.sim.simulate import Costs, Market, execute, first_bar
 
 # Combinations per chunk: at most MAX_CHUNK, fewer when a chunk's orders could outgrow
 # CHUNK_BYTES (a run has at most one order per ticker and day, 24 bytes each).
@@ -144,9 +144,9 @@ def chunk_size(prices: Prices, n_sets: int) -> int:
 
 
 def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarray | None]:
-    """Accumulators (engine.kernel.ACC_FIELDS x runs) of `sets`, and their daily returns
+    """Accumulators (engine.sim.kernel.ACC_FIELDS x runs) of `sets`, and their daily returns
     (days x runs) when the job keeps them: one strategy call and one simulator call."""
-    from engine import registry
+    from engine.strategy import registry
 
     if not job.threads:
         nb.set_num_threads(1)  # a Dask worker process: the workers are the parallelism

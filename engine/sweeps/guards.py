@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine import stats
+from engine.analytics import run_stats
 
 
 def _axis(table: pd.DataFrame, name: str) -> list:
@@ -34,8 +34,8 @@ def warnings_for(table: pd.DataFrame, names: list[str], metric: str, best: int) 
     """Edge: the best value of a parameter swept over >= 3 values is its smallest or largest.
     Isolated peak: the median `metric` of the best cell's grid neighbours is worse than the
     midpoint between the best and the median of the whole grid ("worse" in the metric's
-    direction, engine.stats.BETTER: below it, or above it when the lowest is the best)."""
-    sign = stats.BETTER.get(metric, 1)
+    direction, engine.analytics.run_stats.BETTER: below it, or above it when the lowest is the best)."""
+    sign = run_stats.BETTER.get(metric, 1)
     out = []
     row = table.iloc[best]
     for name in names:

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from engine import metrics, registry
-from engine.backtest import needed_tickers, run
+from engine.analytics import metrics
+from engine.backtest.run import needed_tickers, run
 from engine.config import load_config
 from engine.data.panel import load_prices
 from engine.errors import AishockError
-from engine.simulate import Costs
-from engine.sweeps.search import check_metric, check_size, combinations, distinct_grid, resolve_window, sweep
+from engine.sim.simulate import Costs
+from engine.strategy import registry
+from engine.sweeps.grid import check_metric, check_size, combinations, distinct_grid, resolve_window, sweep
 
 
 @dataclass(frozen=True)

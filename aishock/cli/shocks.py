@@ -1,6 +1,6 @@
 """`aishock shocks`: the days a universe fell hard, split into sector-specific shocks (the
 detection the strategies use) and market-wide sell-offs; with --by, the shocks of every
-sector, industry or AI role, each scaled to its group's volatility (engine.shock)."""
+sector, industry or AI role, each scaled to its group's volatility (engine.events.shocks)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import math
 
 import pandas as pd
 
-from engine import shock
-from engine.cli.event import check_fraction
-from engine.cli.jsonout import dumps
+from aishock.cli.event import check_fraction
+from aishock.cli.jsonout import dumps
 from engine.config import load_config
 from engine.data import checks
 from engine.data.panel import no_prices, normalise_symbol
 from engine.errors import AishockError
 from engine.events import groups as grouping
-from engine.events import selloffs
+from engine.events import selloffs, shocks
 from engine.events.members import load_universe
 
 
@@ -30,12 +29,12 @@ def add(sub) -> None:
     p.add_argument(
         "--min-drop",
         type=float,
-        help=f"without --by: group equal-weight fall, fraction (default {shock.MIN_DROP:g})",
+        help=f"without --by: group equal-weight fall, fraction (default {shocks.MIN_DROP:g})",
     )
     p.add_argument(
         "--max-market-drop",
         type=float,
-        default=shock.MAX_MARKET_DROP,
+        default=shocks.MAX_MARKET_DROP,
         help="a shock needs the market to fall less than this, fraction (0.03)",
     )
     p.add_argument("--market", help="market ticker (default from config: SPY)")
@@ -53,11 +52,11 @@ def add(sub) -> None:
 
 
 # The options of one scan that the other would ignore: (dest, flag, default).
-PLAIN_ONLY = (("min_drop", "--min-drop", shock.MIN_DROP),)
+PLAIN_ONLY = (("min_drop", "--min-drop", shocks.MIN_DROP),)
 BY_ONLY = (
-    ("k", "--k", shock.K_SD),
-    ("min_fall", "--min-fall", shock.MIN_FALL),
-    ("min_members", "--min-members", shock.MIN_MEMBERS),
+    ("k", "--k", shocks.K_SD),
+    ("min_fall", "--min-fall", shocks.MIN_FALL),
+    ("min_members", "--min-members", shocks.MIN_MEMBERS),
 )
 
 
@@ -87,26 +86,26 @@ def add_scaled_options(p, market_drop: bool) -> None:
     p.add_argument(
         "--k",
         type=float,
-        default=shock.K_SD,
-        help=f"with --by: excess <= -k trailing sd (default {shock.K_SD:g})",
+        default=shocks.K_SD,
+        help=f"with --by: excess <= -k trailing sd (default {shocks.K_SD:g})",
     )
     p.add_argument(
         "--min-fall",
         type=float,
-        default=shock.MIN_FALL,
-        help=f"with --by: the group falls at least this, fraction (default {shock.MIN_FALL:g})",
+        default=shocks.MIN_FALL,
+        help=f"with --by: the group falls at least this, fraction (default {shocks.MIN_FALL:g})",
     )
     p.add_argument(
         "--min-members",
         type=int,
-        default=shock.MIN_MEMBERS,
-        help=f"with --by: members with prices a group needs (default {shock.MIN_MEMBERS})",
+        default=shocks.MIN_MEMBERS,
+        help=f"with --by: members with prices a group needs (default {shocks.MIN_MEMBERS})",
     )
     if market_drop:
         p.add_argument(
             "--max-market-drop",
             type=float,
-            default=shock.MAX_MARKET_DROP,
+            default=shocks.MAX_MARKET_DROP,
             help="a shock needs the market to fall less than this, fraction (default 0.03)",
         )
 
@@ -218,15 +217,22 @@ def _by_group(args) -> int:
     groups = grouping.split(members, args.by, close, args.min_members)
     group_ret, counts = groups.group_returns()
     mkt = close[market].pct_change(fill_method=None)
-    found = shock.scaled_shocks(
-        group_ret, counts, mkt, args.k, args.min_fall, args.max_market_drop, shock.SD_WINDOW, args.min_members
+    found = shocks.scaled_shocks(
+        group_ret,
+        counts,
+        mkt,
+        args.k,
+        args.min_fall,
+        args.max_market_drop,
+        shocks.SD_WINDOW,
+        args.min_members,
     )
     found = found[
         (found["date"] >= (start or found["date"].min())) & (found["date"] <= (end or found["date"].max()))
     ]
     members_on = grouping.members_on(groups, found)
     definition = (
-        f"group excess over {market} <= -{args.k:g} x its sd over the previous {shock.SD_WINDOW} days, "
+        f"group excess over {market} <= -{args.k:g} x its sd over the previous {shocks.SD_WINDOW} days, "
         f"group fall >= {args.min_fall:.1%}, {market} > -{args.max_market_drop:.1%}, "
         f">= {args.min_members} members with prices"
     )
@@ -252,7 +258,7 @@ def _by_group(args) -> int:
             "k": args.k,
             "min_fall": args.min_fall,
             "max_market_drop": args.max_market_drop,
-            "sd_window": shock.SD_WINDOW,
+            "sd_window": shocks.SD_WINDOW,
             "min_members": args.min_members,
             "groups": int(counts.shape[1]),
             "groups_with_shocks": int(found["group"].nunique()),

@@ -39,11 +39,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from engine.analytics.run_stats import daily_returns
+from engine.backtest.result import Result
 from engine.config import Config, load_config
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.result import Result
-from engine.stats import daily_returns
 
 CASH = "cash & costs"
 OTHER = "other"
@@ -70,7 +70,7 @@ def _one_run(result: Result, run: int) -> Result:
 
 def _role_map(roles: Mapping[str, str] | None) -> dict[str, str]:
     if roles is None:
-        from engine.universe import role_of
+        from engine.data.universe import role_of
 
         return role_of()
     if not isinstance(roles, Mapping):
@@ -128,7 +128,7 @@ def _previous(a: np.ndarray, first) -> np.ndarray:
 def _ticker_pnl(r: Result) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(P&L days x tickers in currency as in the module doc, previous close's market values
     days x tickers, tickers) of a one-run result."""
-    from engine.simulate import Market
+    from engine.sim.simulate import Market
 
     index = r.equity.index
     tickers = [str(t) for t in r.holdings.columns.get_level_values(-1)]
@@ -182,7 +182,7 @@ def daily_contributions(result: Result, roles: Mapping[str, str] | None = None, 
     """Each segment's contribution to each day's return of run `run` of `result` (an
     `engine.run` Result, which keeps its prices): dates x segments, fractions of the previous
     close's equity (see the module docstring for the formula). Segments: the roles of
-    `roles` ({ticker: role}; default `engine.universe.role_of()`, the AI role baskets) that
+    `roles` ({ticker: role}; default `engine.data.universe.role_of()`, the AI role baskets) that
     the run's tickers belong to, in the roles' order, then "other" (tickers in no role) when
     present, then "cash & costs". Each row sums to the day's return (`Result.returns`) to
     rounding; after a wipe-out every contribution is 0."""
@@ -279,7 +279,7 @@ def daily_brinson_fachler(
     config: Config | None = None,
 ) -> pd.DataFrame:
     """Brinson-Fachler terms of each day of run `run` of `result` against the equal-weight
-    `benchmark` basket (basket names and/or tickers, `engine.universe.resolve`; default `ai`),
+    `benchmark` basket (basket names and/or tickers, `engine.data.universe.resolve`; default `ai`),
     rebalanced daily over its names with a price on the previous and the day's close. Its
     prices: `benchmark_prices`, else the run's own panel when it has every benchmark name,
     else loaded from the local data of `config` (never downloaded; AishockError if missing).
@@ -303,7 +303,7 @@ def daily_brinson_fachler(
     r = _one_run(result, run)
     role = _role_map(roles)
     pnl, held_prev, tickers = _ticker_pnl(r)
-    from engine.universe import resolve
+    from engine.data.universe import resolve
 
     names = resolve(benchmark)
     if benchmark_prices is None:

@@ -10,12 +10,13 @@ import pandas as pd
 from tqdm import tqdm
 
 import engine
-from engine import attribution, intervals, registry, stats
-from engine.backtest import needed_tickers, param_sets
+from engine.analytics import attribution, intervals, run_stats
+from engine.backtest.run import needed_tickers, param_sets
 from engine.config import Config
+from engine.data.universe import resolve
 from engine.errors import AishockError
-from engine.shock import shock_days
-from engine.universe import resolve
+from engine.events.shocks import shock_days
+from engine.strategy import registry
 from reports.artifacts import writable_folder, write_run
 from reports.charts import equity_chart
 from reports.index_page import write_index
@@ -48,7 +49,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             brinson[label] = attribution.brinson_fachler(result, config=cfg)
         bands[label] = intervals.for_series(returns[label], periods=cfg.trading_days, rf=cfg.risk_free)
     timings["runs"] = time.perf_counter() - t1
-    table = stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
+    table = run_stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
     shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
     marks = {d: "shock" for d in shocks if start <= d <= end}
     event_links = {d: event_page(cfg, d).name for d in marks}

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from engine import metrics
+from engine.analytics import metrics
 
 MIN_OBS = 10  # fewer daily returns leave the block-length estimate and the bootstrap meaningless
 STATS = ("sharpe", "total_return", "max_drawdown")
@@ -21,7 +21,7 @@ METHOD = "stationary bootstrap"
 
 
 def _statistics(returns: np.ndarray, rf: float, periods: int) -> np.ndarray:
-    """STATS of each column of `returns` (days x samples): 3 x samples, engine.metrics'
+    """STATS of each column of `returns` (days x samples): 3 x samples, engine.analytics.metrics'
     functions (the same definitions as the stats table)."""
     return np.vstack(
         [
@@ -62,14 +62,14 @@ def intervals(
     Inputs: `returns`: simple daily returns as fractions, oldest first (1-D array or Series;
     NaN entries are dropped, at least MIN_OBS must remain). `periods`: periods per year for
     annualising the Sharpe ratio (252). `rf`: annual risk-free rate (fraction), de-annualised
-    geometrically as in engine.metrics. `n_boot`: bootstrap replications. `level`: the
+    geometrically as in engine.analytics.metrics. `n_boot`: bootstrap replications. `level`: the
     two-sided coverage, strictly between 0 and 1. `seed`: the seed of arch's generator
     (numpy default_rng). `block`: the expected block length in days; None estimates it with
     `block_length` (arch's optimal_block_length, stationary column, rounded, at least 1).
 
     Each replication resamples the series in blocks of geometrically distributed length
     (mean `block`), wrapping around, and recomputes the three statistics with
-    engine.metrics (`sharpe`, `total_return`, `max_drawdown`: the stats table's definitions).
+    engine.analytics.metrics (`sharpe`, `total_return`, `max_drawdown`: the stats table's definitions).
     The interval is the (1 - level)/2 and (1 + level)/2 percentiles of the replications
     (numpy's linear interpolation), exactly arch's `conf_int(method="percentile")` with the
     same seed and block (tested); the replications are drawn once and the statistics computed

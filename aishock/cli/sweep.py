@@ -9,15 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import params
-from engine.cli import execution
-from engine.cli.jsonout import dumps, plain
-from engine.cli.run import check_execution
+from aishock.cli import execution
+from aishock.cli.jsonout import dumps, plain
+from aishock.cli.run import check_execution
 from engine.config import load_config
 from engine.data import checks
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
-from engine.sweeps import executors, search
+from engine.strategy import params
+from engine.sweeps import executors
+from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
 
 
@@ -120,7 +121,7 @@ def check_options(args) -> None:
         raise AishockError(f"--max-combinations must be at least 1, got {args.max_combinations}")
     if args.scheduler:
         executors.check_address(args.scheduler)
-    search.check_metric(args.metric)
+    sweep_grid.check_metric(args.metric)
     grid = parse_grid(args.grid)
     fixed = params.parse_assignments(args.sets)
     both = sorted(set(grid) & set(fixed))
@@ -138,7 +139,7 @@ def handle(args) -> int:
 
 
 def _sweep(args) -> int:
-    from engine.sweeps.search import sweep
+    from engine.sweeps.grid import sweep
     from reports.manifest import manifest, manifest_path, write_manifest
     from reports.sweep_page import write_sweep_page
 
@@ -252,7 +253,7 @@ def print_notes(notes) -> None:
 
 
 def spa_json(result) -> dict:
-    """The `spa` key of `sweep --json`: engine.overfit.spa_test's dict (pvalues lower /
+    """The `spa` key of `sweep --json`: engine.analytics.overfit.spa_test's dict (pvalues lower /
     consistent / upper, block, reps, seed, n_models, n_days, best_excess) plus benchmark,
     names and note ""; or {"pvalues": null, "note": why not}."""
     if result.spa is None:

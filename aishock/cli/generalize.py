@@ -7,19 +7,19 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine import params, registry
-from engine.cli import execution
-from engine.cli.jsonout import dumps
-from engine.cli.run import check_execution
-from engine.cli.shocks import add_scaled_options, check_scaled
+from aishock.cli import execution
+from aishock.cli.jsonout import dumps
+from aishock.cli.run import check_execution
+from aishock.cli.shocks import add_scaled_options, check_scaled
 from engine.config import load_config
 from engine.data import checks
 from engine.errors import AishockError
 from engine.events.members import slug
 from engine.outputs import check_outputs, write_csv
+from engine.strategy import params, registry
 
 if TYPE_CHECKING:
-    from engine.generalization import Generalization
+    from engine.events.generalize import Generalization
 
 # The per-event keys of --json and the columns of --csv, in order (README: generalize).
 EVENT_KEYS = (
@@ -92,7 +92,7 @@ def handle(args) -> int:
 
 
 def _generalize(args) -> int:
-    from engine.generalization import generalize  # statsmodels and arch load only here
+    from engine.events.generalize import generalize  # statsmodels and arch load only here
     from reports import generalize_page
     from reports.artifacts import writable_folder
 

@@ -16,7 +16,7 @@ Baskets files are read strictly, each problem one line naming the file and the t
 Point in time: the members of a membership CSV belong to the universe from their `Date
 added` on, and up to (not including) their `Date removed` when the file has one.
 `point_in_time` hides every price of a member outside those dates from a strategy, and
-`outside_membership` finds any order a schedule places on such a day (engine.registry
+`outside_membership` finds any order a schedule places on such a day (engine.strategy.registry
 applies both to every strategy). Baskets and tickers have no dates: always members.
 """
 
@@ -38,7 +38,7 @@ import pandas as pd
 from engine.config import PROJECT_ROOT
 from engine.data.panel import Prices, normalise_symbol
 from engine.errors import AishockError
-from engine.memo import per_panel
+from engine.data.derived import per_panel
 
 BUILTIN = PROJECT_ROOT / "strategies" / "baskets.toml"
 USER = PROJECT_ROOT / "baskets.toml"
@@ -299,7 +299,7 @@ def _masked(prices: Prices, names: list[str], dated: dict[str, Window]) -> Price
 
 
 def outside_membership(schedule, dated: dict[str, Window]) -> tuple[int, int, int] | None:
-    """The first order of `schedule` (engine.schedule.Schedule) with a weight other than 0
+    """The first order of `schedule` (engine.strategy.schedule.Schedule) with a weight other than 0
     decided on a day its ticker is not a member (`dated`): (run, entry, decision row), or
     None. Orders to weight 0 (closing a position) are always allowed."""
     if not any(t in dated for t in schedule.tickers):

@@ -3,7 +3,7 @@
 A dense weight frame (dates x tickers, NaN = no order) is mostly NaN; a sweep has thousands
 of them. A `Schedule` keeps only the orders: entry e of run r (lo[r] <= e < hi[r]) sets
 ticker `tickers[col[e]]` to weight `weight[e]`, executed on bar `bar[e]` of `index` (the
-bar after the decision, rule 1 of engine.simulate). Within a run, entries are sorted by
+bar after the decision, rule 1 of engine.sim.simulate). Within a run, entries are sorted by
 (bar, col); a repeated (bar, col) pair means the later entry wins.
 """
 

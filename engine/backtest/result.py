@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine import stats as stats_mod
+from engine.analytics import run_stats as stats_mod
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.schedule import Schedule
-from engine.simulate import Costs, Market
+from engine.sim.simulate import Costs, Market
+from engine.strategy.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class Result:
     equity: dates x runs, currency, valued at each close.
     cash: dates x runs. holdings: dates x (run labels..., ticker), currency.
     orders: one row per fill: run (position), date, ticker, side, shares, price, value, fees.
-    stats: runs x metrics (see engine.stats.UNITS for units; `stats_table()` to read).
+    stats: runs x metrics (see engine.analytics.run_stats.UNITS for units; `stats_table()` to read).
     params: runs x parameter names, the full parameters of every run.
     schedule, prices: the target weights and the price panel the runs were simulated on.
     """
@@ -108,7 +108,7 @@ class Result:
 
 def from_orders_args(schedule: Schedule, market: Market, first: int, costs: Costs, runs) -> dict:
     """The arguments of vectorbt's `Portfolio.from_orders` that simulate `schedule` from bar
-    `first` of `market` under engine.simulate's rules (no leverage, interest or delisting):
+    `first` of `market` under engine.sim.simulate's rules (no leverage, interest or delisting):
     a column group per run (labelled by `runs`) with shared cash, target-percent orders on
     the execution bars (decisions before `first` carried into it), fills at the fill price,
     sizing at the mark price, call_seq="auto"."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine import metrics
-from engine.kernel import ACC_FIELDS
+from engine.analytics import metrics
+from engine.sim.kernel import ACC_FIELDS
 
 UNITS = {
     "start": "date",
@@ -121,7 +121,7 @@ def ranking(metric: str, rf: float = 0.0, periods: int = metrics.PERIODS):
 
 def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
     """Simple returns of each equity column; the first day is measured against `init_cash`
-    (so costs of the first fills count); 0 after a wipe-out (equity 0, engine.simulate rule 8)."""
+    (so costs of the first fills count); 0 after a wipe-out (equity 0, engine.sim.simulate rule 8)."""
     prev = equity.shift(1)
     prev.iloc[0] = init_cash
     return (equity / prev.where(prev > 0) - 1.0).where(prev > 0, 0.0)
@@ -130,8 +130,8 @@ def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
 def from_accumulators(
     acc: np.ndarray, init_cash: float, rf: float = 0.0, periods: int = metrics.PERIODS, min_years: float = 1.0
 ) -> pd.DataFrame:
-    """The stats of each run (rows) from the simulator's accumulators (engine.kernel
-    ACC_FIELDS x runs), with the conventions of engine/metrics.py: `periods` per year, `rf`
+    """The stats of each run (rows) from the simulator's accumulators (engine.sim.kernel
+    ACC_FIELDS x runs), with the conventions of engine/analytics/metrics.py: `periods` per year, `rf`
     annual and de-annualised geometrically (the `rf` the accumulators were made with),
     Sharpe with ddof=1 and NaN without dispersion, Sortino's downside over all n returns,
     CAGR NaN under `min_years` or after a wipe-out, max drawdown negative (the initial cash

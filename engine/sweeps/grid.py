@@ -2,7 +2,7 @@
 the best row is a fluke.
 
 Every grid runs the way engine.run does: the strategy computes the target weights of a chunk
-of combinations at once, and the compiled simulator (engine.kernel) runs them as columns of
+of combinations at once, and the compiled simulator (engine.sim.kernel) runs them as columns of
 one call, keeping only the stats accumulators (and daily returns when asked), so memory does
 not grow with the grid. Chunks run locally or on a Dask cluster (engine.sweeps.executors).
 """
@@ -19,14 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import params as params_mod
-from engine import registry, stats
-from engine.backtest import history, needed_tickers
+from engine.analytics import run_stats
+from engine.analytics.run_stats import from_accumulators
+from engine.backtest.run import history, needed_tickers
 from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
-from engine.simulate import Costs
-from engine.stats import from_accumulators
+from engine.sim.simulate import Costs
+from engine.strategy import params as params_mod
+from engine.strategy import registry
 from engine.sweeps import executors, guards
 
 STAT_COLUMNS = (
@@ -50,11 +51,11 @@ class SweepResult:
     """A finished sweep.
 
     table: one row per combination: the swept parameters as columns, then STAT_COLUMNS
-        (units as engine.stats.UNITS).
+        (units as engine.analytics.run_stats.UNITS).
     n_trials: combinations evaluated (the number of trials for the Deflated Sharpe), each
         distinct parameter set once (`notes` says which repeated grid values were dropped).
     best: the row with the best `metric`: the highest, or the lowest for a metric whose
-        lowest is best (`better`, engine.stats.BETTER). dsr: its Deflated Sharpe Ratio
+        lowest is best (`better`, engine.analytics.run_stats.BETTER). dsr: its Deflated Sharpe Ratio
         (probability).
     pbo: Probability of Backtest Overfitting by CSCV, ranking the combinations by `metric` in
         the same direction (NaN with `pbo_note` saying why).
@@ -62,7 +63,7 @@ class SweepResult:
     returns: dates x combinations daily returns when kept, else None.
     prices: the price panel the sweep ran on (for manifests).
     spa: Hansen's SPA test of the whole grid against buy-and-hold of the strategy's
-        universe (`spa_benchmark`), the dict of engine.overfit.spa_test plus "benchmark" (what
+        universe (`spa_benchmark`), the dict of engine.analytics.overfit.spa_test plus "benchmark" (what
         it was) and "names"; None with `spa_note` saying why (returns not kept, like PBO).
     """
 
@@ -86,9 +87,9 @@ class SweepResult:
 
     @property
     def better(self) -> int:
-        """+1 when the highest `metric` is the best, -1 when the lowest is (engine.stats.BETTER);
-        for the heatmap's colours."""
-        return stats.better(self.metric)
+        """+1 when the highest `metric` is the best, -1 when the lowest is
+        (engine.analytics.run_stats.BETTER); for the heatmap's colours."""
+        return run_stats.better(self.metric)
 
     @property
     def swept(self) -> list[str]:
@@ -285,20 +286,20 @@ def sweep(
 
 
 def check_metric(metric: str) -> None:
-    """Refuse a metric that is not a sweep stat or has no better direction (stats.better)."""
+    """Refuse a metric that is not a sweep stat or has no better direction (run_stats.better)."""
     if metric not in STAT_COLUMNS:
-        raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(stats.BETTER)}")
-    stats.better(metric)
+        raise AishockError(f"metric '{metric}' is not a sweep stat; use one of {', '.join(run_stats.BETTER)}")
+    run_stats.better(metric)
 
 
 def finish(
     spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps=1000, seed=0
 ) -> SweepResult:
-    """Pick the best row (by `metric` in its direction, engine.stats.BETTER) and attach the
+    """Pick the best row (by `metric` in its direction, engine.analytics.run_stats.BETTER) and attach the
     overfitting guards: the Deflated Sharpe of the best row, PBO ranking by the same metric
     in the same direction, and Hansen's SPA test (both when the daily returns of every
     combination are kept; see `spa_of`)."""
-    scores = stats.better(metric) * table[metric].to_numpy(dtype=float)
+    scores = run_stats.better(metric) * table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
     best_i = int(np.nanargmax(scores))
@@ -307,12 +308,12 @@ def finish(
     best_returns = (
         returns.iloc[:, best_i] if returns is not None else single_returns(job, prices, sets[best_i])
     )
-    from engine.overfit import deflated_sharpe, pbo_cscv
+    from engine.analytics.overfit import deflated_sharpe, pbo_cscv
 
     dsr = deflated_sharpe(best_returns.to_numpy(), len(table), sharpe_var)
     pbo, note = float("nan"), ""
     # pbo_cscv ranks by Sharpe itself (its own fast form); another metric ranks by its definition
-    rank_by = None if metric == "sharpe" else stats.ranking(metric, job.risk_free, job.periods)
+    rank_by = None if metric == "sharpe" else run_stats.ranking(metric, job.risk_free, job.periods)
     if metric != "sharpe" and rank_by is None:
         note = f"PBO ranks by {metric} on halves of the days, which daily returns do not give"
     elif returns is None:
@@ -361,8 +362,8 @@ def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index
     """(daily returns on `index` or None, names): buy-and-hold of the strategy's universe
     (`universe_names`) as the SPA benchmark: the equal-weight basket of those names,
     rebalanced daily over those with a price on the previous and the day's close, without
-    costs (engine.attribution.equal_weight_returns; 0 on a day with no such name)."""
-    from engine.attribution import equal_weight_mean, equal_weight_returns
+    costs (engine.analytics.attribution.equal_weight_returns; 0 on a day with no such name)."""
+    from engine.analytics.attribution import equal_weight_mean, equal_weight_returns
 
     names = universe_names(spec, prices, sets)
     if not names:
@@ -371,7 +372,7 @@ def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index
 
 
 def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
-    """(engine.overfit.spa_test of the kept daily returns against `spa_benchmark`, plus
+    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark`, plus
     "benchmark" and "names"; or None) and a note saying why not when None."""
     if returns is None:
         return None, "daily returns of every combination were not kept (keep_returns=True computes SPA)"
@@ -382,7 +383,7 @@ def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
     bench, names = spa_benchmark(spec, prices, sets, returns.index)
     if bench is None:
         return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
-    from engine.overfit import spa_test
+    from engine.analytics.overfit import spa_test
 
     out = spa_test(returns.to_numpy(), bench.to_numpy(), seed=seed, reps=reps)
     out["benchmark"] = "equal-weight basket of the strategy's universe, rebalanced daily, no costs"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.simulate import Costs
+from engine.sim.simulate import Costs
 
 
 def add_set_option(p, help: str) -> None:

@@ -1,7 +1,7 @@
 """The strategy registry: name -> StrategySpec. Registering a strategy is all it takes for
 the CLI, the sweeps and the generic no-look-ahead test to pick it up.
 
-Every registered strategy is point in time (engine.universe): the parameters it declares
+Every registered strategy is point in time (engine.data.universe): the parameters it declares
 as universes (`universes=`) name its investable names; where one names a membership CSV,
 the strategy sees each member's prices only on the days it is a member, and an order with
 a weight other than 0 decided on any other day is refused (AishockError). This holds for
@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from engine import universe
+from engine.data import universe
 from engine.errors import AishockError
-from engine.schedule import Schedule
+from engine.strategy.schedule import Schedule
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,10 @@ class StrategySpec:
 
     params: frozen dataclass of parameters, every field with a default.
     schedule: (prices, [params, ...]) -> Schedule: the target weights of many parameter
-        sets at once (engine.schedule; the rules are engine.simulate's).
+        sets at once (engine.strategy.schedule; the rules are engine.sim.simulate's).
     tickers: params -> the tickers whose prices the strategy needs.
     summary: one line for `aishock list`.
-    universes: the parameters whose values are universe specs (engine.universe).
+    universes: the parameters whose values are universe specs (engine.data.universe).
     """
 
     name: str

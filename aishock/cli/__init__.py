@@ -20,7 +20,7 @@ import tempfile
 import traceback
 import warnings
 
-from engine.cli import demo, event, generalize, listing, run, shocks, sweep
+from aishock.cli import demo, event, generalize, listing, run, shocks, sweep
 from engine.config import load_config
 from engine.errors import AishockError
 

@@ -1,4 +1,4 @@
-"""The compiled simulator: the rules of engine.simulate as one numba loop per run.
+"""The compiled simulator: the rules of engine.sim.simulate as one numba loop per run.
 
 Runs are independent (each has its own cash), so they are spread over threads with prange.
 A run reads the shared market arrays and its own slice of a Schedule, and writes its
@@ -117,7 +117,7 @@ def run_one(
     order_lo,
     order_n,
 ):
-    """Simulate run r (its entries lo[r]:hi[r]) from bar `first`; see engine.simulate.
+    """Simulate run r (its entries lo[r]:hi[r]) from bar `first`; see engine.sim.simulate.
 
     costs = [fees, slippage, init_cash, can_borrow, d_cash, d_financing, d_borrow, rf_d].
     Scratch (length n_tickers): shares, target, touched, names, est, held, where, slots.

@@ -15,7 +15,7 @@ def add(sub) -> None:
 
 
 def handle(args) -> int:
-    from reports.demo import run_demo
+    from aishock.demo import run_demo
 
     cfg = load_config(args.data)
     with checks.printed():

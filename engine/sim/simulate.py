@@ -1,4 +1,4 @@
-"""Target weights -> simulated portfolios, on the compiled simulator (engine.kernel).
+"""Target weights -> simulated portfolios, on the compiled simulator (engine.sim.kernel).
 
 The rules, in the order they apply each day (the reference simulator in the tests is
 written from this text, not from the code):
@@ -55,11 +55,11 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from engine import kernel
+from engine.analytics.metrics import PERIODS
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.metrics import PERIODS
-from engine.schedule import Schedule
+from engine.sim import kernel
+from engine.strategy.schedule import Schedule
 
 # The largest initial cash: cash x max_gross (<= 100) x any plausible price move stays far from
 # the largest float (1.8e308); a run whose numbers still overflow is refused (`execute`).
@@ -111,7 +111,7 @@ class Costs:
             raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
 
     def vector(self, rf: float, periods: int) -> np.ndarray:
-        """The numbers the kernel reads (engine.kernel.run_one), rates per period."""
+        """The numbers the kernel reads (engine.sim.kernel.run_one), rates per period."""
 
         def daily(rate: float) -> float:
             return (1.0 + rate) ** (1.0 / periods) - 1.0

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine import outputs, shock
-from engine.cli.jsonout import dumps, plain
+from aishock.cli.jsonout import dumps, plain
+from engine import outputs
 from engine.config import load_config
 from engine.data import checks
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
-from engine.events import abnormal
+from engine.events import abnormal, shocks
 from engine.events import study as event
 from engine.events.members import load_universe, slug
 from engine.outputs import check_outputs, is_stream, output_folder
@@ -102,9 +102,9 @@ def add(sub) -> None:
     )
     p.add_argument("--market", help="market ticker (default from config: SPY)")
     p.add_argument("--top", type=int, default=5, help="names listed at each end (5)")
-    p.add_argument("--min-drop", type=float, default=shock.MIN_DROP, help="shock test: group fall (0.07)")
+    p.add_argument("--min-drop", type=float, default=shocks.MIN_DROP, help="shock test: group fall (0.07)")
     p.add_argument(
-        "--max-market-drop", type=float, default=shock.MAX_MARKET_DROP, help="shock test: market fall (0.03)"
+        "--max-market-drop", type=float, default=shocks.MAX_MARKET_DROP, help="shock test: market fall (0.03)"
     )
     p.add_argument("--csv", metavar="PATH", help="write one row per member to PATH")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")

@@ -8,13 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from engine import params as params_mod
-from engine import registry, stats
+from engine.analytics import run_stats
+from engine.backtest.result import Result
 from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
-from engine.result import Result
-from engine.simulate import Costs, simulate
+from engine.sim.simulate import Costs, simulate
+from engine.strategy import params as params_mod
+from engine.strategy import registry
 
 
 def param_sets(spec: registry.StrategySpec, params: Any) -> list:
@@ -96,7 +97,7 @@ def run(
     prices = history(prices, start, end, warmup)
     schedule = spec.schedule(prices, sets)
     sim = simulate(prices, schedule, costs, start, cfg.trading_days, cfg.risk_free)
-    table = stats.table(sim.equity.index, sim.acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
+    table = run_stats.table(sim.equity.index, sim.acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
     frame, labels = run_labels(spec.name, sets)
     holdings = sim.holdings.copy()
     run_pos = holdings.columns.get_level_values(0).to_numpy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import params, registry
+from engine.strategy import params, registry
 
 
 def add(sub) -> None:

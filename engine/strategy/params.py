@@ -231,7 +231,7 @@ def count(values: Iterable[Any]) -> int:
 def _sameness(kind: Any, value: Any) -> Any:
     """What makes two converted values of a field the same trial: the value itself, except
     for a plain `str` field (ticker symbols, basket names, membership CSV paths, spelled as
-    engine.universe.resolve reads them): each comma-separated item stripped, a basket name
+    engine.data.universe.resolve reads them): each comma-separated item stripped, a basket name
     or ticker in upper case with '.' and '/' as '-', a .csv path as written."""
     if kind is not str or not isinstance(value, str):
         return value

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 import engine
-from engine import params
-from engine.cli import execution
-from engine.cli.jsonout import dumps, plain
+from aishock.cli import execution
+from aishock.cli.jsonout import dumps, plain
 from engine.config import load_config
 from engine.data import checks
 from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
+from engine.strategy import params
 from reports.artifacts import writable_folder, write_run
 
 JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades")
@@ -68,7 +68,7 @@ def _run(args) -> int:
     default_start, default_end = cfg.span
     start, end = args.start or default_start, args.end or default_end
     costs = execution.costs(args)
-    spec = engine.registry.get(args.strategy)
+    spec = engine.strategy.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     bench_name = normalise_symbol(args.benchmark or cfg.benchmark)
     p = params.make(spec.params, overrides)
@@ -112,17 +112,17 @@ def _run(args) -> int:
 def uncertainty_and_attribution(result, strategy: str, cfg, with_intervals: bool = True) -> dict:
     """The `attribution` and `intervals` keys of `run --json`.
 
-    attribution: engine.attribution.summary over the configured windows (the run's own span,
+    attribution: engine.analytics.attribution.summary over the configured windows (the run's own span,
     named "run", when none is configured): per window the start and end days inside the run,
     days, sum_of_daily_returns, compounded_return and the contributions of each AI role,
     "other" and "cash & costs" (arithmetic: they add up to sum_of_daily_returns); for
     attribution.BRINSON_STRATEGIES also brinson_fachler against the equal-weight `ai` basket.
-    intervals: engine.intervals.intervals of the daily returns (stationary bootstrap, 2,000
+    intervals: engine.analytics.intervals.intervals of the daily returns (stationary bootstrap, 2,000
     replications, seed 0, 95 %, the configured risk-free rate and trading days), or
-    {"note", "n_obs"} for a run under engine.intervals.MIN_OBS days, or {"note"} saying how to
+    {"note", "n_obs"} for a run under engine.analytics.intervals.MIN_OBS days, or {"note"} saying how to
     ask for them when `with_intervals` is false (arch takes about 2 s to import, so `aishock
     run --json` leaves them out unless --intervals is given)."""
-    from engine import attribution, intervals
+    from engine.analytics import attribution, intervals
 
     row = result.stats.iloc[0]
     windows = cfg.windows or (("run", str(row["start"]), str(row["end"])),)

@@ -70,7 +70,7 @@ def _sharpe_columns(block: np.ndarray) -> np.ndarray:
 def pbo_cscv(returns: np.ndarray, n_splits: int = 16, score=None) -> tuple[float, np.ndarray]:
     """Probability of Backtest Overfitting of choosing the best of N trials by Sharpe, or by
     `score` (a function of a periods x trials block giving one number per trial, higher
-    better: engine.stats.ranking of the metric the trials were chosen by).
+    better: engine.analytics.run_stats.ranking of the metric the trials were chosen by).
 
     `returns` is T x N (periods x trials). Rows are cut into `n_splits` (even) contiguous
     blocks; for every way of taking half the blocks as in-sample (IS) and the rest as

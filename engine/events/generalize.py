@@ -2,7 +2,7 @@
 the outcomes across events (engine.events.crossevent) against placebo days and in calendar
 time.
 
-An event is a group's shock (engine.shock.scaled_shocks) on day t. The strategy runs with the
+An event is a group's shock (engine.events.shocks.scaled_shocks) on day t. The strategy runs with the
 group's members live on t (engine.events.groups) as its `universe` and t as its
 `event_date`, over the window from t to `horizon` trading days after t (cut at the data's
 end): exactly `aishock run STRATEGY --set universe=<members> --set event_date=<t> --start <t>
@@ -36,9 +36,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from engine import params as params_mod
-from engine import registry
-from engine.backtest import history
+from engine.backtest.run import history
 from engine.config import Config, load_config
 from engine.data import membership
 from engine.data.panel import Prices, load_prices, normalise_symbol
@@ -46,8 +44,10 @@ from engine.errors import AishockError
 from engine.events import crossevent
 from engine.events.groups import Groups, check_by, split
 from engine.events.members import resolve_members
-from engine.shock import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
-from engine.simulate import Costs, Market, execute, first_bar
+from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
+from engine.sim.simulate import Costs, Market, execute, first_bar
+from engine.strategy import params as params_mod
+from engine.strategy import registry
 
 HORIZON = 21  # trading days after the event, for strategies without hold_days
 EST_DAYS, EST_GAP = 120, 10  # estimation window of sigma: 120 days ending 10 days before t
