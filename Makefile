@@ -23,17 +23,17 @@ demo: $(BIN)/.installed
 	$(BIN)/aishock demo
 
 # The suite in three tiers (tests/tiers.py: unit, integration, e2e), on every core with
-# pytest-xdist; the tests reading the session's demo runs share one worker, so the demo runs
-# once. The run ends with its 20 slowest tests.
+# pytest-xdist, each file on one worker and the demo run once (tests/tiers.py says how).
+# The run ends with its 20 slowest tests.
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
-	AISHOCK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -n auto --dist loadgroup
+	AISHOCK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
 # The unit tier alone, in well under a minute, with the market snapshot hidden
 # (AISHOCK_DATA names an empty folder): a unit test that reads it fails here.
 test-fast: $(BIN)/.installed
 	@empty=$$(mktemp -d) || exit 1; \
-	AISHOCK_DATA=$$empty $(BIN)/python -m pytest -q -n auto -m unit; status=$$?; \
+	AISHOCK_DATA=$$empty $(BIN)/python -m pytest -q -n auto --dist loadfile -m unit; status=$$?; \
 	rmdir "$$empty"; exit $$status
 
 browser:

@@ -50,9 +50,9 @@ def test_a_test_takes_its_files_tier_unless_named():
         tiers.tier_of("test_z.py", "test_a", table)
 
 
-def collect(folder: Path, *args: str) -> subprocess.CompletedProcess:
+def collect(folder: Path, *args: str, conftest: str = "") -> subprocess.CompletedProcess:
     """`pytest --collect-only` of `folder` with tests/tiers.py as its only plugin."""
-    (folder / "conftest.py").write_text('pytest_plugins = ["tiers"]\n')
+    (folder / "conftest.py").write_text(f'pytest_plugins = ["tiers"]\n{conftest}')
     path = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # a quick start
     return subprocess.run(
@@ -84,3 +84,19 @@ def test_a_tier_marked_by_hand_is_refused(tmp_path):
     proc = collect(tmp_path)
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "test_metrics.py::test_one: marked e2e by hand; tiers are given in tests/tiers.py" in proc.stderr
+
+
+def test_the_readers_of_the_session_demo_come_first(tmp_path):
+    """So one worker starts the demo at once (the files' order is the collection's)."""
+    session = "import pytest\n\n\n@pytest.fixture(scope='session')\ndef demo_runs():\n    return 1\n"
+    own = "import pytest\n\n\n@pytest.fixture\ndef demo_runs():\n    return 2\n\n\n"
+    (tmp_path / "test_attribution.py").write_text(own + "def test_own(demo_runs):\n    pass\n")
+    (tmp_path / "test_metrics.py").write_text("def test_one():\n    pass\n")
+    (tmp_path / "test_reproducibility.py").write_text("def test_reads(demo_runs):\n    pass\n")
+    proc = collect(tmp_path, conftest=session)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [line.split("::")[-1] for line in proc.stdout.splitlines() if "::" in line] == [
+        "test_reads",
+        "test_own",
+        "test_one",
+    ]

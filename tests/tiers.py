@@ -13,9 +13,13 @@ A test takes its file's tier from TIERS, unless its file's entry names it under 
 tier (by function name, all its parametrisations). A test file missing from TIERS stops the
 collection: a new file must be classified here (tests/test_tiers.py checks the table).
 
-Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`) the tests that read the
-session's `aishock demo` runs (conftest.demo_runs) form one xdist group, put first, so one
-worker computes the two demos once while the other runs the rest."""
+Under pytest-xdist, `make test` runs `-n auto --dist loadfile --no-loadscope-reorder`: each
+file on one worker, so a module-scoped fixture is built once, and the files in the order of
+the collection, where the tests that read the session's `aishock demo` runs come first
+(`pytest_collection_modifyitems` below): one worker starts the two demos at once while the
+others run the rest, and conftest.demo_runs' file lock makes every worker read that one pair.
+(xdist 3.8's `loadgroup` would group tests by marker, but it marks a group in the node id
+through an attribute pytest 9 no longer reads, so its groups are ignored.)"""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ import pytest
 
 NAMES = ("unit", "integration", "e2e")
 DEMO_FIXTURES = {"demo_runs", "demo_reports"}  # tests/conftest.py's session demo runs
-DEMO_GROUP = "demo"
 
 # file -> its tier, or (its tier, {another tier: the tests of the file in that tier})
 TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
@@ -281,7 +284,7 @@ def tier_of(file: str, test: str, table: dict = TIERS) -> str:
     return next((t for t, tests in others.items() if test in tests), tier)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by tier
 def pytest_collection_modifyitems(config, items):
     for item in items:
         marked = [m.name for m in item.iter_markers() if m.name in NAMES]
@@ -290,18 +293,17 @@ def pytest_collection_modifyitems(config, items):
                 f"{item.nodeid}: marked {', '.join(marked)} by hand; tiers are given in tests/tiers.py"
             )
         item.add_marker(tier_of(item.path.name, getattr(item, "originalname", item.name)))
-        if DEMO_FIXTURES & set(getattr(item, "fixturenames", ())) and _reads_session_demo(item):
-            item.add_marker(pytest.mark.xdist_group(DEMO_GROUP))
-    items.sort(key=lambda item: not any(m.args == (DEMO_GROUP,) for m in item.iter_markers("xdist_group")))
+    items.sort(key=lambda item: not reads_the_session_demo(item))  # stable: else as collected
 
 
-def _reads_session_demo(item) -> bool:
-    """Whether `item` uses conftest's demo_runs (a test module may define its own)."""
-    defs = getattr(item, "_fixtureinfo", None)
-    if defs is None:
+def reads_the_session_demo(item) -> bool:
+    """Whether `item` asks for conftest's session-scoped demo runs (a test module may have a
+    fixture of its own under the same name)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
         return False
-    for name in DEMO_FIXTURES & set(item.fixturenames):
-        fixturedefs = defs.name2fixturedefs.get(name, ())
-        if fixturedefs and fixturedefs[-1].scope == "session":
-            return True
-    return False
+    return any(
+        info.name2fixturedefs[name][-1].scope == "session"
+        for name in DEMO_FIXTURES & set(item.fixturenames)
+        if name in info.name2fixturedefs
+    )
