@@ -252,8 +252,16 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if any(_is_browser_fixture(item, name) for name in BROWSER_FIXTURES):
             item.add_marker("browser")
+
+
+def _is_browser_fixture(item, name: str) -> bool:
+    """Whether `item` uses fixture `name` as this file or pytest-playwright defines it (a test
+    module's own `page` fixture is not a browser)."""
+    defs = getattr(item, "_fixtureinfo", None)
+    defs = defs.name2fixturedefs.get(name) if defs is not None and name in item.fixturenames else None
+    return bool(defs) and defs[-1].func.__module__.split(".")[0] in (__name__, "pytest_playwright")
 
 
 def pytest_terminal_summary(terminalreporter):
