@@ -95,5 +95,5 @@ def demo_reports(demo_runs) -> Path:
 # Browser tests (tests/browser.py): Playwright on the system Chromium, the `open_page`
 # fixture, screenshots in reports/out/screenshots/, and a summary line at the end of the run
 # saying how many browser tests ran or skipped, and why. The tiers (tests/tiers.py): each
-# test's unit, integration or e2e marker, and the xdist group of the demo's readers.
+# test's unit, integration or e2e marker, and the demo's readers put first.
 pytest_plugins = ["browser", "tiers"]

@@ -54,6 +54,15 @@ def test_readme_names_the_two_commands(command):
     assert command in README
 
 
+def test_readme_names_the_fast_tier_beside_them():
+    """The set-up block holds the two commands alone; `make test-fast` is named beside it."""
+    section = README[README.index("## Two commands") :]
+    section = section[: section.index("\n## ", 1)]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1)
+    assert [line.split()[:2] for line in block.splitlines()] == [["make", "demo"], ["make", "test"]]
+    assert "`make test-fast`" in section.replace(block, "")
+
+
 def test_fast_strategy_example_computes_many_sets_like_one(cfg):
     code = python_blocks("### A fast one")[0]
     module = types.ModuleType("readme_fast_example")

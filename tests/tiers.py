@@ -203,7 +203,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
     "test_point_in_time.py": ("integration", {"unit": ("test_membership_file_gives_both_dates",)}),
     "test_readme.py": (
         "integration",
-        {"unit": ("test_readme_names_the_two_commands",)},
+        {"unit": ("test_readme_names_the_two_commands", "test_readme_names_the_fast_tier_beside_them")},
     ),
     "test_reference_sim.py": (
         "integration",
