@@ -24,6 +24,7 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	AISHOCK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q
 
 browser:

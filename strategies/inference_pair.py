@@ -15,7 +15,7 @@ from engine.data.panel import Prices
 from engine.data.universe import resolve
 from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
+from engine.strategy.registry import EventParams, register
 from engine.strategy.schedule import Schedule
 from strategies import steps
 from strategies.steps import emit, listed_equal
@@ -57,7 +57,15 @@ def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.long), *resolve(p.short), *resolve(p.universe), p.market]))
 
 
-@register("inference_pair", Params, tickers, many=True, universes=("long", "short", "universe"))
+@register(
+    "inference_pair",
+    Params,
+    tickers,
+    many=True,
+    universes=("long", "short", "universe"),
+    event=EventParams("universe", "event_date", market="market"),
+    attribution_benchmark="ai",
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Long inference/ASIC, short training+power from the shock on, dollar- or beta-neutral."""
     return steps.by_group(prices, sets, ("long", "short", "universe", "market"), _group)

@@ -13,7 +13,7 @@ from engine.data.panel import Prices
 from engine.data.universe import resolve
 from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
+from engine.strategy.registry import EventParams, register
 from engine.strategy.schedule import Schedule
 from strategies import steps
 from strategies.steps import emit, listed_equal
@@ -51,7 +51,15 @@ def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.base), *resolve(p.into), *resolve(p.universe), p.market]))
 
 
-@register("inference_rotation", Params, tickers, many=True, universes=("base", "into", "universe"))
+@register(
+    "inference_rotation",
+    Params,
+    tickers,
+    many=True,
+    universes=("base", "into", "universe"),
+    event=EventParams("universe", "event_date", market="market"),
+    attribution_benchmark="ai",
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Rotate a fraction of a training/power portfolio into inference/ASIC names at the shock."""
     return steps.by_group(prices, sets, ("base", "into", "universe", "market"), _group)

@@ -15,7 +15,7 @@ from engine.data.panel import Prices
 from engine.data.universe import resolve
 from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
+from engine.strategy.registry import EventParams, register
 from engine.strategy.schedule import Schedule
 from strategies import steps
 from strategies.steps import emit
@@ -62,7 +62,14 @@ def tickers(p: Params) -> list[str]:
     return [*resolve(p.universe), p.market]
 
 
-@register("oversold_rebound", Params, tickers, many=True, universes=("universe",))
+@register(
+    "oversold_rebound",
+    Params,
+    tickers,
+    many=True,
+    universes=("universe",),
+    event=EventParams("universe", "event_date", hold="hold_days", market="market"),
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""
     return steps.by_group(prices, sets, ("mode", "universe", "market"), _group)

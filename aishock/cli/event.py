@@ -11,15 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from aishock.cli.jsonout import dumps, plain
+from aishock.cli.warned import printed
 from engine import outputs
 from engine.config import load_config
-from engine.data import checks
-from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.events import abnormal, shocks
 from engine.events import study as event
 from engine.events.members import load_universe, slug
 from engine.outputs import check_outputs, is_stream, output_folder
+from engine.symbols import normalise_symbol
 from reports.artifacts import writable_folder
 from reports.event_page import fmt, members_table, write_event_page
 from reports.manifest import manifest, write_manifest
@@ -138,7 +138,7 @@ def check_fraction(name: str, value: float) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed() as seen:
+    with printed() as seen:
         return _event(args, seen)
 
 

@@ -11,8 +11,8 @@ from aishock.cli import execution
 from aishock.cli.jsonout import dumps
 from aishock.cli.run import check_execution
 from aishock.cli.shocks import add_scaled_options, check_scaled
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
 from engine.errors import AishockError
 from engine.events.members import slug
 from engine.outputs import check_outputs, write_csv
@@ -87,7 +87,7 @@ def add(sub) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _generalize(args)
 
 

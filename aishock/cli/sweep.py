@@ -12,8 +12,8 @@ import numpy as np
 from aishock.cli import execution
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.run import check_execution
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
 from engine.strategy import params
@@ -134,7 +134,7 @@ def check_options(args) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _sweep(args)
 
 

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from engine.backtest.run import history
 from engine.config import Config, load_config
 from engine.data import membership
-from engine.data.panel import Prices, load_prices, normalise_symbol
+from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 from engine.events import crossevent
 from engine.events.groups import Groups, check_by, split
@@ -48,11 +48,11 @@ from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, S
 from engine.sim.simulate import Costs, Market, execute, first_bar
 from engine.strategy import params as params_mod
 from engine.strategy import registry
+from engine.symbols import normalise_symbol
 
-HORIZON = 21  # trading days after the event, for strategies without hold_days
+HORIZON = 21  # trading days after the event, for strategies that declare no holding period
 EST_DAYS, EST_GAP = 120, 10  # estimation window of sigma: 120 days ending 10 days before t
 EST_MIN = 60  # fewer valid days than this: sigma is NaN and the event is left out of the KP test
-SET_BY_EVENT = ("universe", "event_date")
 
 EVENT_COLUMNS = (
     "date", "group", "members", "n_members", "start", "end", "days", "group_return", "market_return",
@@ -104,13 +104,17 @@ def generalize(
     """Run `strategy` on every group shock of `universe` grouped `by` (sector, industry or
     role; default role for `ai`, else sector) between `start` and `end`, plus `placebo`
     random non-event days (seeded), and test the outcomes across events. `params` sets the
-    strategy's other parameters (`universe` and `event_date` are set per event)."""
+    strategy's other parameters (the universe and the event date, as the strategy declares
+    them in `register(..., event=EventParams(...))`, are set per event)."""
     spec = registry.get(strategy)
-    names = set(params_mod.fields(spec.params))
-    if not set(SET_BY_EVENT) <= names:
-        raise AishockError(f"{spec.name} has no universe/event_date parameters; generalize cannot run it")
+    if spec.event is None:
+        raise AishockError(
+            f"{spec.name} has no universe/event_date parameters (no register(..., event=...)); "
+            "generalize cannot run it"
+        )
+    per_event = (spec.event.universe, spec.event.date)
     base = dict(params or {})
-    fixed = sorted(set(base) & set(SET_BY_EVENT))
+    fixed = sorted(set(base) & set(per_event))
     if fixed:
         raise AishockError(
             f"generalize sets {' and '.join(fixed)} per event; remove them from the parameters"
@@ -121,9 +125,9 @@ def generalize(
     costs = costs or Costs()
     cfg = config or load_config()
     by = check_by(by, universe)
-    market = normalise_symbol(getattr(p0, "market", None) or cfg.benchmark)
+    market = normalise_symbol((spec.event.market and getattr(p0, spec.event.market)) or cfg.benchmark)
     label, members = resolve_members(universe, cfg)
-    hold = getattr(p0, "hold_days", None)
+    hold = getattr(p0, spec.event.hold) if spec.event.hold else None
     horizon = horizon if horizon is not None else (hold + 1 if hold else HORIZON)
     if horizon < 1:
         raise AishockError(f"--horizon must be at least 1 trading day, got {horizon}")
@@ -199,7 +203,7 @@ def generalize(
     settings = {
         "k": k, "min_fall": min_fall, "max_market_drop": max_market_drop, "sd_window": SD_WINDOW,
         "min_members": min_members, "horizon": horizon, "placebo": placebo, "seed": seed, "market": market,
-        "params": {f: _plain(v) for f, v in dataclasses.asdict(p0).items() if f not in SET_BY_EVENT},
+        "params": {f: _plain(v) for f, v in dataclasses.asdict(p0).items() if f not in per_event},
         "costs": dataclasses.asdict(costs), "universe_label": label,
     }  # fmt: skip
     return Generalization(
@@ -240,7 +244,8 @@ class _Runner:
         end = self.index[e]
         members = self.groups.on(group, day)
         p = params_mod.make(
-            self.spec.params, {**self.base, "universe": ",".join(members), "event_date": day.date()}
+            self.spec.params,
+            {**self.base, self.spec.event.universe: ",".join(members), self.spec.event.date: day.date()},
         )
         equity, weights = self.run(p, day, end)
         init = self.costs.init_cash

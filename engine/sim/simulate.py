@@ -55,7 +55,7 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import PERIODS
+from engine.config import TRADING_DAYS
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.sim import kernel
@@ -194,7 +194,7 @@ def execute(
     costs: Costs,
     first: int,
     rf: float = 0.0,
-    periods: int = PERIODS,
+    periods: int = TRADING_DAYS,
     record: str = "stats",
     parallel: bool = True,
 ) -> Raw:
@@ -285,7 +285,7 @@ def simulate(
     targets: Schedule | pd.DataFrame,
     costs: Costs = Costs(),
     start=None,
-    periods: int = PERIODS,
+    periods: int = TRADING_DAYS,
     rf: float = 0.0,
 ) -> Simulation:
     """Simulate `targets` (a Schedule, or dates x (run, ticker) weights) on `prices` from
