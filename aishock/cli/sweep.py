@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -20,11 +19,6 @@ from engine.strategy import params
 from engine.sweeps import executors
 from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
-
-
-def _key(info: dict) -> str:
-    """A short hash of a sweep's manifest: everything that determines its results."""
-    return hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def add(sub) -> None:
@@ -140,6 +134,7 @@ def handle(args) -> int:
 
 def _sweep(args) -> int:
     from engine.sweeps.grid import sweep
+    from reports.manifest import key as manifest_key
     from reports.manifest import manifest, manifest_path, write_manifest
     from reports.sweep_page import write_sweep_page
 
@@ -190,7 +185,7 @@ def _sweep(args) -> int:
         metric=result.metric,
         trials=result.n_trials,
     )
-    stem = f"sweep-{result.strategy}-{_key(info)}"
+    stem = f"sweep-{result.strategy}-{manifest_key(info)}"
     out = args.out or cfg.reports_dir / f"{stem}.parquet"
     # the page goes beside the results, or to the reports folder when they go to a stream
     page = cfg.reports_dir / f"{stem}.html" if is_stream(out) else out.with_suffix(".html")

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +44,7 @@ from engine.events import crossevent
 from engine.events.groups import Groups, check_by, split
 from engine.events.members import resolve_members
 from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
+from engine.outputs import plain
 from engine.sim.simulate import Costs, Market, execute, first_bar
 from engine.strategy import params as params_mod
 from engine.strategy import registry
@@ -203,17 +203,13 @@ def generalize(
     settings = {
         "k": k, "min_fall": min_fall, "max_market_drop": max_market_drop, "sd_window": SD_WINDOW,
         "min_members": min_members, "horizon": horizon, "placebo": placebo, "seed": seed, "market": market,
-        "params": {f: _plain(v) for f, v in dataclasses.asdict(p0).items() if f not in per_event},
+        "params": {f: plain(v) for f, v in dataclasses.asdict(p0).items() if f not in per_event},
         "costs": dataclasses.asdict(costs), "universe_label": label,
     }  # fmt: skip
     return Generalization(
         spec.name, universe, by, events, placebo_events, paths, calendar, summary, placebo_stats, ct,
         groups.skipped, settings,
     )  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class _Runner:
