@@ -83,7 +83,7 @@ class Costs:
     max_gross: the largest gross exposure (sum of |weights|) a decision may have; above 1
         buys may borrow cash.
     cash_rate, financing, borrow_fee: annual rates (fractions) earned on positive cash, paid
-        on borrowed cash, paid on the market value of short positions (rule 6).
+        on borrowed cash, paid on the market value of short positions (rule 4).
     """
 
     fees: float = 0.0005
@@ -110,24 +110,22 @@ class Costs:
         if not (isinstance(self.max_gross, int | float) and 0 < self.max_gross <= 100):
             raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
 
-    def vector(self, rf: float, periods: int) -> np.ndarray:
-        """The numbers the kernel reads (engine.kernel.run_one), rates per period."""
-
-        def daily(rate: float) -> float:
-            return (1.0 + rate) ** (1.0 / periods) - 1.0
-
-        return np.array(
-            [
-                self.fees,
-                self.slippage,
-                self.init_cash,
-                1.0 if self.max_gross > 1.0 else 0.0,
-                daily(self.cash_rate),
-                daily(self.financing),
-                daily(self.borrow_fee),
-                daily(rf),
-            ]
+    def frictions(self, periods: int) -> kernel.Frictions:
+        """What the kernel reads (engine.kernel.Frictions), the rates per period (rule 4)."""
+        return kernel.Frictions(
+            self.fees,
+            self.slippage,
+            self.init_cash,
+            self.max_gross > 1.0,
+            per_period(self.cash_rate, periods),
+            per_period(self.financing, periods),
+            per_period(self.borrow_fee, periods),
         )
+
+
+def per_period(rate: float, periods: int) -> float:
+    """d(r) of rule 4: an annual rate as a rate per period, (1 + r) ** (1 / periods) - 1."""
+    return (1.0 + rate) ** (1.0 / periods) - 1.0
 
 
 @dataclass(frozen=True)
@@ -218,25 +216,12 @@ def execute(
     order_n = np.zeros(n_runs, dtype=np.int64)
     kernel.simulate(
         max(min(nb.get_num_threads(), n_runs), 1) if parallel else 1,
-        schedule.lo,
-        schedule.hi,
-        schedule.bar,
-        schedule.col,
-        schedule.weight,
         first,
-        market.fill,
-        market.mark,
-        market.close,
-        market.last_bar,
-        market.delist_day,
-        costs.vector(rf, periods),
-        acc,
-        equity,
-        cash,
-        shares,
-        orders,
-        order_lo,
-        order_n,
+        kernel.Targets(schedule.lo, schedule.hi, schedule.bar, schedule.col, schedule.weight),
+        kernel.MarketArrays(market.fill, market.mark, market.close, market.last_bar, market.delist_day),
+        costs.frictions(periods),
+        per_period(rf, periods),
+        kernel.Outputs(acc, equity, cash, shares, orders, order_lo, order_n),
     )
     overflowed = ~np.isfinite(acc).all(axis=0)
     if overflowed.any():  # never NaN equity reported as a result
