@@ -58,6 +58,7 @@ import pandas as pd
 from engine import kernel
 from engine.data.panel import Prices
 from engine.errors import AishockError
+from engine.memo import per_panel
 from engine.metrics import PERIODS
 from engine.schedule import Schedule
 
@@ -175,31 +176,54 @@ class Market:
 
 @dataclass(frozen=True)
 class Raw:
-    """What one kernel call returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS)
-    and, when recorded, equity and cash (days x runs), shares (days x runs x tickers) and
-    orders (a list per run of rows kernel.ORDER_FIELDS)."""
+    """What `run_schedule` returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS); when
+    recorded, equity, cash and daily returns (days x runs), shares (days x runs x tickers) and
+    orders (a list per run of rows kernel.ORDER_FIELDS); the market arrays and the first bar
+    the runs were simulated from."""
 
     acc: np.ndarray
     equity: np.ndarray | None
     cash: np.ndarray | None
+    returns: np.ndarray | None
     shares: np.ndarray | None
     orders: list[np.ndarray] | None
+    market: Market
+    first: int
 
 
-def execute(
-    market: Market,
+def daily_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
+    """Simple daily returns of equity (days x runs): each close against the previous one, the
+    first day against `init_cash` (so the first fills' costs count), 0 after a wipe-out (the
+    previous close's equity 0, rule 8)."""
+    prev = np.empty_like(equity)
+    prev[:1] = init_cash
+    prev[1:] = equity[:-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(prev > 0, equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+
+
+def run_schedule(
+    prices: Prices,
     schedule: Schedule,
     costs: Costs,
-    first: int,
+    start=None,
     rf: float = 0.0,
     periods: int = PERIODS,
     record: str = "stats",
     parallel: bool = True,
 ) -> Raw:
-    """Run every run of `schedule` from bar `first` on `market` (same index and tickers).
-    record: "stats" (accumulators only), "equity" (+ daily equity and cash) or "full"
-    (+ shares and orders)."""
-    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(market.tickers)
+    """Simulate every run of `schedule` (built on `prices`) from the first bar on or after
+    `start`: the one path from a schedule to a simulation. Refuses a decision above
+    costs.max_gross (rule 2), takes the market arrays of the schedule's tickers (once per
+    panel, engine.memo), runs the compiled simulator (engine.kernel) and refuses runs whose
+    numbers overflowed. record: "stats" (accumulators only), "equity" (+ daily equity, cash
+    and returns) or "full" (+ shares and orders). `rf` (annual) is the risk-free rate of the
+    downside accumulator, `periods` the trading days per year."""
+    schedule.check(costs.max_gross)
+    tickers, fill = schedule.tickers, costs.fill
+    market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
+    first = first_bar(prices.index, start)
+    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(tickers)
     acc = np.zeros((kernel.N_ACC, n_runs))
     rec_eq = record in ("equity", "full")
     full = record == "full"
@@ -231,7 +255,16 @@ def execute(
             "--max-gross, or check the prices for absurd values"
         )
     per_run = [orders[a : a + n] for a, n in zip(order_lo, order_n, strict=True)] if full else None
-    return Raw(acc, equity if rec_eq else None, cash if rec_eq else None, shares if full else None, per_run)
+    return Raw(
+        acc,
+        equity if rec_eq else None,
+        cash if rec_eq else None,
+        daily_returns(equity, costs.init_cash) if rec_eq else None,
+        shares if full else None,
+        per_run,
+        market,
+        first,
+    )
 
 
 @dataclass(frozen=True)
@@ -276,10 +309,8 @@ def simulate(
     """Simulate `targets` (a Schedule, or dates x (run, ticker) weights) on `prices` from
     `start`, every run with its own cash, and record everything."""
     schedule, runs = as_schedule(targets, prices.index)
-    schedule.check(costs.max_gross)
-    first = first_bar(prices.index, start)
-    market = Market.of(prices, schedule.tickers, costs.fill)
-    raw = execute(market, schedule, costs, first, rf, periods, record="full")
+    raw = run_schedule(prices, schedule, costs, start, rf, periods, record="full")
+    first, market = raw.first, raw.market
     index = prices.index[first:]
     tickers = schedule.tickers
     cols = pd.MultiIndex.from_product([runs, tickers], names=["run", "ticker"])

@@ -5,10 +5,22 @@ the reference simulator's (tests/test_reference_sim.py). No market snapshot is n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from engine import kernel
+import engine
+from engine import kernel, registry
+from engine.config import Config
+from engine.data.panel import Prices
+from engine.errors import AishockError
+from engine.generalization import _Runner
+from engine.schedule import Schedule
+from engine.simulate import Costs, daily_returns, run_schedule
+from engine.sweeps.executors import Job, evaluate
 
 NAN = np.nan
 
@@ -239,3 +251,65 @@ def test_tally_close_accumulates_returns_drawdown_and_exposure():
     assert (t.prev, t.max_dd, t.sum_r, t.sum_exposure) == (0.0, -1.0, ret - 1.0, 2.0)
     after = kernel.tally_close(t, 0.0, 0.0, 0.0)  # later days: return 0
     assert after.sum_r == t.sum_r and after.sum_r2 == t.sum_r2 and after.sum_equity == t.sum_equity
+
+
+# -- the one entry point: rule 2, and returns after a wipe-out in every path ---------------
+
+
+@dataclass(frozen=True)
+class Lever:
+    weight: float = 3.0
+
+
+def _lever(prices, sets) -> Schedule:
+    frames = [pd.DataFrame({"A": [p.weight, p.weight]}, index=prices.index[:2]) for p in sets]
+    return Schedule.from_frames(frames, prices.index)
+
+
+LEVER = registry.StrategySpec("lever", Lever, _lever, lambda p: ["A"], "hold A at `weight`")
+COSTS = Costs(0.0, 0.0, max_gross=3.0)
+
+
+@pytest.fixture
+def crash():
+    """A falls through zero equity for a 3x long: 3000 shares bought at 100 on bar 1 (cash
+    -200,000); bar 2 opens at 60 (V < 0: no order) and closes at 70 (equity 10,000); the
+    close at 60 on bar 4 wipes the run out; bars 5 and 6 follow."""
+    index = pd.bdate_range("2024-01-01", periods=7, name="date")
+    close = pd.DataFrame({"A": [100.0, 100, 70, 70, 60, 65, 66]}, index=index).rename_axis(columns="ticker")
+    open_ = pd.DataFrame({"A": [100.0, 100, 60, 70, 50, 65, 66]}, index=index).rename_axis(columns="ticker")
+    return Prices(close, open_, open_.copy(), open_.copy(), open_ * 0 + 1)
+
+
+def test_the_entry_point_refuses_a_decision_above_max_gross(crash):
+    with pytest.raises(AishockError, match=r"gross exposure 3 .* above max_gross 1"):
+        run_schedule(crash, _lever(crash, [Lever()]), Costs(0.0, 0.0))
+    assert run_schedule(crash, _lever(crash, [Lever(1.0)]), Costs(0.0, 0.0)).acc.shape == (kernel.N_ACC, 1)
+
+
+def test_returns_after_a_wipe_out_are_zero_in_every_path(crash, tmp_path):
+    raw = run_schedule(crash, _lever(crash, [Lever()]), COSTS, record="equity")
+    assert raw.equity[:, 0].tolist() == [100_000.0, 100_000.0, 10_000.0, 10_000.0, 0.0, 0.0, 0.0]
+    expected = daily_returns(raw.equity, COSTS.init_cash)[:, 0]
+    assert expected.tolist() == pytest.approx([0.0, 0.0, -0.9, 0.0, -1.0, 0.0, 0.0], abs=1e-15)
+    assert (raw.returns[:, 0] == expected).all()
+    config = Config(data_dirs=(), cache_dir=tmp_path, reports_dir=tmp_path)
+    paths = {
+        "engine.run (Result.returns)": engine.run(LEVER, [Lever()], costs=COSTS, prices=crash, config=config)
+        .returns.iloc[:, 0]
+        .to_numpy(),
+        "sweep chunks (executors.evaluate)": evaluate(
+            Job(LEVER, None, None, COSTS, None, 0.0, 252, True), crash, [Lever()]
+        )[1][:, 0],
+        "generalize (after the event day)": np.concatenate(
+            [
+                expected[:1],
+                _Runner(
+                    LEVER, {}, crash, "A", COSTS, SimpleNamespace(risk_free=0.0, trading_days=252), None, 6
+                ).run(Lever(), crash.index[0], crash.index[-1])[1],
+            ]
+        ),
+    }
+    for name, returns in paths.items():
+        assert np.isfinite(returns).all(), name
+        assert (returns == expected).all(), name
