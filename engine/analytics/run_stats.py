@@ -7,6 +7,7 @@ import pandas as pd
 
 from engine.analytics import metrics
 from engine.config import TRADING_DAYS
+from engine.sim import simulate
 from engine.sim.kernel import ACC_FIELDS
 
 UNITS = {
@@ -121,11 +122,10 @@ def ranking(metric: str, rf: float = 0.0, periods: int = TRADING_DAYS):
 
 
 def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
-    """Simple returns of each equity column; the first day is measured against `init_cash`
-    (so costs of the first fills count); 0 after a wipe-out (equity 0, engine.sim.simulate rule 8)."""
-    prev = equity.shift(1)
-    prev.iloc[0] = init_cash
-    return (equity / prev.where(prev > 0) - 1.0).where(prev > 0, 0.0)
+    """engine.sim.simulate.daily_returns of each equity column (the first day against `init_cash`,
+    0 after a wipe-out), labelled as `equity`."""
+    values = simulate.daily_returns(equity.to_numpy(dtype=np.float64), init_cash)
+    return pd.DataFrame(values, index=equity.index, columns=equity.columns)
 
 
 def from_accumulators(

@@ -45,7 +45,7 @@ from engine.events.groups import Groups, check_by, split
 from engine.events.members import resolve_members
 from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
 from engine.outputs import plain
-from engine.sim.simulate import Costs, Market, execute, first_bar
+from engine.sim.simulate import Costs, run_schedule
 from engine.strategy import params as params_mod
 from engine.strategy import registry
 from engine.symbols import normalise_symbol
@@ -243,12 +243,11 @@ class _Runner:
             self.spec.params,
             {**self.base, self.spec.event.universe: ",".join(members), self.spec.event.date: day.date()},
         )
-        equity, weights = self.run(p, day, end)
+        equity, strat_daily, weights = self.run(p, day, end)
         init = self.costs.init_cash
         m_close = self.market_close
         m_path = m_close[i : e + 1] / m_close[i] - 1.0
         path = equity / init - 1.0
-        strat_daily = equity[1:] / equity[:-1] - 1.0
         mkt_daily = m_close[i + 1 : e + 1] / m_close[i:e] - 1.0
         ends = self.close[members].to_numpy()
         group_window = float(np.nanmean(ends[e] / ends[i] - 1.0))
@@ -268,20 +267,19 @@ class _Runner:
         returns = pd.Series(strat_daily, index=self.index[i + 1 : e + 1])
         return row, pd.Series(path - m_path), returns, est_ar
 
-    def run(self, p, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, pd.Series]:
-        """Daily equity from start to end, and the weights of the first orders after start:
-        engine.run's path (the strategy sees prices up to `end`)."""
+    def run(self, p, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+        """Daily equity from start to end, the daily returns after start (0 after a wipe-out,
+        rule 8 of engine.sim.simulate), and the weights of the first orders after start: engine.run's
+        path (the strategy sees prices up to `end`)."""
         wanted = tuple(t for t in dict.fromkeys(self.spec.tickers(p)) if t in self.prices.tickers)
         if wanted not in self.panels:  # events of one group mostly share their members
             self.panels[wanted] = self.prices.select(wanted)
         window = history(self.panels[wanted].window(None, end), start, end, None)
         schedule = self.spec.schedule(window, [p])
-        schedule.check(self.costs.max_gross)
-        market = Market.of(window, schedule.tickers, self.costs.fill)
-        first = first_bar(window.index, start)
-        raw = execute(
-            market, schedule, self.costs, first, self.cfg.risk_free, self.cfg.trading_days, "equity"
+        raw = run_schedule(
+            window, schedule, self.costs, start, self.cfg.risk_free, self.cfg.trading_days, "equity"
         )
+        first = raw.first
         s = slice(schedule.lo[0], schedule.hi[0])
         bars, cols, w = schedule.bar[s], schedule.col[s], schedule.weight[s]
         after = bars > first
@@ -289,7 +287,7 @@ class _Runner:
         if after.any():
             at = bars == bars[after].min()
             weights.iloc[cols[at]] = w[at]
-        return raw.equity[:, 0], weights
+        return raw.equity[:, 0], raw.returns[1:, 0], weights
 
     def _estimation(self, i: int, members: list[str], weights: pd.Series) -> pd.Series:
         """Daily abnormal returns (portfolio minus market) over the estimation window."""
