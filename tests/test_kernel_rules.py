@@ -1,7 +1,9 @@
 """Each rule function of the compiled simulator (engine.sim.kernel) on hand-built states, in
 vectorbt's style: a few tickers, a book and an account written out by hand, one call, every
 number it should produce worked out in the test. The end-to-end checks of the same rules are
-the reference simulator's (tests/test_reference_sim.py). No market snapshot is needed."""
+the reference simulator's (tests/test_reference_sim.py). Then the one entry point
+(engine.sim.simulate.run_schedule): rule 2, and daily returns after a wipe-out in every path. No
+market snapshot is needed."""
 
 from __future__ import annotations
 
@@ -67,6 +69,7 @@ def pending(n_tk: int, targets: dict[int, float]) -> tuple[kernel.Pending, int]:
         np.zeros(n_tk, dtype=np.int64),
         np.zeros(n_tk),
         np.zeros(n_tk, dtype=np.int64),
+        np.zeros(n_tk, dtype=np.int64),
     )
     for i, (j, w) in enumerate(targets.items()):
         p.target[j], p.touched[j], p.names[i] = w, True, j
@@ -75,6 +78,17 @@ def pending(n_tk: int, targets: dict[int, float]) -> tuple[kernel.Pending, int]:
 
 def orders_table(n: int = 16) -> np.ndarray:
     return np.zeros((n, len(kernel.ORDER_FIELDS)))
+
+
+def execute_bar(d, n, m, c, p, b, a, orders) -> kernel.Account:
+    """Rule 5 as run_one runs it: size_orders, call_order, execute_orders."""
+    k, value = kernel.size_orders(
+        d, n, m.fill, m.mark, p.target, p.touched, p.names, p.est, b.shares, b.held, a
+    )
+    kernel.call_order(p.est, k, p.slots, p.spare)
+    return kernel.execute_orders(
+        d, k, value, m.fill, c, p.target, p.names, p.slots, b.shares, b.held, b.where, a, orders
+    )
 
 
 def test_accumulator_rows_are_named_as_the_stats_read_them():
@@ -113,13 +127,13 @@ def test_collect_targets_takes_the_bar_s_entries_later_entries_winning():
     )
     p, _ = pending(3, {})
     # first simulated bar 2: the decisions executing on bars 0 and 1 are carried into it
-    e, n = kernel.collect_targets(2, 0, 6, t, True, p)
+    e, n = kernel.collect_targets(2, 0, 6, *t[2:], True, p.target, p.touched, p.names)
     assert (e, n) == (3, 3)
     assert list(p.names[:n]) == [0, 1, 2]  # carried: column order
     assert list(p.target) == [0.3, 0.1, 0.2] and p.touched.all()
     p.touched[:] = False  # execute_bar clears them
-    assert kernel.collect_targets(2, 3, 6, t, False, p) == (3, 0)  # nothing due on bar 2 now
-    e, n = kernel.collect_targets(3, 3, 6, t, False, p)
+    assert kernel.collect_targets(2, 3, 6, *t[2:], False, p.target, p.touched, p.names) == (3, 0)
+    e, n = kernel.collect_targets(3, 3, 6, *t[2:], False, p.target, p.touched, p.names)
     assert (e, n) == (5, 1) and p.names[0] == 0 and p.target[0] == 0.5  # the later entry wins
     assert list(p.touched) == [True, False, False]
 
@@ -135,7 +149,7 @@ def test_execute_bar_sells_first_then_buys_from_smallest_with_costs():
     p, n = pending(3, {0: 0.0, 1: 0.5, 2: 0.2})
     c = frictions(fees=0.001, slippage=0.01)
     out = orders_table()
-    a = kernel.execute_bar(0, n, m, c, p, b, account(100.0, n_held), out)
+    a = execute_bar(0, n, m, c, p, b, account(100.0, n_held), out)
     rows = out[: a.n_orders]
     assert rows[:, 1].tolist() == [0, 2, 1]  # call order
     assert rows[:, 2].tolist() == [-1.0, -1.0, 1.0]
@@ -156,14 +170,12 @@ def test_execute_bar_cuts_a_buy_to_the_cash_and_borrows_only_when_allowed():
     c = frictions(fees=0.01)
     b, _ = book([0.0])
     p, n = pending(1, {0: 1.0})
-    a = kernel.execute_bar(0, n, m, c, p, b, account(100.0), orders_table())
+    a = execute_bar(0, n, m, c, p, b, account(100.0), orders_table())
     assert a.cash == 0.0  # exactly: the cut buy spends the cash
     assert b.shares[0] == pytest.approx(100.0 / 1.01 / 10.0, rel=1e-15)
     b, _ = book([0.0])
     p, n = pending(1, {0: 1.0})
-    a = kernel.execute_bar(
-        0, n, m, frictions(fees=0.01, can_borrow=True), p, b, account(100.0), orders_table()
-    )
+    a = execute_bar(0, n, m, frictions(fees=0.01, can_borrow=True), p, b, account(100.0), orders_table())
     assert b.shares[0] == 10.0 and a.cash == pytest.approx(-1.0, rel=1e-12)
 
 
@@ -171,11 +183,11 @@ def test_execute_bar_places_no_buy_without_cash_and_no_order_at_negative_equity(
     m = market([10.0, 10.0])
     b, n_held = book([10.0, 0.0])
     p, n = pending(2, {1: 0.5})  # V = 100, but all of it is in A and A gets no order
-    a = kernel.execute_bar(0, n, m, frictions(), p, b, account(0.0, n_held), orders_table())
+    a = execute_bar(0, n, m, frictions(), p, b, account(0.0, n_held), orders_table())
     assert a.n_orders == 0 and list(b.shares) == [10.0, 0.0]
     b, n_held = book([10.0, 0.0])
     p, n = pending(2, {0: 0.0, 1: 0.0})  # V = -200 + 100 <= 0: no order at all
-    a = kernel.execute_bar(0, n, m, frictions(), p, b, account(-200.0, n_held), orders_table())
+    a = execute_bar(0, n, m, frictions(), p, b, account(-200.0, n_held), orders_table())
     assert a.n_orders == 0 and a.cash == -200.0 and not p.touched.any()
 
 
@@ -186,7 +198,7 @@ def test_execute_bar_skips_tickers_without_a_price_and_tiny_orders():
     b, n_held = book([5.0, 1.0, 0.0])  # V = 20 + 50 + 30 = 100
     p, n = pending(3, {0: 0.5 + 1e-15, 1: 0.0, 2: 0.2})
     out = orders_table()
-    a = kernel.execute_bar(0, n, m, frictions(), p, b, account(20.0, n_held), out)
+    a = execute_bar(0, n, m, frictions(), p, b, account(20.0, n_held), out)
     assert a.n_orders == 1 and out[0, 1] == 2 and out[0, 3] == pytest.approx(1.0, rel=1e-15)
     assert b.shares[1] == 1.0 and a.cash == pytest.approx(0.0, abs=1e-12)
 
@@ -198,14 +210,24 @@ def test_execute_bar_runs_ties_in_column_order_and_many_orders_by_estimate():
     b, _ = book(np.zeros(n_tk))
     p, n = pending(n_tk, weights)
     out = orders_table(n_tk)
-    a = kernel.execute_bar(0, n, m, frictions(), p, b, account(1000.0), out)
+    a = execute_bar(0, n, m, frictions(), p, b, account(1000.0), out)
     assert a.n_orders == n_tk
     assert out[:n_tk, 1].tolist() == [*range(0, n_tk, 2), *range(1, n_tk, 2)]
     b, _ = book([0.0, 0.0, 0.0])
     p, n = pending(3, {2: 0.3, 0: 0.3, 1: 0.2})
     out = orders_table()
-    kernel.execute_bar(0, n, market([10.0, 10.0, 10.0]), frictions(), p, b, account(100.0), out)
+    execute_bar(0, n, market([10.0, 10.0, 10.0]), frictions(), p, b, account(100.0), out)
     assert out[:3, 1].tolist() == [1, 2, 0]  # smallest first; the tie in the bar's own order
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 64, 65, 128, 500])
+def test_call_order_is_a_stable_sort_of_the_estimates(k):
+    """Insertion up to 64 orders, merges beyond: both give numpy's stable argsort (ties, which
+    a few distinct values make common, in position order)."""
+    est = np.random.default_rng(k).integers(-3, 4, size=k).astype(np.float64) * 10.0
+    slots, spare = np.full(k, -1, dtype=np.int64), np.full(k, -1, dtype=np.int64)
+    kernel.call_order(est, k, slots, spare)
+    assert slots.tolist() == np.argsort(est, kind="stable").tolist()
 
 
 # -- rule 6 ---------------------------------------------------------------------------------
@@ -218,14 +240,15 @@ def test_delist_closes_the_ticker_s_holdings_at_its_last_close():
     m = market(close, last_bar=[1, 1, 2])
     b, n_held = book([10.0, -5.0, 3.0])
     out = orders_table()
-    a = kernel.delist(1, m, frictions(fees=0.001, slippage=0.01), b, account(0.0, n_held), out)
+    c = frictions(fees=0.001, slippage=0.01)
+    a = kernel.delist(1, m.close, m.last_bar, c, *b, account(0.0, n_held), out)
     assert out[:2, 1].tolist() == [0, 1] and out[:2, 2].tolist() == [-1.0, 1.0]
     np.testing.assert_allclose(out[:2, 4], [9.9, 20.2], rtol=1e-15)
     assert a.cash == pytest.approx(99.0 - 101.0 - 0.2 * 0.001 * 1000, rel=1e-12)
     assert a.cash < 0 and a.n_orders == 2 and a.fees == pytest.approx(0.2, rel=1e-12)
     assert list(b.shares) == [0.0, 0.0, 3.0]
     assert a.n_held == 1 and b.held[0] == 2 and list(b.where) == [-1, -1, 0]
-    assert kernel.delist(0, m, frictions(), b, a, out) == a  # nothing ends on bar 0
+    assert kernel.delist(0, m.close, m.last_bar, c, *b, a, out) == a  # nothing ends on bar 0
 
 
 # -- rules 7 and 8 --------------------------------------------------------------------------
@@ -234,12 +257,12 @@ def test_delist_closes_the_ticker_s_holdings_at_its_last_close():
 def test_value_at_close_and_wipe_out():
     b, n_held = book([10.0, -5.0, 0.0])
     close = np.array([[10.0, 20.0, NAN]])
-    equity, gross, short = kernel.value_at_close(0, close, b, account(50.0, n_held))
+    equity, gross, short = kernel.value_at_close(0, close, b.shares, b.held, account(50.0, n_held))
     assert (equity, gross, short) == (50.0, 200.0, 100.0)
-    a = kernel.wipe_out(b, account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
+    a = kernel.wipe_out(*b, account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
     assert a == account(0.0, 0, 4, 300.0, 1.5, -2.0)  # totals kept, positions written off
     assert list(b.shares) == [0.0, 0.0, 0.0] and list(b.where) == [-1, -1, -1]
-    assert kernel.value_at_close(0, close, b, a) == (0.0, 0.0, 0.0)
+    assert kernel.value_at_close(0, close, b.shares, b.held, a) == (0.0, 0.0, 0.0)
 
 
 def test_tally_close_accumulates_returns_drawdown_and_exposure():

@@ -1,22 +1,26 @@
 """The compiled simulator: the rules of engine.sim.simulate, one small numba function per rule.
 
-A day of one run, in the rules' order (each function's docstring says what it does):
+A day of one run, in the rules' order (each function's docstring states its part):
     accrue_interest   rule 4: interest on the previous close's balances, before any order
-    collect_targets   rules 1 and 3: the targets that execute on this bar (carried ones on the
-                      first bar)
-    execute_bar       rule 5: the bar's orders, sized once at the mark, in call order
+    collect_targets   rules 1 and 3: the targets that execute on this bar (on the first bar,
+                      also those carried from before the window)
+    size_orders       rule 5: equity at the mark, each order's estimated value
+    call_order        rule 5: the order the bar's orders run in (call_seq="auto")
+    execute_orders    rule 5: the fills, with slippage, fees and the cash limit
     delist            rule 6: holdings whose ticker's data ends on this bar, closed at its close
     value_at_close    rule 7: equity, gross and short exposure at the close
     wipe_out          rule 8: equity at or below zero writes the run off
-    tally_close       the stats accumulators' update for the day (not a rule: bookkeeping)
-Rule 2 (a decision's gross exposure) is checked before the kernel runs (engine.sim.simulate
-.run_schedule, Schedule.check); its "NaN means no order" is the sparse schedule itself.
+    tally_close       the day's return and drawdown into the stats accumulators
+Rule 2 (a decision's gross exposure) is checked before the kernel runs, by
+engine.sim.simulate.run_schedule (Schedule.check); its "NaN means no order" is the sparse
+schedule itself.
 
-Inputs are named tuples (numba compiles and caches them; a jitclass could not be cached):
-read-only Targets (a Schedule's arrays), MarketArrays and Frictions; per-thread scratch Book
-and Pending; the run's scalar state Account and its accumulators Tally, each returned anew by
-the function that changes it. Runs are independent (each has its own cash), so they are spread
-over threads with prange. Nothing here allocates per day; per run only small scratch arrays.
+The inputs are named tuples (numba compiles and caches them; a jitclass could not be cached):
+read-only Targets (a Schedule's arrays), MarketArrays and Frictions, per-thread scratch Book
+and Pending, and Outputs; run_one unpacks them once per run. The run's scalar state is an
+Account and its accumulators a Tally, each returned anew by the function that changes it.
+Runs are independent (each has its own cash), so they are spread over threads with prange.
+Nothing here allocates per day; per run only small scratch arrays.
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ Book = namedtuple("Book", ["shares", "held", "where"])
 """shares per ticker; held[:n_held] the tickers with shares != 0; where[j] = j's position in
 held, or -1."""
 
-Pending = namedtuple("Pending", ["target", "touched", "names", "est", "slots"])
+Pending = namedtuple("Pending", ["target", "touched", "names", "est", "slots", "spare"])
 """One bar's orders: target weight per ticker, touched (named on this bar), names (the
-tickers, then the ordered ones), est (estimated order values), slots (call-order scratch)."""
+tickers named, then those with a price), est (their estimated order values), slots (their
+call order), spare (sorting scratch)."""
 
 # -- a run's state, returned anew by each rule that changes it ---------------------------
 Account = namedtuple("Account", ["cash", "n_held", "n_orders", "traded", "fees", "interest"])
@@ -91,60 +96,14 @@ MIN_SHARES = 1e-12  # rule 5: orders of at most this many shares are not placed
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
-# -- helpers ------------------------------------------------------------------------------
-@nb.njit(inline="always", **_JIT)
-def _hold(j, book, n_held):
-    """Keep the held list in step with book.shares[j]; returns the new count."""
-    shares, held, where = book.shares, book.held, book.where
-    if shares[j] != 0.0:
-        if where[j] < 0:
-            where[j] = n_held
-            held[n_held] = j
-            n_held += 1
-    elif where[j] >= 0:
-        n_held -= 1
-        last = held[n_held]
-        held[where[j]] = last
-        where[last] = where[j]
-        where[j] = -1
-    return n_held
-
-
-@nb.njit(inline="always", **_JIT)
-def _trade(j, qty, price, fees, cash, shares, o, orders, bar):
-    """Buy (qty > 0) or sell (qty < 0) qty shares of j at price, recorded as order o when
-    orders has rows; returns the new cash."""
-    value = abs(qty) * price
-    fee = value * fees
-    cash = cash - qty * price - fee
-    shares[j] += qty
-    if orders.shape[0] > 0:
-        orders[o, 0] = bar
-        orders[o, 1] = j
-        orders[o, 2] = 1.0 if qty > 0 else -1.0
-        orders[o, 3] = abs(qty)
-        orders[o, 4] = price
-        orders[o, 5] = fee
-    return cash
-
-
-@nb.njit(inline="always", **_JIT)
-def _call_order(est, m, slots):
-    """Positions 0..m-1 sorted by est ascending, ties in position order (stable): an
-    insertion sort into `slots` for up to 64 orders, a merge sort beyond."""
-    if m > 64:
-        return np.argsort(est[:m], kind="mergesort")
-    for a in range(m):
-        slots[a] = a
-        b = a - 1
-        while b >= 0 and est[slots[b]] > est[a]:
-            slots[b + 1] = slots[b]
-            b -= 1
-        slots[b + 1] = a
-    return slots
-
-
 # -- the rules, in the order they apply each day -------------------------------------------
+# Speed, measured with benchmarks/kernel_ab.py: numba counts the references of every array
+# handed to a function, inlined or not, and on each execution bar those counts made a first
+# version of this split (rules taking the named tuples) up to twice as slow as the single
+# function it replaced. So a rule function takes arrays, not tuples of arrays, and calls no
+# function that takes an array. The rules that run every day or every bar are inlined
+# (inline="always"); the two that sort (collect_targets, call_order) are plain calls, since a
+# sort inlined into the loops slowed them even on the bars where it never ran.
 @nb.njit(inline="always", **_JIT)
 def accrue_interest(a, prev_cash, prev_short, c):
     """Rule 4: interest on the previous close's balances (on the first day the initial cash),
@@ -155,60 +114,97 @@ def accrue_interest(a, prev_cash, prev_short, c):
     return Account(a.cash + paid, a.n_held, a.n_orders, a.traded, a.fees, a.interest + paid)
 
 
-@nb.njit(inline="always", **_JIT)
-def collect_targets(d, e, e_end, t, carried, p):
-    """Rules 1 and 3: the entries of a run from e on (up to e_end) that execute on or before
-    bar d (their decision was taken before it; on the first simulated bar, `carried`, also
-    those decided before the window). Sets p.target[j] for each named ticker (a later entry
-    wins), marks it touched, and lists the tickers in p.names[:n], in column order (entries
-    of one bar come sorted; carried ones are sorted here). Returns (next entry, n)."""
+@nb.njit(**_JIT)
+def collect_targets(d, e, e_end, bar, col, weight, carried, target, touched, names):
+    """Rules 1 and 3: a run's entries from e on (up to e_end) that execute on or before bar d
+    (decided before it; on the first simulated bar, `carried`, also those decided before the
+    window). Sets target[j] for each ticker named (a later entry wins), marks it touched, and
+    lists the tickers in names[:n] in column order (one bar's entries come sorted; carried
+    ones are sorted here). Returns (the next entry, n)."""
     n = 0
-    while e < e_end and t.bar[e] <= d:
-        j = t.col[e]
-        if not p.touched[j]:
-            p.touched[j] = True
-            p.names[n] = j
+    while e < e_end and bar[e] <= d:
+        j = col[e]
+        if not touched[j]:
+            touched[j] = True
+            names[n] = j
             n += 1
-        p.target[j] = t.weight[e]
+        target[j] = weight[e]
         e += 1
     if carried:
-        p.names[:n].sort()
+        names[:n].sort()
     return e, n
 
 
 @nb.njit(inline="always", **_JIT)
-def execute_bar(d, n, m, c, p, book, a, orders):
-    """Rule 5: the orders of bar d for the n tickers in p.names (collect_targets). Equity V =
-    cash + holdings at the mark price; with V <= 0 no order is placed. Each ticker with a fill
-    price gets the shares that reach target * V / fill; an order of at most MIN_SHARES is not
-    placed. Orders run in ascending estimated value target * V - shares * fill (taken once,
-    before the first order, unslipped; ties in column order). Buys fill at fill * (1 +
-    slippage), sells at fill * (1 - slippage), each paying fees on its traded value. Without
-    borrowing a buy that needs more than the cash left (fee included) is cut to what the cash
-    pays for (cash then exactly 0), and none is placed with no cash. Clears p.touched; records
-    each order in `orders` when it has rows. Returns the account after the bar."""
-    shares, mark, fill = book.shares, m.mark, m.fill
-    names, est, target = p.names, p.est, p.target
-    fees, slip = c.fees, c.slippage
-    cash = a.cash
-    n_held, n_orders, traded, fees_paid = a.n_held, a.n_orders, a.traded, a.fees
-    value = cash
-    for h in range(n_held):
-        j = book.held[h]
+def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, a):
+    """Rule 5, sizing: equity V = cash + holdings at the mark price, once, before the bar's
+    first order. With V > 0, each of the n tickers in names with a fill price on bar d is
+    kept in names[:k], its estimated order value target * V - shares * fill (unslipped) in
+    est[:k]; with V <= 0 none is (no order is placed). Clears touched. Returns (k, V)."""
+    value = a.cash
+    for h in range(a.n_held):
+        j = held[h]
         value += shares[j] * mark[d, j]
     k = 0
-    n_live = 0 if value <= 0.0 else n  # no order at V <= 0
+    n_live = 0 if value <= 0.0 else n
     for i in range(n):
         j = names[i]
-        p.touched[j] = False
+        touched[j] = False
         px = fill[d, j]
         if i < n_live and px == px:  # a ticker without a price at this bar is not traded
             names[k] = j
             est[k] = target[j] * value - shares[j] * px
             k += 1
-    order = _call_order(est, k, p.slots)
+    return k, value
+
+
+@nb.njit(**_JIT)
+def call_order(est, k, slots, spare):
+    """Rule 5, call order: slots[:k] = positions 0..k-1 in ascending est, ties in position
+    (column) order: the biggest sell first, the biggest buy last (vectorbt's call_seq="auto").
+    A stable sort: insertion up to 64 orders, bottom-up merges through spare beyond."""
     for i in range(k):
-        j = names[order[i]]
+        slots[i] = i
+    if k <= 64:
+        for i in range(1, k):
+            b = i - 1
+            while b >= 0 and est[slots[b]] > est[i]:
+                slots[b + 1] = slots[b]
+                b -= 1
+            slots[b + 1] = i
+        return
+    width = 1
+    while width < k:
+        lo = 0
+        while lo < k:
+            mid = min(lo + width, k)
+            hi = min(lo + 2 * width, k)
+            i, j = lo, mid
+            for o in range(lo, hi):
+                if j >= hi or (i < mid and est[slots[i]] <= est[slots[j]]):
+                    spare[o] = slots[i]
+                    i += 1
+                else:
+                    spare[o] = slots[j]
+                    j += 1
+            lo = hi
+        slots[:k] = spare[:k]
+        width *= 2
+
+
+@nb.njit(inline="always", **_JIT)
+def execute_orders(d, k, value, fill, c, target, names, slots, shares, held, where, a, orders):
+    """Rule 5, fills: the orders of names[:k] (size_orders) in call order (slots), each the
+    shares that reach target * V / fill (V = `value`); an order of at most MIN_SHARES is not
+    placed. Buys fill at fill * (1 + slippage), sells at fill * (1 - slippage), each paying
+    fees on its traded value. Without borrowing (c.can_borrow) a buy that needs more than the
+    cash left (fee included) is cut to what the cash pays for (cash then exactly 0), and none
+    is placed with no cash left. Keeps held/where in step with shares and records each order
+    in `orders` when it has rows. Returns the account after the bar."""
+    fees, slip = c.fees, c.slippage
+    cash, n_held, n_orders, traded, fees_paid = a.cash, a.n_held, a.n_orders, a.traded, a.fees
+    for i in range(k):
+        j = names[slots[i]]
         px = fill[d, j]
         delta = target[j] * value / px - shares[j]
         if abs(delta) <= MIN_SHARES:
@@ -224,43 +220,75 @@ def execute_bar(d, n, m, c, p, book, a, orders):
                 if delta * price * (1.0 + fees) > cash:
                     delta = cash / (1.0 + fees) / price
                     cut = True
-        traded += abs(delta) * price
-        fees_paid += abs(delta) * price * fees
-        cash = _trade(j, delta, price, fees, cash, shares, n_orders, orders, d)
+        worth = abs(delta) * price
+        fee = worth * fees
+        traded += worth
+        fees_paid += fee
+        cash = cash - delta * price - fee
         if cut:
             cash = 0.0  # a cut buy spends the cash exactly
+        shares[j] += delta
+        if orders.shape[0] > 0:
+            orders[n_orders, 0] = d
+            orders[n_orders, 1] = j
+            orders[n_orders, 2] = 1.0 if delta > 0 else -1.0
+            orders[n_orders, 3] = abs(delta)
+            orders[n_orders, 4] = price
+            orders[n_orders, 5] = fee
         n_orders += 1
-        n_held = _hold(j, book, n_held)
+        if shares[j] != 0.0:  # held[:n_held]: the tickers with shares, in the order bought
+            if where[j] < 0:
+                where[j] = n_held
+                held[n_held] = j
+                n_held += 1
+        elif where[j] >= 0:  # the last holding takes the sold one's slot
+            n_held -= 1
+            last = held[n_held]
+            held[where[j]] = last
+            where[last] = where[j]
+            where[j] = -1
     return Account(cash, n_held, n_orders, traded, fees_paid, a.interest)
 
 
 @nb.njit(inline="always", **_JIT)
-def delist(d, m, c, book, a, orders):
-    """Rule 6: after bar d's orders, each holding whose ticker's last bar is d (m.last_bar) is
+def delist(d, close, last_bar, c, shares, held, where, a, orders):
+    """Rule 6: after bar d's orders, each holding whose ticker's last bar is d (last_bar) is
     closed in full at d's close: a sale at close * (1 - slippage), or a cover of a short at
     close * (1 + slippage), paying fees, even if the cover takes cash below zero. Returns the
     account after the closes."""
-    shares, held, close = book.shares, book.held, m.close
     cash, n_held, n_orders, traded, fees_paid = a.cash, a.n_held, a.n_orders, a.traded, a.fees
     h = 0
     while h < n_held:
         j = held[h]
-        if m.last_bar[j] == d:
-            qty = -shares[j]
-            price = close[d, j] * ((1.0 + c.slippage) if qty > 0.0 else (1.0 - c.slippage))
-            traded += abs(qty) * price
-            fees_paid += abs(qty) * price * c.fees
-            cash = _trade(j, qty, price, c.fees, cash, shares, n_orders, orders, d)
-            shares[j] = 0.0
-            n_orders += 1
-            n_held = _hold(j, book, n_held)  # moves the last holding into slot h
-        else:
+        if last_bar[j] != d:
             h += 1
+            continue
+        qty = -shares[j]
+        price = close[d, j] * ((1.0 + c.slippage) if qty > 0.0 else (1.0 - c.slippage))
+        worth = abs(qty) * price
+        fee = worth * c.fees
+        traded += worth
+        fees_paid += fee
+        cash = cash - qty * price - fee
+        shares[j] = 0.0
+        if orders.shape[0] > 0:
+            orders[n_orders, 0] = d
+            orders[n_orders, 1] = j
+            orders[n_orders, 2] = 1.0 if qty > 0 else -1.0
+            orders[n_orders, 3] = abs(qty)
+            orders[n_orders, 4] = price
+            orders[n_orders, 5] = fee
+        n_orders += 1
+        n_held -= 1  # the last holding takes slot h, which is looked at next
+        last = held[n_held]
+        held[h] = last
+        where[last] = h
+        where[j] = -1
     return Account(cash, n_held, n_orders, traded, fees_paid, a.interest)
 
 
 @nb.njit(inline="always", **_JIT)
-def value_at_close(d, close, book, a):
+def value_at_close(d, close, shares, held, a):
     """Rule 7: (equity, gross, short) at bar d's close: equity = cash + sum(shares * close),
     each ticker at its last close (`close` is forward-filled); gross = sum |shares * close|,
     short = the market value of the short positions (>= 0)."""
@@ -268,8 +296,8 @@ def value_at_close(d, close, book, a):
     gross = 0.0
     short = 0.0
     for h in range(a.n_held):
-        j = book.held[h]
-        v = book.shares[j] * close[d, j]
+        j = held[h]
+        v = shares[j] * close[d, j]
         invested += v
         gross += abs(v)
         short += min(v, 0.0)
@@ -277,13 +305,13 @@ def value_at_close(d, close, book, a):
 
 
 @nb.njit(inline="always", **_JIT)
-def wipe_out(book, a):
+def wipe_out(shares, held, where, a):
     """Rule 8 (the caller has seen equity <= 0 at a close): the positions are written off and
     cash is 0; the run's equity is 0 from this close on and it places no more orders (the
     caller stops executing bars). Returns the emptied account."""
     for h in range(a.n_held):
-        book.shares[book.held[h]] = 0.0
-        book.where[book.held[h]] = -1
+        shares[held[h]] = 0.0
+        where[held[h]] = -1
     return Account(0.0, 0, a.n_orders, a.traded, a.fees, a.interest)
 
 
@@ -316,15 +344,20 @@ def run_one(r, first, t, m, c, rf_d, book, p, out):
     """Simulate run r (entries t.lo[r]:t.hi[r]) from bar `first` on market m with frictions c
     (rf_d: the risk-free rate per period, for the downside accumulator); scratch book and p;
     writes out.acc[:, r], its daily rows and its orders (see Outputs)."""
-    n_days = m.close.shape[0]
+    n_days, n_tk = m.close.shape
+    bar, col, weight = t.bar, t.col, t.weight
+    fill, mark, close, last_bar, delist_day = m.fill, m.mark, m.close, m.last_bar, m.delist_day
+    shares, held, where = book.shares, book.held, book.where
+    target, touched, names, est, slots, spare = p.target, p.touched, p.names, p.est, p.slots, p.spare
     orders = out.orders[out.order_lo[r] :] if out.orders.shape[0] > 0 else out.orders
-    rec_equity = out.equity.shape[0] > 0
-    rec_shares = out.shares.shape[0] > 0
+    equity_out, cash_out, shares_out = out.equity, out.cash, out.shares
+    rec_equity = equity_out.shape[0] > 0
+    rec_shares = shares_out.shape[0] > 0
     accrue = c.d_cash != 0.0 or c.d_financing != 0.0 or c.d_borrow != 0.0
-    for j in range(m.close.shape[1]):
-        book.shares[j] = 0.0
-        book.where[j] = -1
-        p.touched[j] = False
+    for j in range(n_tk):
+        shares[j] = 0.0
+        where[j] = -1
+        touched[j] = False
     a = Account(c.init_cash, 0, 0, 0.0, 0.0, 0.0)
     tally = Tally(c.init_cash, c.init_cash, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     prev_cash = c.init_cash
@@ -335,27 +368,29 @@ def run_one(r, first, t, m, c, rf_d, book, p, out):
         if not wiped:
             if accrue:
                 a = accrue_interest(a, prev_cash, prev_short, c)  # rule 4
-            if e < e_end and t.bar[e] <= d:
-                e, n = collect_targets(d, e, e_end, t, d == first, p)  # rules 1, 3
-                a = execute_bar(d, n, m, c, p, book, a, orders)  # rule 5
-        if m.delist_day[d] and a.n_held > 0:
-            a = delist(d, m, c, book, a, orders)  # rule 6
-        equity, gross, short = value_at_close(d, m.close, book, a)  # rule 7
+            if e < e_end and bar[e] <= d:  # rules 1, 3 and 5
+                e, n = collect_targets(d, e, e_end, bar, col, weight, d == first, target, touched, names)
+                k, value = size_orders(d, n, fill, mark, target, touched, names, est, shares, held, a)
+                call_order(est, k, slots, spare)
+                a = execute_orders(d, k, value, fill, c, target, names, slots, shares, held, where, a, orders)
+        if delist_day[d] and a.n_held > 0:
+            a = delist(d, close, last_bar, c, shares, held, where, a, orders)  # rule 6
+        equity, gross, short = value_at_close(d, close, shares, held, a)  # rule 7
         if not wiped and equity <= 0.0:  # rule 8
             wiped = True
-            a = wipe_out(book, a)
+            a = wipe_out(shares, held, where, a)
             equity, gross, short = 0.0, 0.0, 0.0
         tally = tally_close(tally, equity, gross, rf_d)
         prev_cash = a.cash
         prev_short = short
         k = d - first
         if rec_equity:
-            out.equity[k, r] = equity
-            out.cash[k, r] = a.cash
+            equity_out[k, r] = equity
+            cash_out[k, r] = a.cash
         if rec_shares:
             for h in range(a.n_held):
-                j = book.held[h]
-                out.shares[k, r, j] = book.shares[j]
+                j = held[h]
+                shares_out[k, r, j] = shares[j]
     acc = out.acc
     acc[FINAL, r] = tally.prev
     acc[SUM_R, r] = tally.sum_r
@@ -386,6 +421,7 @@ def simulate(n_threads, first, t, m, c, rf_d, out):
             np.empty(n_tk, dtype=np.bool_),
             np.empty(n_tk, dtype=np.int64),
             np.empty(n_tk),
+            np.empty(n_tk, dtype=np.int64),
             np.empty(n_tk, dtype=np.int64),
         )
         for r in range(b, t.lo.size, n_threads):
