@@ -5,16 +5,22 @@ of them. A `Schedule` keeps only the orders: entry e of run r (lo[r] <= e < hi[r
 ticker `tickers[col[e]]` to weight `weight[e]`, executed on bar `bar[e]` of `index` (the
 bar after the decision, rule 1 of engine.simulate). Within a run, entries are sorted by
 (bar, col); a repeated (bar, col) pair means the later entry wins.
+
+A compiled strategy does not write this layout itself: `decided` runs its `decide(k, *data,
+out)` for every run k, and `order(out, row, col, weight)` records one order; counting,
+room, the threads over runs and the layout are this module's.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 import pandas as pd
+from numba import types
 
 from engine.errors import AishockError
 
@@ -156,3 +162,149 @@ def _worst_gross(lo, hi, bar, weight):
     worst_run = int(np.argmax(per_run)) if lo.size else 0
     worst = per_run[worst_run] if lo.size else 0.0
     return worst, worst_run, per_bar[worst_run] if lo.size else 0
+
+
+# -- compiled strategies: one function decides the orders of one run ----------------------
+
+# What `decide` gets as `out`: the order arrays and its state [next slot]; only `order` reads it.
+ORDERS = types.Tuple((types.int64[::1], types.int64[::1], types.float64[::1], types.int64[::1]))
+# Orders one thread holds before its room doubles: one per ticker and bar of its runs, at most this.
+MAX_ROOM = 2**24
+# What `_fill` reports for a thread: done, out of room, or the rule the run broke.
+_DONE, _FULL, _UNSORTED, _COLUMN, _ROW, _WEIGHT = range(6)
+_BROKEN = {
+    _UNSORTED: "came out of (row, column) order",
+    _COLUMN: "names a column outside the tickers",
+    _ROW: "is decided on a row before the first",
+    _WEIGHT: "has a weight that is not a finite number",
+}
+
+
+@nb.njit(cache=True, nogil=True)
+def order(out, row, col, weight):
+    """In a `decide` function: set ticker `col` to `weight`, decided after row `row`'s close
+    and executed on bar row + 1 (rule 1 of engine.simulate). A run's orders come in (row,
+    col) order; a repeated (row, col) means the later one wins."""
+    bar, c, w, at = out
+    p = at[0]
+    q = min(p, bar.size - 1)  # past the room: counted, written to the last (spare) slot
+    bar[q] = row + 1
+    c[q] = col
+    w[q] = weight
+    at[0] = p + 1
+
+
+def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide, data: tuple) -> Schedule:
+    """The Schedule of `n_runs` runs on the bars of `index` whose orders the compiled
+    function `decide(k, *data, out)` (numba.njit) gives run k through `order(out, ...)`.
+    Runs are spread over numba's threads (nb.get_num_threads(), at most one per run). An
+    order decided on the last row has no bar to execute on and is dropped; a run whose
+    orders break a rule of `order` (or name a column outside `tickers`) is refused."""
+    if not hasattr(decide, "compile"):
+        raise AishockError(f"{getattr(decide, '__name__', decide)!r} must be a numba.njit function")
+    data = tuple(data)
+    threads = max(min(nb.get_num_threads(), n_runs), 1)
+    sig, fill = _filler(tuple(nb.typeof(a) for a in data))
+    decide.compile(sig)
+    shape = (threads, n_runs, len(index), len(tickers))
+    room = min(len(index) * len(tickers) * -(-n_runs // threads), MAX_ROOM)
+    while True:
+        size = room + 1  # each thread's region: its room and one spare slot
+        orders = (
+            np.empty(threads * size, np.int64),
+            np.empty(threads * size, np.int64),
+            np.empty(threads * size),
+        )
+        lo, hi = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64)
+        status, run, end = np.zeros((3, threads), np.int64)
+        fill(decide, data, shape, size, orders, lo, hi, status, run, end)
+        broken = [b for b in range(threads) if status[b] not in (_DONE, _FULL)]
+        if broken:
+            b = broken[0]
+            raise AishockError(
+                f"{decide.__name__}: an order of run {run[b]} {_BROKEN[int(status[b])]} "
+                "(engine.schedule.order)"
+            )
+        if (status == _DONE).all():
+            break
+        room *= 2
+    # the regions one after the other, with no room between them
+    at = int(end[0])
+    for b in range(1, threads):
+        start, used = b * size, int(end[b] - b * size)
+        for a in orders:
+            a[at : at + used] = a[start : start + used]
+        lo[b::threads] -= start - at
+        hi[b::threads] -= start - at
+        at += used
+    for a in orders:
+        a.resize(at, refcheck=False)  # gives the rest back
+    return Schedule(index, list(tickers), lo, hi, *orders)
+
+
+def _fill(decide, data, shape, size, orders, lo, hi, status, run, end):
+    """Thread b of `shape` (threads, runs, rows, columns) decides runs b, b + threads, ...
+    into region [b * size, (b + 1) * size) of `orders` (bar, col, weight); each run's orders
+    are checked and cut at the last bar, and go to [lo[k], hi[k]). status[b] says how the
+    thread ended (_DONE, _FULL, or the rule broken), run[b] at which run, end[b] where its
+    orders end."""
+    threads, n_runs, n_rows, n_cols = shape
+    bar, col, weight = orders
+    for b in nb.prange(threads):
+        stop = (b + 1) * size
+        out = (bar[:stop], col[:stop], weight[:stop], np.full(1, b * size, np.int64))
+        status[b] = _DONE
+        for k in range(b, n_runs, threads):
+            first = out[3][0]
+            decide(k, *data, out)
+            last = out[3][0]
+            if last >= stop:
+                status[b], run[b] = _FULL, k
+                break
+            broken = _check(bar, col, weight, first, last, n_cols)
+            if broken != _DONE:
+                status[b], run[b] = broken, k
+                break
+            while last > first and bar[last - 1] >= n_rows:
+                last -= 1
+            lo[k], hi[k] = first, last
+            out[3][0] = last
+        end[b] = out[3][0]
+
+
+@nb.njit(cache=True, nogil=True)
+def _check(bar, col, weight, first, last, n_cols):
+    """_DONE if orders [first, last) keep the rules of `order`, else the rule broken."""
+    prev_bar, prev_col = 1, 0
+    for e in range(first, last):
+        if bar[e] < 1:
+            return _ROW
+        if col[e] < 0 or col[e] >= n_cols:
+            return _COLUMN
+        if bar[e] < prev_bar or (bar[e] == prev_bar and col[e] < prev_col):
+            return _UNSORTED
+        if not np.isfinite(weight[e]):
+            return _WEIGHT
+        prev_bar, prev_col = bar[e], col[e]
+    return _DONE
+
+
+@functools.cache
+def _filler(data: tuple):
+    """(signature of a decide function, `_fill` compiled for it) for data of types `data`."""
+    sig = types.void(types.int64, *data, ORDERS)
+    i64 = types.int64[::1]
+    fill = nb.njit(
+        types.void(
+            types.FunctionType(sig),
+            types.Tuple(data),
+            types.UniTuple(types.int64, 4),
+            types.int64,
+            types.Tuple((i64, i64, types.float64[::1])),
+            *(i64,) * 5,
+        ),
+        cache=True,
+        nogil=True,
+        parallel=True,
+    )(_fill)
+    return sig, fill
