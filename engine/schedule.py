@@ -21,6 +21,7 @@ import numba as nb
 import numpy as np
 import pandas as pd
 from numba import types
+from numba.extending import intrinsic
 
 from engine.errors import AishockError
 
@@ -166,12 +167,14 @@ def _worst_gross(lo, hi, bar, weight):
 
 # -- compiled strategies: one function decides the orders of one run ----------------------
 
-# What `decide` gets as `out`: the order arrays and its state [next slot]; only `order` reads it.
+# What `decide` gets as `out`: a thread's scratch arrays (bar, col, weight) and its state
+# [orders so far]; only `order` writes to it.
 ORDERS = types.Tuple((types.int64[::1], types.int64[::1], types.float64[::1], types.int64[::1]))
-# Orders one thread holds before its room doubles: one per ticker and bar of its runs, at most this.
+# Orders the first attempt makes room for: one per ticker and bar of every run, at most this
+# (room untouched costs address space only); a bigger schedule is redone with exact room.
 MAX_ROOM = 2**24
-# What `_fill` reports for a thread: done, out of room, or the rule the run broke.
-_DONE, _FULL, _UNSORTED, _COLUMN, _ROW, _WEIGHT = range(6)
+# How a thread of `_fill` ended: every run done, or the rule a run broke.
+_DONE, _UNSORTED, _COLUMN, _ROW, _WEIGHT = range(5)
 _BROKEN = {
     _UNSORTED: "came out of (row, column) order",
     _COLUMN: "names a column outside the tickers",
@@ -197,9 +200,10 @@ def order(out, row, col, weight):
 def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide, data: tuple) -> Schedule:
     """The Schedule of `n_runs` runs on the bars of `index` whose orders the compiled
     function `decide(k, *data, out)` (numba.njit) gives run k through `order(out, ...)`.
-    Runs are spread over numba's threads (nb.get_num_threads(), at most one per run). An
-    order decided on the last row has no bar to execute on and is dropped; a run whose
-    orders break a rule of `order` (or name a column outside `tickers`) is refused."""
+    Runs are spread over numba's threads (nb.get_num_threads(), at most one per run); each
+    run's orders are contiguous, the runs in the order the threads finish them. An order
+    decided on the last row has no bar to execute on and is dropped; a run whose orders
+    break a rule of `order` (or name a column outside `tickers`) is refused."""
     if not hasattr(decide, "compile"):
         raise AishockError(f"{getattr(decide, '__name__', decide)!r} must be a numba.njit function")
     data = tuple(data)
@@ -207,76 +211,82 @@ def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide
     sig, fill = _filler(tuple(nb.typeof(a) for a in data))
     decide.compile(sig)
     shape = (threads, n_runs, len(index), len(tickers))
-    room = min(len(index) * len(tickers) * -(-n_runs // threads), MAX_ROOM)
+    room = min(len(index) * len(tickers) * n_runs, MAX_ROOM)
     while True:
-        size = room + 1  # each thread's region: its room and one spare slot
-        orders = (
-            np.empty(threads * size, np.int64),
-            np.empty(threads * size, np.int64),
-            np.empty(threads * size),
-        )
-        lo, hi = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64)
-        status, run, end = np.zeros((3, threads), np.int64)
-        fill(decide, data, shape, size, orders, lo, hi, status, run, end)
-        broken = [b for b in range(threads) if status[b] not in (_DONE, _FULL)]
+        orders = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room))
+        lo, hi, used = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64), np.zeros(1, np.int64)
+        status, run = np.zeros((2, threads), np.int64)
+        fill(decide, data, shape, orders, lo, hi, used, status, run)
+        broken = [b for b in range(threads) if status[b] != _DONE]
         if broken:
             b = broken[0]
             raise AishockError(
                 f"{decide.__name__}: an order of run {run[b]} {_BROKEN[int(status[b])]} "
                 "(engine.schedule.order)"
             )
-        if (status == _DONE).all():
+        if used[0] <= room:
             break
-        room *= 2
-    # the regions one after the other, with no room between them
-    at = int(end[0])
-    for b in range(1, threads):
-        start, used = b * size, int(end[b] - b * size)
-        for a in orders:
-            a[at : at + used] = a[start : start + used]
-        lo[b::threads] -= start - at
-        hi[b::threads] -= start - at
-        at += used
+        room = int(used[0])  # counted in full: the second attempt fits
     for a in orders:
-        a.resize(at, refcheck=False)  # gives the rest back
+        a.resize(int(used[0]), refcheck=False)  # gives the rest back
     return Schedule(index, list(tickers), lo, hi, *orders)
 
 
-def _fill(decide, data, shape, size, orders, lo, hi, status, run, end):
+def _fill(decide, data, shape, orders, lo, hi, used, status, run):
     """Thread b of `shape` (threads, runs, rows, columns) decides runs b, b + threads, ...
-    into region [b * size, (b + 1) * size) of `orders` (bar, col, weight); each run's orders
-    are checked and cut at the last bar, and go to [lo[k], hi[k]). status[b] says how the
-    thread ended (_DONE, _FULL, or the rule broken), run[b] at which run, end[b] where its
-    orders end."""
+    into its scratch, cuts each at the last bar, takes the next free place [lo[k], hi[k])
+    in `orders` (bar, col, weight; `used` counts them), copies the run there and checks the
+    rules of `order`. status[b] says how the thread ended (_DONE, or the rule broken),
+    run[b] at which run."""
     threads, n_runs, n_rows, n_cols = shape
     bar, col, weight = orders
     for b in nb.prange(threads):
-        stop = (b + 1) * size
-        out = (bar[:stop], col[:stop], weight[:stop], np.full(1, b * size, np.int64))
-        status[b] = _DONE
+        room = n_rows * n_cols + 1  # one order per ticker and bar, and a spare slot
+        out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), np.zeros(1, np.int64))
         for k in range(b, n_runs, threads):
-            first = out[3][0]
+            out[3][0] = 0
             decide(k, *data, out)
-            last = out[3][0]
-            if last >= stop:
-                status[b], run[b] = _FULL, k
+            n = out[3][0]
+            if n >= out[0].size:  # more than one order per ticker and bar: redo with room
+                room = 2 * n
+                out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), out[3])
+                out[3][0] = 0
+                decide(k, *data, out)
+                n = out[3][0]
+            s_bar, s_col, s_weight = out[0], out[1], out[2]
+            while n > 0 and s_bar[n - 1] >= n_rows:
+                n -= 1
+            at = _fetch_add(used, n)
+            lo[k], hi[k] = at, at + n
+            if at + n <= bar.size:  # else counted only: decided() makes room and redoes it
+                for e in range(n):
+                    bar[at + e], col[at + e], weight[at + e] = s_bar[e], s_col[e], s_weight[e]
+            if _broken(s_bar, s_col, s_weight, n, n_cols):
+                status[b], run[b] = _rule(s_bar, s_col, s_weight, n, n_cols), k
                 break
-            broken = _check(bar, col, weight, first, last, n_cols)
-            if broken != _DONE:
-                status[b], run[b] = broken, k
-                break
-            while last > first and bar[last - 1] >= n_rows:
-                last -= 1
-            lo[k], hi[k] = first, last
-            out[3][0] = last
-        end[b] = out[3][0]
 
 
 @nb.njit(cache=True, nogil=True)
-def _check(bar, col, weight, first, last, n_cols):
-    """_DONE if orders [first, last) keep the rules of `order`, else the rule broken."""
+def _broken(bar, col, weight, n, n_cols):
+    """True if the orders [0, n) break a rule of `order` (`_rule` says which). The loop has
+    no branch, so that in the common case, every rule kept, it costs little."""
+    if n == 0:
+        return False
+    bad = bar[0] < 1  # with (bar, col) sorted, every bar is >= 1 if the first is
+    prev = bar[0] * n_cols
+    for e in range(n):
+        key = bar[e] * n_cols + col[e]  # (bar, col) in order <=> keys in order, cols in range
+        bad |= (key < prev) | (col[e] < 0) | (col[e] >= n_cols)
+        bad |= (np.abs(weight[e]) >= np.inf) | (weight[e] != weight[e])
+        prev = key
+    return bad
+
+
+@nb.njit(cache=True, nogil=True)
+def _rule(bar, col, weight, n, n_cols):
+    """The first rule of `order` that the orders [0, n) break (_DONE if none)."""
     prev_bar, prev_col = 1, 0
-    for e in range(first, last):
+    for e in range(n):
         if bar[e] < 1:
             return _ROW
         if col[e] < 0 or col[e] >= n_cols:
@@ -289,6 +299,17 @@ def _check(bar, col, weight, first, last, n_cols):
     return _DONE
 
 
+@intrinsic
+def _fetch_add(typingctx, counter, n):
+    """counter[0] += n in one atomic step; returns counter[0] before it."""
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        return builder.atomic_rmw("add", array.data, args[1], "monotonic")
+
+    return types.int64(counter, types.int64), codegen
+
+
 @functools.cache
 def _filler(data: tuple):
     """(signature of a decide function, `_fill` compiled for it) for data of types `data`."""
@@ -299,7 +320,6 @@ def _filler(data: tuple):
             types.FunctionType(sig),
             types.Tuple(data),
             types.UniTuple(types.int64, 4),
-            types.int64,
             types.Tuple((i64, i64, types.float64[::1])),
             *(i64,) * 5,
         ),

@@ -58,9 +58,25 @@ def test_orders_land_in_each_run_as_decided_and_the_last_row_is_dropped(threads)
     assert out.bar.size == sum(out.hi - out.lo)  # no room left between runs
 
 
-def test_a_thread_out_of_room_gets_twice_as_much_and_the_runs_are_the_same(monkeypatch):
+def test_a_schedule_bigger_than_the_first_room_is_redone_with_exact_room(monkeypatch):
     monkeypatch.setattr(schedule_mod, "MAX_ROOM", 4)
     assert same(decided(INDEX, TICKERS, len(STEP), every_nth, (CLOSE, STEP)), expected(CLOSE, STEP))
+
+
+@nb.njit
+def twice(k, close, out):
+    """Every ticker twice on every row (a run with more orders than tickers x bars), the
+    second order the one that counts."""
+    for t in range(close.shape[0]):
+        for j in range(close.shape[1]):
+            order(out, t, j, -1.0)
+            order(out, t, j, close[t, j] / 100.0)
+
+
+def test_a_run_with_more_orders_than_tickers_times_bars_is_kept_whole():
+    out = decided(INDEX, TICKERS, 3, twice, (CLOSE,))
+    assert list(out.hi - out.lo) == [2 * 11 * 3] * 3
+    assert same(out, expected(CLOSE, np.ones(3, np.int64)))
 
 
 def test_no_runs_and_runs_without_orders():
