@@ -167,11 +167,12 @@ def _worst_gross(lo, hi, bar, weight):
 
 # -- compiled strategies: one function decides the orders of one run ----------------------
 
-# What `decide` gets as `out`: a thread's scratch arrays (bar, col, weight) and its state
-# [orders so far]; only `order` writes to it.
+# What `decide` gets as `out`: order arrays (bar, col, weight) and its state [next slot];
+# only `order` writes to it.
 ORDERS = types.Tuple((types.int64[::1], types.int64[::1], types.float64[::1], types.int64[::1]))
-# Orders the first attempt makes room for: one per ticker and bar of every run, at most this
-# (room untouched costs address space only); a bigger schedule is redone with exact room.
+# Orders the first attempt makes room for on each side of the middle (see `decided`): one per
+# ticker and bar of every run, at most this (room never written costs address space only);
+# a schedule that does not fit is done again with room for all of it.
 MAX_ROOM = 2**24
 # How a thread of `_fill` ended: every run done, or the rule a run broke.
 _DONE, _UNSORTED, _COLUMN, _ROW, _WEIGHT = range(5)
@@ -183,7 +184,7 @@ _BROKEN = {
 }
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def order(out, row, col, weight):
     """In a `decide` function: set ticker `col` to `weight`, decided after row `row`'s close
     and executed on bar row + 1 (rule 1 of engine.simulate). A run's orders come in (row,
@@ -200,10 +201,14 @@ def order(out, row, col, weight):
 def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide, data: tuple) -> Schedule:
     """The Schedule of `n_runs` runs on the bars of `index` whose orders the compiled
     function `decide(k, *data, out)` (numba.njit) gives run k through `order(out, ...)`.
-    Runs are spread over numba's threads (nb.get_num_threads(), at most one per run); each
-    run's orders are contiguous, the runs in the order the threads finish them. An order
-    decided on the last row has no bar to execute on and is dropped; a run whose orders
-    break a rule of `order` (or name a column outside `tickers`) is refused."""
+
+    Runs go to numba's threads (nb.get_num_threads(), at most one per run) as each thread
+    frees up. The first thread writes its runs straight into the order arrays, upward from
+    a middle point; the others decide into a scratch buffer and stack their runs downward
+    from it, so the schedule is one block with no room between runs, laid out in the order
+    the runs were done. An order decided on the last row has no bar to execute on and is
+    dropped; a run whose orders break a rule of `order` (or name a column outside
+    `tickers`) is refused."""
     if not hasattr(decide, "compile"):
         raise AishockError(f"{getattr(decide, '__name__', decide)!r} must be a numba.njit function")
     data = tuple(data)
@@ -213,10 +218,12 @@ def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide
     shape = (threads, n_runs, len(index), len(tickers))
     room = min(len(index) * len(tickers) * n_runs, MAX_ROOM)
     while True:
-        orders = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room))
-        lo, hi, used = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64), np.zeros(1, np.int64)
+        size = 2 * room + 1  # room below the middle, room above it, a spare slot
+        orders = (np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size))
+        lo, hi = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64)
+        ends, taken = np.array([room, room], np.int64), np.zeros(1, np.int64)
         status, run = np.zeros((2, threads), np.int64)
-        fill(decide, data, shape, orders, lo, hi, used, status, run)
+        fill(decide, data, shape, orders, lo, hi, ends, taken, status, run)
         broken = [b for b in range(threads) if status[b] != _DONE]
         if broken:
             b = broken[0]
@@ -224,46 +231,60 @@ def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide
                 f"{decide.__name__}: an order of run {run[b]} {_BROKEN[int(status[b])]} "
                 "(engine.schedule.order)"
             )
-        if used[0] <= room:
+        bottom, top = (int(e) for e in ends)
+        if bottom >= 0 and top < size:
             break
-        room = int(used[0])  # counted in full: the second attempt fits
-    for a in orders:
-        a.resize(int(used[0]), refcheck=False)  # gives the rest back
-    return Schedule(index, list(tickers), lo, hi, *orders)
+        room = top - bottom  # counted in full: on either side, all of it fits next time
+    return Schedule(index, list(tickers), lo - bottom, hi - bottom, *(a[bottom:top] for a in orders))
 
 
-def _fill(decide, data, shape, orders, lo, hi, used, status, run):
-    """Thread b of `shape` (threads, runs, rows, columns) decides runs b, b + threads, ...
-    into its scratch, cuts each at the last bar, takes the next free place [lo[k], hi[k])
-    in `orders` (bar, col, weight; `used` counts them), copies the run there and checks the
-    rules of `order`. status[b] says how the thread ended (_DONE, or the rule broken),
-    run[b] at which run."""
+def _fill(decide, data, shape, orders, lo, hi, ends, taken, status, run):
+    """The threads of `shape` (threads, runs, rows, columns) take runs k = taken[0]++ until
+    none is left. Thread 0 has `decide` write into `orders` (bar, col, weight) from ends[1]
+    upward; the others decide into a scratch buffer and copy each run below ends[0]. Each
+    run is cut at the last bar, checked against the rules of `order` and goes to [lo[k],
+    hi[k]). Past the arrays' room, runs are counted only (`ends` then says how much room all
+    of them need). status[b] says how thread b ended (_DONE, or the rule broken), run[b] at
+    which run."""
     threads, n_runs, n_rows, n_cols = shape
     bar, col, weight = orders
     for b in nb.prange(threads):
-        room = n_rows * n_cols + 1  # one order per ticker and bar, and a spare slot
-        out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), np.zeros(1, np.int64))
-        for k in range(b, n_runs, threads):
-            out[3][0] = 0
+        room = n_rows * n_cols + 1  # a scratch run: one order per ticker and bar, and a spare slot
+        if b == 0:
+            out = (bar, col, weight, np.full(1, ends[1], np.int64))
+        else:
+            out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), np.zeros(1, np.int64))
+        k = _fetch_add(taken, 1)
+        while k < n_runs:
+            first = out[3][0] if b == 0 else 0
+            out[3][0] = first
             decide(k, *data, out)
-            n = out[3][0]
-            if n >= out[0].size:  # more than one order per ticker and bar: redo with room
+            n = out[3][0] - first
+            if b > 0 and n >= out[0].size:  # more than one order per ticker and bar: redo with room
                 room = 2 * n
                 out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), out[3])
                 out[3][0] = 0
                 decide(k, *data, out)
                 n = out[3][0]
-            s_bar, s_col, s_weight = out[0], out[1], out[2]
-            while n > 0 and s_bar[n - 1] >= n_rows:
-                n -= 1
-            at = _fetch_add(used, n)
+            if first + n < out[0].size:  # else past the room: counted only
+                while n > 0 and out[0][first + n - 1] >= n_rows:
+                    n -= 1
+                if _broken(out[0][first:], out[1][first:], out[2][first:], n, n_cols):
+                    status[b] = _rule(out[0][first:], out[1][first:], out[2][first:], n, n_cols)
+                    run[b] = k
+                    break
+            if b == 0:
+                at = first
+                out[3][0] = first + n
+            else:
+                at = _fetch_add(ends, -n) - n  # ends[0] -= n
+                if at >= 0:
+                    for e in range(n):
+                        bar[at + e], col[at + e], weight[at + e] = out[0][e], out[1][e], out[2][e]
             lo[k], hi[k] = at, at + n
-            if at + n <= bar.size:  # else counted only: decided() makes room and redoes it
-                for e in range(n):
-                    bar[at + e], col[at + e], weight[at + e] = s_bar[e], s_col[e], s_weight[e]
-            if _broken(s_bar, s_col, s_weight, n, n_cols):
-                status[b], run[b] = _rule(s_bar, s_col, s_weight, n, n_cols), k
-                break
+            k = _fetch_add(taken, 1)
+        if b == 0:
+            ends[1] = out[3][0]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -321,7 +342,7 @@ def _filler(data: tuple):
             types.Tuple(data),
             types.UniTuple(types.int64, 4),
             types.Tuple((i64, i64, types.float64[::1])),
-            *(i64,) * 5,
+            *(i64,) * 6,
         ),
         cache=True,
         nogil=True,
