@@ -27,10 +27,11 @@ demo: $(BIN)/.installed
 # The run ends with its 20 slowest tests.
 test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	AISHOCK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder
 
-# The unit tier alone, in well under a minute, with the market snapshot hidden
-# (AISHOCK_DATA names an empty folder): a unit test that reads it fails here.
+# The unit tier alone, with the market snapshot hidden (AISHOCK_DATA names an empty
+# folder): a unit test that reads it fails here.
 test-fast: $(BIN)/.installed
 	@empty=$$(mktemp -d) || exit 1; \
 	AISHOCK_DATA=$$empty $(BIN)/python -m pytest -q -n auto --dist loadfile -m unit; status=$$?; \

@@ -10,7 +10,8 @@ import pandas as pd
 from tqdm import tqdm
 
 import engine
-from engine.analytics import attribution, intervals, run_stats
+from engine.analytics import intervals, run_stats
+from engine.backtest import attribution
 from engine.backtest.run import needed_tickers, param_sets
 from engine.config import Config
 from engine.data.universe import resolve
@@ -45,8 +46,10 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]
         roles[label] = attribution.contributions(result, config=cfg)
-        if spec.name in attribution.BRINSON_STRATEGIES:
-            brinson[label] = attribution.brinson_fachler(result, config=cfg)
+        if spec.attribution_benchmark:
+            brinson[label] = attribution.brinson_fachler(
+                result, benchmark=spec.attribution_benchmark, config=cfg
+            )
         bands[label] = intervals.for_series(returns[label], periods=cfg.trading_days, rf=cfg.risk_free)
     timings["runs"] = time.perf_counter() - t1
     table = run_stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)

@@ -1,5 +1,8 @@
-"""Project configuration: `[tool.aishock]` in pyproject.toml, overridden by `--data` or the
-AISHOCK_DATA environment variable (folders separated by os.pathsep)."""
+"""Project configuration: `[tool.aishock]` in a pyproject.toml, found from the working
+directory (that folder or the nearest parent holding a pyproject.toml with a `[tool.aishock]`
+table) or named by AISHOCK_CONFIG (`aishock --config FILE`), never from where the code is
+installed. Without one, the defaults apply, relative to the working directory. Price folders
+are overridden by `--data` or the AISHOCK_DATA environment variable (os.pathsep-separated)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from pathlib import Path
 
 from engine.errors import AishockError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source tree (Dask workers start here)
+CONFIG_ENV = "AISHOCK_CONFIG"
+TRADING_DAYS = 252  # periods per year: the default of every annualised figure
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,8 @@ class Config:
     data_dirs: folders searched in order for `<TICKER>.csv` (directly or under `prices/`).
     cache_dir: parsed-CSV cache and yfinance downloads (parquet).
     reports_dir: where tearsheets and index pages are written (AISHOCK_REPORTS overrides it).
+    baskets: the project's own baskets file (`baskets` in the table, default baskets.toml
+        beside the configuration; it need not exist).
     online: whether tickers missing locally may be downloaded with yfinance.
     risk_free: annual risk-free rate (fraction) used by every Sharpe/Sortino figure.
     trading_days: periods per year used for annualisation.
@@ -31,9 +38,10 @@ class Config:
     data_dirs: tuple[Path, ...]
     cache_dir: Path
     reports_dir: Path
+    baskets: Path = Path("baskets.toml")
     benchmark: str = "SPY"
     risk_free: float = 0.0
-    trading_days: int = 252
+    trading_days: int = TRADING_DAYS
     online: bool = True
     windows: tuple[tuple[str, str, str], ...] = ()
     demo: tuple[dict, ...] = ()
@@ -57,7 +65,7 @@ class Config:
 
 def _symbol(value, path: Path) -> str:
     """The configured benchmark spelled as universes spell tickers (`spy` -> `SPY`)."""
-    from engine.data.panel import normalise_symbol
+    from engine.symbols import normalise_symbol
 
     try:
         return normalise_symbol(value)
@@ -65,10 +73,31 @@ def _symbol(value, path: Path) -> str:
         raise AishockError(f"{path}: benchmark = {value!r} is not a ticker symbol; fix the file") from None
 
 
+def find_config(start: Path | None = None) -> Path | None:
+    """The configuration file: AISHOCK_CONFIG if set (it must exist), else the first
+    pyproject.toml with a `[tool.aishock]` table in `start` (the working directory) or a
+    parent of it; None if there is none."""
+    named = os.environ.get(CONFIG_ENV)
+    if named:
+        path = Path(named).expanduser().resolve()
+        if not path.is_file():
+            raise AishockError(
+                f"{CONFIG_ENV} (--config) names {path}, which is not a file; name a pyproject.toml"
+            )
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file() and b"[tool.aishock" in candidate.read_bytes():
+            return candidate
+    return None
+
+
 def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = None) -> Config:
-    """Read `[tool.aishock]`; then AISHOCK_DATA, then `data` (highest) replace the folders.
-    `data_dirs` may be one folder (a string) or a list. Refuses a pyproject that is not TOML."""
-    path = pyproject or PROJECT_ROOT / "pyproject.toml"
+    """Read `[tool.aishock]` of `pyproject` (default: `find_config()`); then AISHOCK_DATA,
+    then `data` (highest) replace the folders. `data_dirs` may be one folder (a string) or a
+    list. Refuses a pyproject that is not TOML."""
+    path = pyproject or find_config() or Path.cwd() / "pyproject.toml"
     table = {}
     if path.is_file():
         with path.open("rb") as f:
@@ -85,12 +114,13 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
     cfg = Config(
         data_dirs=tuple(here(p) for p in ([dirs] if isinstance(dirs, str) else dirs)),
         cache_dir=here(table.get("cache_dir", "data/cache")),
+        baskets=here(table.get("baskets", "baskets.toml")),
         reports_dir=Path(os.environ["AISHOCK_REPORTS"]).resolve()
         if os.environ.get("AISHOCK_REPORTS")
         else here(table.get("reports_dir", "reports/out")),
         benchmark=_symbol(table.get("benchmark", "SPY"), path),
         risk_free=float(table.get("risk_free", 0.0)),
-        trading_days=int(table.get("trading_days", 252)),
+        trading_days=int(table.get("trading_days", TRADING_DAYS)),
         online=os.environ.get("AISHOCK_OFFLINE", "") in ("", "0"),
         windows=tuple((name, str(a), str(b)) for name, (a, b) in table.get("windows", {}).items()),
         demo=tuple(table.get("demo", [])),

@@ -7,6 +7,7 @@ cells in CSV files (`csv_safe`, `write_csv`).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -236,3 +237,28 @@ def write_csv(path: Path | str, frame: pd.DataFrame, **to_csv) -> Path:
     `to_csv` goes to DataFrame.to_csv (index=False, float_format, ...)."""
     safe = csv_safe(frame)
     return write_atomic(path, lambda file: safe.to_csv(file, **to_csv))
+
+
+def plain(value):
+    """A numpy/pandas scalar as a Python one; NaN and infinities as None (JSON null); dates
+    and times as ISO text. Every JSON aishock writes (`--json`, manifests) goes through here."""
+    value = value.item() if hasattr(value, "item") else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def clean(value):
+    """`value` with every nested number made plain (see `plain`): dicts, lists and tuples."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return plain(value)
+
+
+def slug(text: str, empty: str = "run") -> str:
+    """`text` as a file-name part: lower case, each run of other characters than a-z and 0-9
+    one `-`, none at either end (`empty` if nothing is left). Every file name aishock makes
+    from a label goes through here."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or empty

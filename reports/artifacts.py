@@ -17,9 +17,7 @@ an existing set of the same name (the same inputs and results) is left as it is.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -29,12 +27,10 @@ import pandas as pd
 from engine.backtest.result import Result
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.outputs import csv_safe, umask
+from engine.outputs import csv_safe, slug, umask
+from reports.manifest import key as manifest_key
 from reports.manifest import manifest
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "run"
+from reports.manifest import text as manifest_text
 
 
 def writable_folder(folder: Path, what: str = "reports") -> Path:
@@ -89,10 +85,6 @@ def run_manifest(
     return info
 
 
-def _canonical(info: dict) -> str:
-    return json.dumps(info, indent=2, sort_keys=True, allow_nan=False) + "\n"
-
-
 def _complete(paths: dict[str, Path | None]) -> bool:
     return all(p.is_file() for p in paths.values() if p is not None)
 
@@ -116,9 +108,8 @@ def write_run(
     csv_text = csv_safe(equity.to_frame()).to_csv(float_format="%.6f", date_format="%Y-%m-%d")
     info = run_manifest(result, label, prices, benchmark=benchmark_name, warmup=warmup, tearsheet=tearsheet)
     info["equity_csv_sha256"] = hashlib.sha256(csv_text.encode()).hexdigest()
-    text = _canonical(info)
-    key = hashlib.sha256(text.encode()).hexdigest()[:12]
-    stem = f"{slug(label)}-{key}"
+    text = manifest_text(info)
+    stem = f"{slug(label)}-{manifest_key(info)}"
     final = out_dir / stem
     names = {
         "tearsheet": f"{stem}.html",

@@ -87,7 +87,7 @@ def intervals_note(intervals: dict) -> str:
 
 def attribution_figure(roles: dict[str, pd.DataFrame], windows):
     """Stacked bars, one panel per named window: each run's return split into the
-    contributions of the AI roles, other names and cash & costs (engine.analytics.attribution,
+    contributions of the AI roles, other names and cash & costs (engine.backtest.attribution,
     arithmetic: the bars of a run add up to the sum of its daily returns)."""
     from plotly.subplots import make_subplots
 
@@ -119,7 +119,7 @@ def attribution_figure(roles: dict[str, pd.DataFrame], windows):
 
 
 def brinson_html(brinson: dict[str, pd.DataFrame], windows) -> str:
-    """Brinson-Fachler against the equal-weight AI basket (engine.analytics.attribution): per run and
+    """Brinson-Fachler against the equal-weight AI basket (engine.backtest.attribution): per run and
     window, portfolio, benchmark, active = allocation + selection (percent, arithmetic)."""
     if not brinson:
         return ""
@@ -192,7 +192,7 @@ def write_index(
     `events` maps a shock date to its event-study page, `generalize` a label to a
     generalisation page; `intervals`, `roles` and `brinson` (by run label) are each run's
     bootstrap intervals, contributions by role and Brinson-Fachler table (engine.analytics.intervals,
-    engine.analytics.attribution); the role chart's div id is "index-roles"."""
+    engine.backtest.attribution); the role chart's div id is "index-roles"."""
     from reports import figures
 
     body = [

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from engine.data.panel import Prices
-from engine.outputs import write_atomic
+from engine.outputs import clean, plain, write_atomic
 
 PACKAGES = ("aishock", "vectorbt", "pandas", "numpy", "quantstats", "yfinance", "numba")
 
@@ -41,25 +40,21 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value.item() if hasattr(value, "item") else value
-
-
-def _finite(value: Any) -> Any:
-    """`value` (plain JSON types) with NaN and infinities replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _json(value: Any) -> Any:
-    return _finite(json.loads(json.dumps(value, default=_plain)))
+    return clean(json.loads(json.dumps(value, default=plain)))
+
+
+def text(info: dict) -> str:
+    """The manifest `info` as the text of its file: canonical JSON (sorted keys, two-space
+    indent, non-finite numbers as null, a final newline)."""
+    return json.dumps(_json(info), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def key(info: dict) -> str:
+    """The content key of a report: the first 12 hex digits of the SHA-256 of its manifest's
+    text. Every keyed report name (run sets, sweeps, event and generalisation pages) uses it,
+    so identical inputs share one name whichever command wrote them."""
+    return hashlib.sha256(text(info).encode()).hexdigest()[:12]
 
 
 def manifest(
@@ -94,5 +89,5 @@ def manifest_path(report: Path) -> Path:
 def write_manifest(report: Path, info: dict) -> Path:
     """Write `info` to manifest_path(report) (engine.outputs.write_atomic: whole file or nothing)."""
     path = manifest_path(report)
-    text = json.dumps(_json(info), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    body = text(info)
+    return write_atomic(path, lambda tmp: tmp.write_text(body, encoding="utf-8"))

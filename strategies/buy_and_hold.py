@@ -12,9 +12,9 @@ from engine.data.panel import Prices
 from engine.data.universe import resolve
 from engine.strategy.params import param
 from engine.strategy.registry import register
-from engine.strategy.schedule import Schedule
+from engine.strategy.schedule import Schedule, order
 from strategies import steps
-from strategies.steps import emit, listed_equal
+from strategies.steps import listed_equal
 
 
 @dataclass(frozen=True)
@@ -50,18 +50,14 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     close = steps.closes(prices, names)
     listed = ~np.isnan(close)
     changed = (listed != np.vstack([np.zeros((1, len(names)), bool), listed[:-1]])).any(axis=1)
-    args = (close, changed, steps.column(sets, "rebalance_days", np.int64), steps.column(sets, "weight"))
-
-    def fill(lo, bar, col, weight, write):
-        return _hold(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
-
-    return steps.counted(prices, names, len(sets), fill)
+    every, total = steps.column(sets, "rebalance_days", np.int64), steps.column(sets, "weight")
+    return steps.per_set(prices, names, sets, _hold, close, changed, every, total)
 
 
 @nb.njit(cache=True, nogil=True)
-def _hold_one(close, changed, every, total, pos, bar, col, weight, write):
-    """Orders of one set: on each row where the listed members change, and every `every`
-    rows after the first such row, `total` / n on each of the n listed members."""
+def _hold(k, close, changed, every, total, out):
+    """Orders of set k: on each row where the listed members change, and every `every[k]`
+    rows after the first such row, `total[k]` / n on each of the n listed members."""
     n, m = close.shape
     due = -1  # the next row due for the every-`every` rebalance
     members = np.arange(m)
@@ -70,23 +66,10 @@ def _hold_one(close, changed, every, total, pos, bar, col, weight, write):
         if changed[i] and due < 0:
             due = i
         scheduled = i == due
-        if scheduled and every > 0:
-            due += every
+        if scheduled and every[k] > 0:
+            due += every[k]
         if not (changed[i] or scheduled):
-            continue
-        if not write:  # counting: every name gets an order on a rebalance row
-            pos += m
             continue
         listed_equal(close[i], members, w)
         for j in range(m):
-            pos = emit(bar, col, weight, pos, write, i + 1, j, total * w[j])
-    return pos
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _hold(n_threads, close, changed, every, total, lo, bar, col, weight, write):
-    counts = np.empty(every.size, np.int64)
-    for b in nb.prange(n_threads):
-        for k in range(b, every.size, n_threads):
-            counts[k] = _hold_one(close, changed, every[k], total[k], lo[k], bar, col, weight, write) - lo[k]
-    return counts
+            order(out, i, j, total[k] * w[j])

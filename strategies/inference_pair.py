@@ -3,7 +3,6 @@ short training compute and power, dollar- or beta-neutral."""
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -13,17 +12,21 @@ import numpy as np
 
 from engine.data.panel import Prices
 from engine.data.universe import resolve
-from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
-from engine.strategy.schedule import Schedule
+from engine.strategy.registry import EventParams, register
+from engine.strategy.schedule import Schedule, order
 from strategies import steps
-from strategies.steps import emit, listed_equal
+from strategies.steps import listed_equal, shock_params
 
 
 @dataclass(frozen=True)
+@shock_params(
+    after="short",
+    market="market for the shock test and the betas",
+    event_date="open the trade on this date instead of detecting",
+)
 class Params:
-    """From the shock (detected on `universe`, or `event_date`) to the end: long `long`
+    """From the shock (detected on `universe`, or `event_date`: steps.SHOCK) to the end: long `long`
     and short `short`, each equally weighted over its names with a price, rebalanced every
     `rebalance_days`. hedge="dollar": each leg is `leg` of equity. hedge="beta": the legs are
     sized so the portfolio's market beta is zero: each leg's beta is the OLS slope of its
@@ -33,11 +36,6 @@ class Params:
 
     long: str = param("inference", "basket(s) held long")
     short: str = param("training,power", "basket(s) sold short")
-    universe: str = param("ai", "basket whose shock opens the trade")
-    market: str = param("SPY", "market for the shock test and the betas")
-    min_drop: float = param(MIN_DROP, "shock: basket falls at least this (fraction)")
-    max_market_drop: float = param(MAX_MARKET_DROP, "...while the market falls less than this")
-    event_date: dt.date | None = param(None, "open the trade on this date instead of detecting")
     leg: float = param(0.5, "fraction of equity per leg (gross exposure up to 2 x leg)")
     hedge: Literal["dollar", "beta"] = param("dollar", "dollar-neutral or beta-neutral legs")
     lookback: int = param(63, "trading days of returns for the betas")
@@ -48,7 +46,6 @@ class Params:
             raise ValueError("leg must be a fraction of equity above 0 and at most 5")
         if self.lookback < 2 or self.rebalance_days < 0:
             raise ValueError("lookback must be >= 2 and rebalance_days >= 0")
-        check_thresholds(self.min_drop, self.max_market_drop)
         if set(resolve(self.long)) & set(resolve(self.short)):
             raise ValueError("the long and short baskets share names; make them disjoint")
 
@@ -57,7 +54,15 @@ def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.long), *resolve(p.short), *resolve(p.universe), p.market]))
 
 
-@register("inference_pair", Params, tickers, many=True, universes=("long", "short", "universe"))
+@register(
+    "inference_pair",
+    Params,
+    tickers,
+    many=True,
+    universes=("long", "short", "universe"),
+    event=EventParams("universe", "event_date", market="market"),
+    attribution_benchmark="ai",
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Long inference/ASIC, short training+power from the shock on, dollar- or beta-neutral."""
     return steps.by_group(prices, sets, ("long", "short", "universe", "market"), _group)
@@ -70,7 +75,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     close = steps.closes(prices, names)
     market = steps.close_returns(prices, [p0.market])[:, 0]
     rets = steps.close_returns(prices, names)
-    args = (
+    data = (
         close,
         _sums(rets[:, : len(long)], market),
         _sums(rets[:, len(long) :], market),
@@ -83,10 +88,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         steps.column(sets, "rebalance_days", np.int64),
     )
 
-    def fill(lo, bar, col, weight, write):
-        return _pair(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
-
-    return steps.counted(prices, names, len(sets), fill)
+    return steps.per_set(prices, names, sets, _pair, *data)
 
 
 def _sums(rets: np.ndarray, market: np.ndarray) -> np.ndarray:
@@ -121,56 +123,40 @@ def _leg_beta(sums, i, lookback):
 
 
 @nb.njit(cache=True, nogil=True)
-def _pair_one(close, sums_long, sums_short, long, short, hit, leg, beta, lookback, every,
-              pos, bar, col, weight, write):  # fmt: skip
-    """Orders of one set; returns the next position."""
+def _pair(k, close, sums_long, sums_short, long, short, hits, leg, beta, lookback, every, out):
+    """Orders of set k: from its first shock row on, every `every[k]` rows (once if 0), each
+    leg equally weighted over its listed names and sized by `leg[k]` (and the betas)."""
     n, m = close.shape
     start = -1
     for t in range(n):
-        if hit[t]:
+        if hits[k, t]:
             start = t
             break
     if start < 0:
-        return pos
+        return
     w_long = np.empty(long.size)
     w_short = np.empty(short.size)
     row = np.empty(m)
     i = start  # rebalance rows: start, then every `every` rows
     while i < n - 1:
-        if not write:  # counting: every name gets an order on a rebalance row
-            pos += m
-        else:
-            size_long = leg
-            size_short = leg
-            if beta:
-                b_long = _leg_beta(sums_long, i, lookback)
-                b_short = _leg_beta(sums_short, i, lookback)
-                if b_long > 0 and b_short > 0:
-                    if b_long > b_short:
-                        size_long = leg * b_short / b_long
-                    else:
-                        size_short = leg * b_long / b_short
-            n_long = listed_equal(close[i], long, w_long)
-            n_short = listed_equal(close[i], short, w_short)
-            row[:] = 0.0
-            if n_long > 0 and n_short > 0:
-                for a in range(long.size):
-                    row[long[a]] = size_long * w_long[a]
-                for a in range(short.size):
-                    row[short[a]] = -size_short * w_short[a]
-            for j in range(m):
-                pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
-        i = i + every if every > 0 else n
-    return pos
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _pair(n_threads, close, sums_long, sums_short, long, short, hits, leg, beta, lookback, every,
-          lo, bar, col, weight, write):  # fmt: skip
-    counts = np.empty(leg.size, np.int64)
-    for b in nb.prange(n_threads):
-        for k in range(b, leg.size, n_threads):
-            end = _pair_one(close, sums_long, sums_short, long, short, hits[k], leg[k], beta[k],
-                            lookback[k], every[k], lo[k], bar, col, weight, write)  # fmt: skip
-            counts[k] = end - lo[k]
-    return counts
+        size_long = leg[k]
+        size_short = leg[k]
+        if beta[k]:
+            b_long = _leg_beta(sums_long, i, lookback[k])
+            b_short = _leg_beta(sums_short, i, lookback[k])
+            if b_long > 0 and b_short > 0:
+                if b_long > b_short:
+                    size_long = leg[k] * b_short / b_long
+                else:
+                    size_short = leg[k] * b_long / b_short
+        n_long = listed_equal(close[i], long, w_long)
+        n_short = listed_equal(close[i], short, w_short)
+        row[:] = 0.0
+        if n_long > 0 and n_short > 0:
+            for a in range(long.size):
+                row[long[a]] = size_long * w_long[a]
+            for a in range(short.size):
+                row[short[a]] = -size_short * w_short[a]
+        for j in range(m):
+            order(out, i, j, row[j])
+        i = i + every[k] if every[k] > 0 else n

@@ -3,7 +3,6 @@ training-and-power portfolio into inference/custom-ASIC names when the shock hit
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numba as nb
@@ -11,28 +10,27 @@ import numpy as np
 
 from engine.data.panel import Prices
 from engine.data.universe import resolve
-from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
-from engine.strategy.schedule import Schedule
+from engine.strategy.registry import EventParams, register
+from engine.strategy.schedule import Schedule, order
 from strategies import steps
-from strategies.steps import emit, listed_equal
+from strategies.steps import listed_equal, shock_params
 
 
 @dataclass(frozen=True)
+@shock_params(
+    after="into",
+    universe="basket whose shock triggers the rotation",
+    event_date="rotate on this date instead of detecting",
+)
 class Params:
-    """Hold `base` equally weighted; from the shock day on, move `fraction` of the portfolio
-    into `into` (equal weight), rebalancing every `rebalance_days`. With relative_strength,
+    """Hold `base` equally weighted; from the shock day (steps.SHOCK) on, move `fraction` of
+    the portfolio into `into` (equal weight), rebalancing every `rebalance_days`. With relative_strength,
     each rebalance after the shock keeps the rotation only while `into` beat `base` over the
     last `lookback` days (else the fraction falls back to `floor`)."""
 
     base: str = param("training,power", "basket(s) held before the rotation")
     into: str = param("inference", "basket(s) rotated into")
-    universe: str = param("ai", "basket whose shock triggers the rotation")
-    market: str = param("SPY", "market the shock is measured against")
-    min_drop: float = param(MIN_DROP, "shock: basket falls at least this (fraction)")
-    max_market_drop: float = param(MAX_MARKET_DROP, "...while the market falls less than this")
-    event_date: dt.date | None = param(None, "rotate on this date instead of detecting")
     fraction: float = param(0.5, "fraction of equity rotated into `into`")
     rebalance_days: int = param(21, "trading days between rebalances (0: never)")
     relative_strength: bool = param(False, "keep the rotation only while `into` leads")
@@ -44,14 +42,21 @@ class Params:
             raise ValueError("fraction and floor must be between 0 and 1")
         if self.rebalance_days < 0 or self.lookback < 1:
             raise ValueError("rebalance_days must be >= 0 and lookback >= 1")
-        check_thresholds(self.min_drop, self.max_market_drop)
 
 
 def tickers(p: Params) -> list[str]:
     return list(dict.fromkeys([*resolve(p.base), *resolve(p.into), *resolve(p.universe), p.market]))
 
 
-@register("inference_rotation", Params, tickers, many=True, universes=("base", "into", "universe"))
+@register(
+    "inference_rotation",
+    Params,
+    tickers,
+    many=True,
+    universes=("base", "into", "universe"),
+    event=EventParams("universe", "event_date", market="market"),
+    attribution_benchmark="ai",
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Rotate a fraction of a training/power portfolio into inference/ASIC names at the shock."""
     return steps.by_group(prices, sets, ("base", "into", "universe", "market"), _group)
@@ -62,7 +67,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     base, into = resolve(p0.base), resolve(p0.into)
     names = list(dict.fromkeys([*base, *into]))
     hits = steps.shocks(prices, resolve(p0.universe), p0.market, sets)
-    args = (
+    data = (
         steps.closes(prices, names),
         steps.positions(names, base),
         steps.positions(names, into),
@@ -73,11 +78,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         steps.column(sets, "lookback", np.int64),
         steps.column(sets, "floor"),
     )
-
-    def fill(lo, bar, col, weight, write):
-        return _rotation(steps.threads(len(sets)), *args, lo, bar, col, weight, write)
-
-    return steps.counted(prices, names, len(sets), fill)
+    return steps.per_set(prices, names, sets, _rotation, *data)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -95,14 +96,13 @@ def _basket_return(close, members, i, lookback):
 
 
 @nb.njit(cache=True, nogil=True)
-def _rotation_one(close, base, into, hit, fraction, every, strength, lookback, floor,
-                  pos, bar, col, weight, write):  # fmt: skip
-    """Orders of one set; returns the next position. Rebalance rows: the first row on which a
-    base name has a price, every `every` rows after it, and the first shock row."""
+def _rotation(k, close, base, into, hits, fraction, every, strength, lookback, floor, out):
+    """Orders of set k. Rebalance rows: the first row on which a base name has a price,
+    every `every[k]` rows after it, and the first shock row."""
     n, m = close.shape
     rotate_at = n
     for t in range(n):
-        if hit[t]:
+        if hits[k, t]:
             rotate_at = t
             break
     first = -1
@@ -114,45 +114,30 @@ def _rotation_one(close, base, into, hit, fraction, every, strength, lookback, f
         if first >= 0:
             break
     if first < 0:
-        return pos
+        return
     w_base = np.empty(base.size)
     w_into = np.empty(into.size)
     row = np.empty(m)
     due = first  # the next row of the every-`every` schedule
     i = min(first, rotate_at)
     while i < n - 1:
-        if not write:  # counting: every name gets an order on a rebalance row
-            pos += m
-        else:
+        frac = 0.0
+        if i >= rotate_at:
+            frac = fraction[k]
+            if strength[k] and i > rotate_at:
+                days = lookback[k]
+                lead = _basket_return(close, into, i, days) > _basket_return(close, base, i, days)
+                frac = fraction[k] if lead else floor[k]
+        listed_equal(close[i], base, w_base)
+        if listed_equal(close[i], into, w_into) == 0:
             frac = 0.0
-            if i >= rotate_at:
-                frac = fraction
-                if strength and i > rotate_at:
-                    lead = _basket_return(close, into, i, lookback) > _basket_return(close, base, i, lookback)
-                    frac = fraction if lead else floor
-            listed_equal(close[i], base, w_base)
-            if listed_equal(close[i], into, w_into) == 0:
-                frac = 0.0
-            row[:] = 0.0
-            for a in range(base.size):
-                row[base[a]] += (1.0 - frac) * w_base[a]
-            for a in range(into.size):
-                row[into[a]] += frac * w_into[a]
-            for j in range(m):
-                pos = emit(bar, col, weight, pos, write, i + 1, j, row[j])
+        row[:] = 0.0
+        for a in range(base.size):
+            row[base[a]] += (1.0 - frac) * w_base[a]
+        for a in range(into.size):
+            row[into[a]] += frac * w_into[a]
+        for j in range(m):
+            order(out, i, j, row[j])
         if due == i:
-            due = due + every if every > 0 else n
+            due = due + every[k] if every[k] > 0 else n
         i = min(due, rotate_at) if rotate_at > i else due  # whichever comes first
-    return pos
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _rotation(n_threads, close, base, into, hits, fraction, every, strength, lookback, floor,
-              lo, bar, col, weight, write):  # fmt: skip
-    counts = np.empty(fraction.size, np.int64)
-    for b in nb.prange(n_threads):
-        for k in range(b, fraction.size, n_threads):
-            end = _rotation_one(close, base, into, hits[k], fraction[k], every[k], strength[k], lookback[k],
-                                floor[k], lo[k], bar, col, weight, write)  # fmt: skip
-            counts[k] = end - lo[k]
-    return counts

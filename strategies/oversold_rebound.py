@@ -3,39 +3,36 @@ decliners of the shock day and hold them through the rebound."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
 import numba as nb
 import numpy as np
 
-from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.data.universe import resolve
-from engine.events.shocks import MAX_MARKET_DROP, MIN_DROP, check_thresholds
 from engine.strategy.params import param
-from engine.strategy.registry import register
-from engine.strategy.schedule import Schedule
+from engine.strategy.registry import EventParams, register
+from engine.strategy.schedule import Schedule, order
 from strategies import steps
-from strategies.steps import emit
+from strategies.steps import shock_params
 
 
 @dataclass(frozen=True)
+@shock_params(
+    after="mode",
+    universe="basket(s) or tickers to pick from",
+    min_drop="oversold: basket (or name) falls at least this (fraction)",
+)
 class Params:
-    """mode="basket": buy the `top_k` worst performers of a detected shock day at the next
-    bar; hold them `hold_days` trading days, or less if a name recovers or hits its stop.
-    mode="per_name": every name is its own signal: when its one-day return is <= -min_drop,
+    """mode="basket": buy the `top_k` worst performers of a detected shock day (steps.SHOCK)
+    at the next bar; hold them `hold_days` trading days, or less if a name recovers or hits
+    its stop. mode="per_name": every name is its own signal: when its one-day return is <= -min_drop,
     buy it at the next bar with 1/N of equity (N = universe size) and sell it `hold_days`
     bars after the buy; a signal whose buy day falls while the name is held (its sell day
     included) is ignored. top_k, weighting, exits and earnings apply to "basket" only."""
 
     mode: Literal["basket", "per_name"] = param("basket", "one shock for the basket, or per-name signals")
-    universe: str = param("ai", "basket(s) or tickers to pick from")
-    market: str = param("SPY", "market the shock is measured against")
-    min_drop: float = param(MIN_DROP, "oversold: basket (or name) falls at least this (fraction)")
-    max_market_drop: float = param(MAX_MARKET_DROP, "...while the market falls less than this")
-    event_date: dt.date | None = param(None, "use this shock date instead of detecting")
     top_k: int = param(8, "number of names bought")
     weighting: Literal["equal", "inverse_vol"] = param("equal", "how picks are weighted")
     vol_lookback: int = param(60, "days of returns for inverse_vol")
@@ -49,7 +46,6 @@ class Params:
             raise ValueError("top_k must be at least 1")
         if self.hold_days < 1:
             raise ValueError("hold_days must be at least 1")
-        check_thresholds(self.min_drop, self.max_market_drop)
         if self.stop_loss is not None and not 0 < self.stop_loss < 1:
             raise ValueError("stop_loss must be a fraction between 0 and 1")
         if self.vol_lookback < 2:
@@ -62,7 +58,14 @@ def tickers(p: Params) -> list[str]:
     return [*resolve(p.universe), p.market]
 
 
-@register("oversold_rebound", Params, tickers, many=True, universes=("universe",))
+@register(
+    "oversold_rebound",
+    Params,
+    tickers,
+    many=True,
+    universes=("universe",),
+    event=EventParams("universe", "event_date", hold="hold_days", market="market"),
+)
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""
     return steps.by_group(prices, sets, ("mode", "universe", "market"), _group)
@@ -74,16 +77,8 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     rets = steps.close_returns(prices, names)
     hold = steps.column(sets, "hold_days", np.int64)
     if sets[0].mode == "per_name":
-        xs = steps.column(sets, "min_drop")
-        slot = 1.0 / len(names)
-
-        def per_name(lo, bar, col, weight):
-            return _per_name(steps.threads(len(sets)), rets, xs, hold, slot, lo, bar, col, weight)
-
-        # at most two orders (a buy and its sale) per day a name falls by min_drop or more
-        falls = per_panel(prices, ("falls", tuple(names)), lambda: np.sort(rets[~np.isnan(rets)]))
-        bounds = 2 * np.searchsorted(falls, -xs, side="right")
-        return steps.assemble(prices, names, bounds, per_name, bounds=True)
+        min_drop = steps.column(sets, "min_drop")
+        return steps.per_set(prices, names, sets, _per_name, rets, min_drop, hold, 1.0 / len(names))
     hits = steps.shocks(prices, names, sets[0].market, sets)
     earnings = prices.earnings[prices.earnings["ticker"].isin(names)]
     by_name = [
@@ -91,7 +86,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
     ]
     e_hi = np.cumsum([len(d) for d in by_name]).astype(np.int64)
     e_days = np.concatenate([d.astype(np.int64) for d in by_name]) if by_name else np.empty(0, np.int64)
-    args = (
+    data = (
         close,
         rets,
         hits,
@@ -108,45 +103,28 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         steps.column(sets, "stop_loss"),
         steps.column(sets, "earnings_within", np.int64, -1),
     )
-
-    def basket(lo, bar, col, weight):
-        return _basket(steps.threads(len(sets)), *args, lo, bar, col, weight)
-
-    # a shock row orders every name, then each pick is sold at most once before the last row
-    # and once on it
-    bounds = hits.sum(axis=1) * (len(names) + 2 * np.minimum(args[8], len(names)))
-    return steps.assemble(prices, names, bounds, basket, bounds=True)
+    return steps.per_set(prices, names, sets, _basket, *data)
 
 
 # -- per_name ----------------------------------------------------------------------------
 
 
 @nb.njit(cache=True, nogil=True)
-def _per_name_one(rets, x, hold, slot, pos, bar, col, weight):
-    """Orders of one (min_drop x, hold) set from `pos` on; returns the next position.
-    A signal on row t buys on bar t + 1; the sale is decided on row t + hold."""
+def _per_name(k, rets, min_drop, hold, slot, out):
+    """Orders of set k: a signal on row t (a return <= -min_drop[k]) buys `slot` on bar t + 1;
+    the sale is decided on row t + hold[k]."""
     n, m = rets.shape
     held_until = np.full(m, -1)  # the bar on which the current holding is sold
     exit_row = np.full(m, -1)
     for t in range(n - 1):
         for j in range(m):
             if exit_row[j] == t:
-                pos = emit(bar, col, weight, pos, True, t + 1, j, 0.0)
+                order(out, t, j, 0.0)
                 exit_row[j] = -1
-            elif rets[t, j] <= -x and t + 1 > held_until[j]:
-                pos = emit(bar, col, weight, pos, True, t + 1, j, slot)
-                held_until[j] = t + 1 + hold
-                exit_row[j] = t + hold
-    return pos
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _per_name(n_threads, rets, xs, hold, slot, lo, bar, col, weight):
-    counts = np.empty(xs.size, np.int64)
-    for b in nb.prange(n_threads):
-        for k in range(b, xs.size, n_threads):  # interleaved: small thresholds cost most
-            counts[k] = _per_name_one(rets, xs[k], hold[k], slot, lo[k], bar, col, weight) - lo[k]
-    return counts
+            elif rets[t, j] <= -min_drop[k] and t + 1 > held_until[j]:
+                order(out, t, j, slot)
+                held_until[j] = t + 1 + hold[k]
+                exit_row[j] = t + hold[k]
 
 
 # -- basket ------------------------------------------------------------------------------
@@ -201,14 +179,15 @@ def _inverse_vol(rets, picks, i, lookback, out):
 
 
 @nb.njit(cache=True, nogil=True)
-def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
-                recovery, stop, within, pos, bar, col, weight):  # fmt: skip
-    """Orders of one basket-mode set; returns the next position. On each shock row i (not
-    while the previous picks are held) the top_k decliners of row i are bought (names
-    reporting earnings within `within` days first); a name is sold on the first row whose
-    close regains row i - 1's (recovery) or falls to row i's x (1 - stop), else on row
-    i + hold (or the last row)."""
+def _basket(k, close, rets, hits, rank, days, e_lo, e_hi, e_days, top_ks, inv_vols, lookbacks, holds,
+            recoveries, stops, withins, out):  # fmt: skip
+    """Orders of basket-mode set k. On each shock row i (not while the previous picks are
+    held) the top_k decliners of row i are bought (names reporting earnings within `within`
+    days first); a name is sold on the first row whose close regains row i - 1's (recovery)
+    or falls to row i's x (1 - stop), else on row i + hold (or the last row)."""
     n, m = close.shape
+    hit, top_k, inv_vol, lookback = hits[k], top_ks[k], inv_vols[k], lookbacks[k]
+    hold, recovery, stop, within = holds[k], recoveries[k], stops[k], withins[k]
     prefer = np.zeros(m, dtype=np.bool_)
     idx = np.empty(m, dtype=np.int64)
     w = np.empty(m)
@@ -232,24 +211,24 @@ def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol
                 idx[b + 1] = idx[b]
                 b -= 1
             idx[b + 1] = j
-        k = min(top_k, c)
-        picks = np.sort(idx[:k])
-        if inv_vol and k > 0:
+        n_picks = min(top_k, c)
+        picks = np.sort(idx[:n_picks])
+        if inv_vol and n_picks > 0:
             _inverse_vol(rets, picks, i, lookback, w)
         else:
-            w[:k] = 1.0 / k if k > 0 else 0.0
+            w[:n_picks] = 1.0 / n_picks if n_picks > 0 else 0.0
         for j in range(m):
             chosen[j] = False
-        for a in range(k):
+        for a in range(n_picks):
             chosen[picks[a]] = True
         if i + 1 < n:
             a = 0
             for j in range(m):
                 if chosen[j]:
-                    pos = emit(bar, col, weight, pos, True, i + 1, j, w[a])
+                    order(out, i, j, w[a])
                     a += 1
                 else:
-                    pos = emit(bar, col, weight, pos, True, i + 1, j, 0.0)
+                    order(out, i, j, 0.0)
         last = min(i + hold, n - 1)
         for j in range(m):
             held[j] = chosen[j]
@@ -259,14 +238,13 @@ def _basket_one(close, rets, hit, rank, days, e_lo, e_hi, e_days, top_k, inv_vol
                     (recovery and close[t, j] >= close[i - 1, j])
                     or (stop == stop and close[t, j] <= close[i, j] * (1.0 - stop))
                 ):
-                    pos = emit(bar, col, weight, pos, True, t + 1, j, 0.0)
+                    order(out, t, j, 0.0)
                     held[j] = False
         if last + 1 < n:
             for j in range(m):
                 if chosen[j]:
-                    pos = emit(bar, col, weight, pos, True, last + 1, j, 0.0)
+                    order(out, last, j, 0.0)
         busy_until = last
-    return pos
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -277,16 +255,3 @@ def _before(a, b, prefer, ret, rank):
     if ret[a] != ret[b]:
         return ret[a] < ret[b]
     return rank[a] < rank[b]
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def _basket(n_threads, close, rets, hits, rank, days, e_lo, e_hi, e_days, top_k, inv_vol, lookback, hold,
-            recovery, stop, within, lo, bar, col, weight):  # fmt: skip
-    counts = np.empty(top_k.size, np.int64)
-    for b in nb.prange(n_threads):
-        for k in range(b, top_k.size, n_threads):
-            end = _basket_one(close, rets, hits[k], rank, days, e_lo, e_hi, e_days, top_k[k], inv_vol[k],
-                              lookback[k], hold[k], recovery[k], stop[k], within[k], lo[k], bar, col,
-                              weight)  # fmt: skip
-            counts[k] = end - lo[k]
-    return counts

@@ -4,12 +4,14 @@ sets at once.
 A built-in strategy is `schedule(prices, sets) -> Schedule` (engine.strategy.schedule): the target
 weights of every parameter set in `sets`. `by_group` splits the sets by the parameters that
 choose the data (universe, market, ...), so each group's prices are read once; inside a
-group, per-set numbers become arrays and a numba loop writes the orders of every set.
-Orders are written twice by the same loop: once counting (`write=False`), once writing
-into the place the counts reserved (`emit`).
+group, per-set numbers become arrays (`column`) and `per_set` runs one compiled function
+that decides the orders of set k (engine.strategy.schedule.decided: the engine counts, places and
+threads them).
 
 Every step is a pure function of data known at its decision row: a weight decided on row t
 uses closes up to row t only, and executes on bar t + 1 (engine.sim.simulate, rule 1).
+
+`shock_params` declares the parameters of the strategies that act on a shock (engine.events.shocks).
 
 The last section holds pandas steps for strategies written the plain way, one parameter set
 at a time (`weights(prices, params) -> DataFrame`, as in the README).
@@ -17,6 +19,8 @@ at a time (`weights(prices, params) -> DataFrame`, as in the README).
 
 from __future__ import annotations
 
+import datetime as dt
+import inspect
 from collections.abc import Callable, Sequence
 
 import numba as nb
@@ -26,8 +30,16 @@ import pandas as pd
 from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.events.shocks import group_returns, shock_days, shock_mask
-from engine.strategy.schedule import Schedule
+from engine.events.shocks import (
+    MAX_MARKET_DROP,
+    MIN_DROP,
+    check_thresholds,
+    group_returns,
+    shock_days,
+    shock_mask,
+)
+from engine.strategy.params import param
+from engine.strategy.schedule import Schedule, decided
 
 
 def by_group(
@@ -63,10 +75,48 @@ def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
     return per_panel(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
 
 
+# The shock parameters: (name, type, default, help). `universe` and `market` choose the data.
+SHOCK = (
+    ("universe", str, "ai", "basket whose shock opens the trade"),
+    ("market", str, "SPY", "market the shock is measured against"),
+    ("min_drop", float, MIN_DROP, "shock: basket falls at least this (fraction)"),
+    ("max_market_drop", float, MAX_MARKET_DROP, "...while the market falls less than this"),
+    ("event_date", dt.date | None, None, "use this shock date instead of detecting"),
+)
+
+
+def shock_params(after: str | None = None, **help: str):
+    """Class decorator, under @dataclass: adds the SHOCK parameters to a params class, right
+    after its field `after` (first when None), with `help` in place of their help texts
+    where given; the dataclass then checks the thresholds (engine.events.shocks.check_thresholds)
+    before its own __post_init__."""
+    unknown = set(help) - {name for name, *_ in SHOCK}
+    if unknown:
+        raise TypeError(f"shock_params: no shock parameter {', '.join(sorted(unknown))}")
+
+    def add(cls):
+        own = list(inspect.get_annotations(cls).items())
+        at = 0 if after is None else [name for name, _ in own].index(after) + 1
+        cls.__annotations__ = dict(own[:at] + [(name, kind) for name, kind, *_ in SHOCK] + own[at:])
+        for name, _, default, text in SHOCK:
+            setattr(cls, name, param(default, help.get(name, text)))
+        own_check = cls.__dict__.get("__post_init__")
+
+        def __post_init__(self):
+            check_thresholds(self.min_drop, self.max_market_drop)
+            if own_check is not None:
+                own_check(self)
+
+        cls.__post_init__ = __post_init__
+        return cls
+
+    return add
+
+
 def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) -> np.ndarray:
-    """Needs: closes of `members` and `market`; sets with min_drop, max_market_drop and
-    event_date. Produces: sets x days booleans, True on each set's shock days (engine.events.shocks)
-    or on its event_date alone when it has one (which must be a trading day)."""
+    """Needs: closes of `members` and `market`; sets with the SHOCK parameters. Produces:
+    sets x days booleans, True on each set's shock days (engine.events.shocks) or on its event_date
+    alone when it has one (which must be a trading day)."""
     group = per_panel(
         prices, ("group", tuple(members)), lambda: group_returns(prices.close, list(members)).to_numpy()
     )
@@ -100,16 +150,6 @@ def positions(names: Sequence[str], within: Sequence[str]) -> np.ndarray:
     return np.array([at[t] for t in within], dtype=np.int64)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def emit(bar, col, weight, pos, write, b, c, w):
-    """Order (bar b, column c, weight w) at `pos` when writing; returns the next position."""
-    if write:
-        bar[pos] = b
-        col[pos] = c
-        weight[pos] = w
-    return pos + 1
-
-
 @nb.njit(cache=True, nogil=True)
 def listed_equal(close_row, members, out):
     """Needs: one row of closes. Produces in `out` (by member): 1/n over the n members with a
@@ -124,37 +164,11 @@ def listed_equal(close_row, members, out):
     return n
 
 
-def threads(n_tasks: int) -> int:
-    """Threads for `n_tasks` independent tasks: numba's thread count, at most one per task."""
-    return max(min(nb.get_num_threads(), n_tasks), 1)
-
-
-def counted(prices: Prices, names: Sequence[str], n_sets: int, fill: Callable) -> Schedule:
-    """Produces: the Schedule of `n_sets` runs whose orders `fill(lo, bar, col, weight, write)`
-    writes: one pass with write=False counts each run's orders (it returns the counts), a
-    second writes them where the counts reserved room."""
-    nowhere = (np.zeros(n_sets, np.int64), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    return assemble(prices, names, fill(*nowhere, False), lambda *out: fill(*out, True))
-
-
-def assemble(
-    prices: Prices, names: Sequence[str], counts: np.ndarray, fill: Callable, bounds: bool = False
-) -> Schedule:
-    """Produces: the Schedule whose run k has counts[k] orders, written by
-    `fill(lo, bar, col, weight)` (each run's orders from lo[k] on, sorted by (bar, col); it
-    returns how many it wrote). With bounds=True `counts` are upper bounds: room is
-    reserved for them and each run ends where its orders do (no counting pass needed)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    hi = np.cumsum(counts).astype(np.int64)
-    lo = hi - counts
-    alloc = np.zeros if bounds else np.empty  # with bounds, the gaps between runs stay valid
-    bar = alloc(int(hi[-1]) if len(hi) else 0, dtype=np.int64)
-    col = alloc(bar.size, dtype=np.int64)
-    weight = np.empty(bar.size)
-    written = fill(lo, bar, col, weight)
-    if bounds:
-        hi = lo + np.asarray(written, dtype=np.int64)
-    return Schedule(prices.index, list(names), lo, hi, bar, col, weight)
+def per_set(prices: Prices, names: Sequence[str], sets: Sequence, decide, *data) -> Schedule:
+    """Produces: the Schedule of `sets` over tickers `names`, where the compiled
+    `decide(k, *data, out)` gives the orders of set k with engine.strategy.schedule.order (see
+    engine.strategy.schedule.decided)."""
+    return decided(prices.index, names, len(sets), decide, data)
 
 
 # -- for plain strategies: one parameter set, pandas frames ----------------------------

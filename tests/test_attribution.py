@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import engine
-from engine.analytics import attribution as at
+from engine.backtest import attribution as at
 from engine.data.panel import Prices
 from engine.data.universe import resolve
 from engine.errors import AishockError

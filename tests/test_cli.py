@@ -118,8 +118,8 @@ def run_json(argv, capsys) -> dict:
 
 def test_run_json_attribution_and_intervals_equal_the_engines(out_dir, capsys, cfg):
     import engine
-    from engine.analytics import attribution
     from engine.analytics.intervals import intervals
+    from engine.backtest import attribution
 
     window = ["--start", "2024-10-01", "--end", "2025-06-30"]
     out = run_json(["inference_rotation", *window, "--set", "fraction=0.3", "--intervals"], capsys)

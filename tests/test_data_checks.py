@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from aishock.cli import main
+from aishock.cli.warned import printed
 from engine import AishockError, load_prices
 from engine.data import cache as cache_mod
 from engine.data import checks
@@ -167,7 +168,7 @@ def test_a_ticker_ending_inside_the_window_is_reported_as_delisted(out_dir, caps
 
 
 def test_warnings_print_once_each_on_stderr(capsys):
-    with checks.printed() as seen:
+    with printed() as seen:
         checks.emit(["first", "second"])
         checks.emit(["first"])
         warnings.warn("not ours", UserWarning, stacklevel=1)

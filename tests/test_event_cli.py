@@ -69,7 +69,7 @@ def test_event_json_for_ai_matches_the_raw_csvs(out_dir, capsys, tmp_path):
     assert out["benchmarks"]["SMH"]["event_return"] == pytest.approx(figures("SMH")["event_return"])
     page = Path(out["html"])  # event-<universe>-<date>-<key of every input>.html
     assert page.parent == out_dir and page.is_file()
-    assert re.fullmatch(rf"event-ai-{EVENT}-[0-9a-f]{{8}}\.html", page.name)
+    assert re.fullmatch(rf"event-ai-{EVENT}-[0-9a-f]{{12}}\.html", page.name)
 
 
 def test_event_csv_has_the_documented_columns_and_raw_figures(out_dir, capsys, tmp_path):

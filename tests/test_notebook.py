@@ -16,8 +16,11 @@ def test_sweeps_notebook_runs(monkeypatch, tmp_path):
     monkeypatch.setenv("AISHOCK_OFFLINE", "1")
     monkeypatch.setenv("AISHOCK_REPORTS", str(tmp_path / "out"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
+    # run where the notebook lives, as Jupyter does: the project's configuration is found
+    # from there (engine.config.find_config); what it writes goes to AISHOCK_REPORTS
+    monkeypatch.delenv("AISHOCK_CONFIG", raising=False)
     nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     ).execute()
     cells = [c for c in nb.cells if c.cell_type == "code"]
     outputs = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))

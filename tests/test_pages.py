@@ -260,7 +260,8 @@ def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
     window's figures, the role chart whose bars add up to each run's contributions, and the
     Brinson-Fachler rows whose allocation + selection is the active return."""
     import engine
-    from engine.analytics import attribution, intervals
+    from engine.analytics import intervals
+    from engine.backtest import attribution
 
     windows = (("early", "2025-01-02", "2025-02-28"), ("all", "2025-01-02", "2025-06-30"))
     runs = {

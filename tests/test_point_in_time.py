@@ -113,7 +113,6 @@ class Everything:
     universe: str = param(PIT, "names to hold")
 
 
-@register("test_everything_from_day_one", Everything, lambda p: resolve(p.universe), universes=("universe",))
 def everything(prices, p):
     """Orders every name of the universe on the first day, whatever it sees."""
     names = resolve(p.universe)
@@ -122,13 +121,23 @@ def everything(prices, p):
     return w
 
 
-def test_a_plain_strategy_ordering_a_future_member_is_refused_in_run_and_sweep():
+@pytest.fixture
+def registered():
+    """The plain strategy `everything`, registered for one test only (registered at import,
+    it would join every test that walks the registry)."""
+    register(
+        "test_everything_from_day_one", Everything, lambda p: resolve(p.universe), universes=("universe",)
+    )(everything)
+    yield
+    registry.REGISTRY.pop("test_everything_from_day_one")
+
+
+def test_a_plain_strategy_ordering_a_future_member_is_refused_in_run_and_sweep(registered):
     joined = r"ordered VST on 2020-01-02, before it joined the universe on 2024-05-08"
     with pytest.raises(AishockError, match=joined):
         run("test_everything_from_day_one", None, "2025-01-02", "2025-03-31")
     with pytest.raises(AishockError, match="before it joined the universe"):
         sweep("test_everything_from_day_one", {"universe": [PIT]}, "2025-01-02:2025-03-31")
-    registry.REGISTRY.pop("test_everything_from_day_one")
 
 
 def test_the_strategy_sees_no_price_of_a_name_outside_its_membership(cfg):

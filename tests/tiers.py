@@ -76,6 +76,16 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             "e2e": ("test_installed_command_exits_2_without_traceback",),
         },
     ),
+    "test_config.py": (
+        "e2e",
+        {
+            "integration": ("test_the_projects_own_baskets_file_sits_beside_its_configuration",),
+            "unit": (
+                "test_strategies_and_their_baskets_come_from_the_installed_declarations",
+                "test_no_module_finds_files_through_the_source_tree",
+            ),
+        },
+    ),
     "test_crossevent.py": "unit",
     "test_dask_cluster.py": "e2e",
     "test_data_checks.py": (
@@ -92,6 +102,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
         },
     ),
     "test_data_panel.py": "integration",
+    "test_decided.py": "unit",
     "test_engine.py": (
         "unit",
         {
@@ -188,6 +199,8 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
         },
     ),
     "test_intervals.py": "unit",
+    "test_kernel_rules.py": "unit",
+    "test_layers.py": "unit",
     "test_metrics.py": "unit",
     "test_no_lookahead.py": "integration",
     "test_notebook.py": "e2e",

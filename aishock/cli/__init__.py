@@ -15,13 +15,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import os
 import sys
 import tempfile
 import traceback
 import warnings
+from pathlib import Path
 
 from aishock.cli import demo, event, generalize, listing, run, shocks, sweep
-from engine.config import load_config
+from engine.config import CONFIG_ENV, load_config
 from engine.errors import AishockError
 
 COMMANDS = (listing, run, demo, sweep, event, shocks, generalize)
@@ -39,6 +41,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="price folder(s) to use instead of the configured ones (os.pathsep-separated)",
     )
+    top.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the pyproject.toml whose [tool.aishock] to use (default: the nearest one from the "
+        "working directory; also AISHOCK_CONFIG)",
+    )
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for command in COMMANDS:
         command.add(sub)
@@ -51,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         with warnings_as_lines():
             args = parser().parse_args(argv)
             command = args.command
+            if args.config:  # for this process and the ones it starts (Dask workers)
+                os.environ[CONFIG_ENV] = str(Path(args.config).expanduser().resolve())
             load_config(args.data)  # a bad --data folder fails here, whatever the command
             return args.handler(args) or 0
     except AishockError as e:
@@ -128,7 +138,7 @@ def internal_error(command: str, e: BaseException, argv) -> str:
 def warnings_as_lines(stream=None):
     """Within this block, every Python warning shown is printed as `aishock: warning:
     MESSAGE` (on one line; each message once) on stderr. The filters stay as they are
-    (what Python hides stays hidden); engine.data.checks.printed() inside it still collects
+    (what Python hides stays hidden); engine.data.printed() inside it still collects
     the data warnings."""
     seen: set[str] = set()
 

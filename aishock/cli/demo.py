@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
 
 
 def add(sub) -> None:
@@ -18,7 +18,7 @@ def handle(args) -> int:
     from aishock.demo import run_demo
 
     cfg = load_config(args.data)
-    with checks.printed():
+    with printed():
         index, t = run_demo(cfg, progress=not args.no_progress and sys.stderr.isatty())
     print(f"index: {index}")
     print(f"timings: load {t['load']:.1f} s, backtests+reports {t['runs']:.1f} s, total {t['total']:.1f} s")

@@ -3,25 +3,24 @@ terminal table, a CSV (one row per member), JSON and an HTML page under reports/
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 
 from aishock.cli.jsonout import dumps, plain
+from aishock.cli.warned import printed
 from engine import outputs
 from engine.config import load_config
-from engine.data import checks
-from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.events import abnormal, shocks
 from engine.events import study as event
-from engine.events.members import load_universe, slug
-from engine.outputs import check_outputs, is_stream, output_folder
+from engine.events.members import load_universe
+from engine.outputs import check_outputs, is_stream, output_folder, slug
+from engine.symbols import normalise_symbol
 from reports.artifacts import writable_folder
 from reports.event_page import fmt, members_table, write_event_page
+from reports.manifest import key as manifest_key
 from reports.manifest import manifest, write_manifest
 
 CSV_COLUMNS = (
@@ -138,7 +137,7 @@ def check_fraction(name: str, value: float) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed() as seen:
+    with printed() as seen:
         return _event(args, seen)
 
 
@@ -186,8 +185,7 @@ def _event(args, seen: list[str]) -> int:
         "event", close.index[0], close.index[-1], close, warnings=list(seen), market=market, **inputs
     )
     info["data"]["folders"] = [str(d) for d in cfg.data_dirs]
-    key = hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    page = cfg.reports_dir / f"event-{slug(label)}-{s.date.date()}-{key}.html"
+    page = cfg.reports_dir / f"event-{slug(label, 'universe')}-{s.date.date()}-{manifest_key(info)}.html"
     try:
         write_event_page(page, s, label, args.top)
         write_manifest(page, info)

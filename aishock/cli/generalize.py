@@ -11,22 +11,19 @@ from aishock.cli import execution
 from aishock.cli.jsonout import dumps
 from aishock.cli.run import check_execution
 from aishock.cli.shocks import add_scaled_options, check_scaled
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
 from engine.errors import AishockError
-from engine.events.members import slug
-from engine.outputs import check_outputs, write_csv
+from engine.outputs import check_outputs, slug, write_csv
 from engine.strategy import params, registry
 
 if TYPE_CHECKING:
     from engine.events.generalize import Generalization
 
+from engine.events.generalize import EVENT_COLUMNS
+
 # The per-event keys of --json and the columns of --csv, in order (README: generalize).
-EVENT_KEYS = (
-    "date", "group", "members", "n_members", "start", "end", "days", "group_return", "market_return",
-    "strategy_return", "market_return_window", "group_return_window", "excess_market", "excess_group",
-    "car", "sigma",
-)  # fmt: skip
+EVENT_KEYS = EVENT_COLUMNS
 
 
 # The most placebo days one run draws: each is one more backtest (500 take seconds; 10,000
@@ -87,7 +84,7 @@ def add(sub) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _generalize(args)
 
 
@@ -122,7 +119,7 @@ def _generalize(args) -> int:
         config=cfg,
         progress=not (args.no_progress or args.json),
     )
-    name = f"generalize-{spec.name}-{slug(g.settings['universe_label'])}-{g.by}.html"
+    name = f"generalize-{spec.name}-{slug(g.settings['universe_label'], 'universe')}-{g.by}.html"
     try:
         html = generalize_page.write(g, folder / name)
     except OSError as e:

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
+from engine.outputs import clean, plain
 
-def plain(value):
-    """A numpy/pandas scalar as a Python one; NaN and infinities as None (JSON null); dates as
-    ISO text."""
-    value = value.item() if hasattr(value, "item") else value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def clean(value):
-    """`value` with every nested number made plain (see `plain`): dicts, lists and tuples."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    return plain(value)
+__all__ = ["clean", "dumps", "plain"]
 
 
 def dumps(value, **kwargs) -> str:

@@ -7,11 +7,11 @@ import math
 import engine
 from aishock.cli import execution
 from aishock.cli.jsonout import dumps, plain
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
-from engine.data.panel import normalise_symbol
 from engine.errors import AishockError
 from engine.strategy import params
+from engine.symbols import normalise_symbol
 from reports.artifacts import writable_folder, write_run
 
 JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades")
@@ -42,7 +42,7 @@ def add(sub) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _run(args)
 
 
@@ -101,7 +101,7 @@ def _run(args) -> int:
             "tearsheet": tearsheet,
             "equity_csv": str(paths["equity_csv"]),
         }
-        out |= uncertainty_and_attribution(result, spec.name, cfg, args.intervals)
+        out |= uncertainty_and_attribution(result, spec, cfg, args.intervals)
         print(dumps(out, indent=2))
     else:
         print(result.stats_table().to_string())
@@ -109,26 +109,30 @@ def _run(args) -> int:
     return 0
 
 
-def uncertainty_and_attribution(result, strategy: str, cfg, with_intervals: bool = True) -> dict:
+def uncertainty_and_attribution(result, spec, cfg, with_intervals: bool = True) -> dict:
     """The `attribution` and `intervals` keys of `run --json`.
 
-    attribution: engine.analytics.attribution.summary over the configured windows (the run's own span,
+    attribution: engine.backtest.attribution.summary over the configured windows (the run's own span,
     named "run", when none is configured): per window the start and end days inside the run,
     days, sum_of_daily_returns, compounded_return and the contributions of each AI role,
     "other" and "cash & costs" (arithmetic: they add up to sum_of_daily_returns); for
-    attribution.BRINSON_STRATEGIES also brinson_fachler against the equal-weight `ai` basket.
+    a strategy that declares an attribution benchmark (StrategySpec.attribution_benchmark) also
+    brinson_fachler against the equal-weight basket of it.
     intervals: engine.analytics.intervals.intervals of the daily returns (stationary bootstrap, 2,000
     replications, seed 0, 95 %, the configured risk-free rate and trading days), or
     {"note", "n_obs"} for a run under engine.analytics.intervals.MIN_OBS days, or {"note"} saying how to
     ask for them when `with_intervals` is false (arch takes about 2 s to import, so `aishock
     run --json` leaves them out unless --intervals is given)."""
-    from engine.analytics import attribution, intervals
+    from engine.analytics import intervals
+    from engine.backtest import attribution
 
     row = result.stats.iloc[0]
     windows = cfg.windows or (("run", str(row["start"]), str(row["end"])),)
-    brinson = strategy in attribution.BRINSON_STRATEGIES
+    bench = spec.attribution_benchmark
     return {
-        "attribution": attribution.summary(result, windows, brinson=brinson, config=cfg),
+        "attribution": attribution.summary(
+            result, windows, brinson=bench is not None, benchmark=bench or "ai", config=cfg
+        ),
         "intervals": intervals.for_series(
             result.returns.iloc[:, 0], periods=cfg.trading_days, rf=cfg.risk_free
         )

@@ -10,13 +10,14 @@ import pandas as pd
 
 from aishock.cli.event import check_fraction
 from aishock.cli.jsonout import dumps
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
-from engine.data.panel import no_prices, normalise_symbol
+from engine.data.panel import no_prices
 from engine.errors import AishockError
 from engine.events import groups as grouping
 from engine.events import selloffs, shocks
 from engine.events.members import load_universe
+from engine.symbols import normalise_symbol
 
 
 def add(sub) -> None:
@@ -131,7 +132,7 @@ def _rows(table: pd.DataFrame) -> list[dict]:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _shocks(args)
 
 

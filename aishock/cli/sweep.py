@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -12,19 +11,14 @@ import numpy as np
 from aishock.cli import execution
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.run import check_execution
+from aishock.cli.warned import printed
 from engine.config import load_config
-from engine.data import checks
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
 from engine.strategy import params
 from engine.sweeps import executors
 from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
-
-
-def _key(info: dict) -> str:
-    """A short hash of a sweep's manifest: everything that determines its results."""
-    return hashlib.sha256(json.dumps(info, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
 def add(sub) -> None:
@@ -134,12 +128,13 @@ def check_options(args) -> None:
 
 
 def handle(args) -> int:
-    with checks.printed():
+    with printed():
         return _sweep(args)
 
 
 def _sweep(args) -> int:
     from engine.sweeps.grid import sweep
+    from reports.manifest import key as manifest_key
     from reports.manifest import manifest, manifest_path, write_manifest
     from reports.sweep_page import write_sweep_page
 
@@ -190,7 +185,7 @@ def _sweep(args) -> int:
         metric=result.metric,
         trials=result.n_trials,
     )
-    stem = f"sweep-{result.strategy}-{_key(info)}"
+    stem = f"sweep-{result.strategy}-{manifest_key(info)}"
     out = args.out or cfg.reports_dir / f"{stem}.parquet"
     # the page goes beside the results, or to the reports folder when they go to a stream
     page = cfg.reports_dir / f"{stem}.html" if is_stream(out) else out.with_suffix(".html")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics import metrics
+from engine.config import TRADING_DAYS
 
 MIN_OBS = 10  # fewer daily returns leave the block-length estimate and the bootstrap meaningless
 STATS = ("sharpe", "total_return", "max_drawdown")
@@ -48,7 +49,7 @@ def block_length(returns) -> int:
 
 def intervals(
     returns,
-    periods: int = metrics.PERIODS,
+    periods: int = TRADING_DAYS,
     rf: float = 0.0,
     n_boot: int = 2000,
     level: float = 0.95,

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-PERIODS = 252
+from engine.config import TRADING_DAYS
 
 
 def _quiet(fn):
@@ -53,7 +53,7 @@ def _count(a: np.ndarray) -> np.ndarray:
     return np.sum(~np.isnan(a), axis=0)
 
 
-def excess(returns, rf: float = 0.0, periods: int = PERIODS) -> np.ndarray:
+def excess(returns, rf: float = 0.0, periods: int = TRADING_DAYS) -> np.ndarray:
     """Per-period returns minus the per-period risk-free rate (geometric de-annualisation)."""
     return _arr(returns) - ((1.0 + rf) ** (1.0 / periods) - 1.0)
 
@@ -67,7 +67,7 @@ def total_return(returns):
 
 
 @_quiet
-def cagr(returns, periods: int = PERIODS, min_years: float = 1.0):
+def cagr(returns, periods: int = TRADING_DAYS, min_years: float = 1.0):
     """Compound annual growth rate, fraction per year: (1 + total) ** (periods / n) - 1,
     where n is the number of returns. NaN when n / periods < `min_years` (a short window is
     not extrapolated to a year; pass min_years=0 to force it) or when wealth fell to <= 0."""
@@ -80,7 +80,7 @@ def cagr(returns, periods: int = PERIODS, min_years: float = 1.0):
 
 
 @_quiet
-def volatility(returns, periods: int = PERIODS):
+def volatility(returns, periods: int = TRADING_DAYS):
     """Annualised standard deviation of returns (ddof=1), fraction per year. NaN if n < 2."""
     a = _arr(returns)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -89,7 +89,7 @@ def volatility(returns, periods: int = PERIODS):
 
 
 @_quiet
-def sharpe(returns, rf: float = 0.0, periods: int = PERIODS):
+def sharpe(returns, rf: float = 0.0, periods: int = TRADING_DAYS):
     """Annualised Sharpe ratio: mean(excess) / std(excess, ddof=1) * sqrt(periods).
     NaN if n < 2 or the returns do not vary."""
     ex = excess(returns, rf, periods)
@@ -103,7 +103,7 @@ def sharpe(returns, rf: float = 0.0, periods: int = PERIODS):
 
 
 @_quiet
-def sortino(returns, rf: float = 0.0, periods: int = PERIODS):
+def sortino(returns, rf: float = 0.0, periods: int = TRADING_DAYS):
     """Annualised Sortino ratio: mean(excess) / downside * sqrt(periods), where downside =
     sqrt(sum(min(excess, 0) ** 2) / n) over all n returns. NaN if no return is negative."""
     ex = excess(returns, rf, periods)
@@ -134,7 +134,7 @@ def max_drawdown(returns):
 
 
 @_quiet
-def calmar(returns, periods: int = PERIODS, min_years: float = 1.0):
+def calmar(returns, periods: int = TRADING_DAYS, min_years: float = 1.0):
     """CAGR divided by the magnitude of the maximum drawdown. NaN if either is undefined or
     there was no drawdown."""
     c = np.atleast_1d(np.asarray(cagr(_arr(returns), periods, min_years), dtype=float))

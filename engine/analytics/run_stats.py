@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics import metrics
+from engine.config import TRADING_DAYS
+from engine.sim import simulate
 from engine.sim.kernel import ACC_FIELDS
 
 UNITS = {
@@ -104,7 +106,7 @@ FROM_RETURNS = {
 }
 
 
-def ranking(metric: str, rf: float = 0.0, periods: int = metrics.PERIODS):
+def ranking(metric: str, rf: float = 0.0, periods: int = TRADING_DAYS):
     """A function of a days x runs block of daily returns giving each run's `metric` signed
     by BETTER (higher is better; NaN as -inf), for ranking runs on part of the days (PBO);
     None for a metric the returns do not determine (see FROM_RETURNS)."""
@@ -120,15 +122,14 @@ def ranking(metric: str, rf: float = 0.0, periods: int = metrics.PERIODS):
 
 
 def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
-    """Simple returns of each equity column; the first day is measured against `init_cash`
-    (so costs of the first fills count); 0 after a wipe-out (equity 0, engine.sim.simulate rule 8)."""
-    prev = equity.shift(1)
-    prev.iloc[0] = init_cash
-    return (equity / prev.where(prev > 0) - 1.0).where(prev > 0, 0.0)
+    """engine.sim.simulate.daily_returns of each equity column (the first day against `init_cash`,
+    0 after a wipe-out), labelled as `equity`."""
+    values = simulate.daily_returns(equity.to_numpy(dtype=np.float64), init_cash)
+    return pd.DataFrame(values, index=equity.index, columns=equity.columns)
 
 
 def from_accumulators(
-    acc: np.ndarray, init_cash: float, rf: float = 0.0, periods: int = metrics.PERIODS, min_years: float = 1.0
+    acc: np.ndarray, init_cash: float, rf: float = 0.0, periods: int = TRADING_DAYS, min_years: float = 1.0
 ) -> pd.DataFrame:
     """The stats of each run (rows) from the simulator's accumulators (engine.sim.kernel
     ACC_FIELDS x runs), with the conventions of engine/analytics/metrics.py: `periods` per year, `rf`
@@ -198,9 +199,7 @@ def labelled(table: pd.DataFrame) -> pd.DataFrame:
 WINDOW_METRICS = ("total_return", "sharpe", "max_drawdown", "volatility")
 
 
-def by_window(
-    returns: pd.DataFrame, windows, rf: float = 0.0, periods: int = metrics.PERIODS
-) -> pd.DataFrame:
+def by_window(returns: pd.DataFrame, windows, rf: float = 0.0, periods: int = TRADING_DAYS) -> pd.DataFrame:
     """Metrics of each column of daily `returns` over each (name, start, end) window:
     rows are the columns of `returns`, columns are (window, metric). A window is a slice of
     the same continuous backtest, not a fresh start."""

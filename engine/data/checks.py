@@ -308,28 +308,6 @@ def delisting_warnings(close: pd.DataFrame) -> list[str]:
 
 def emit(messages: Iterable[str]) -> None:
     """Issue each message as a DataWarning (shown once per message by Python's default filter;
-    the CLI prints them as `aishock: warning: ...`)."""
+    the application prints them as `aishock: warning: ...`: aishock.cli.warned)."""
     for m in messages:
         warnings.warn(m, DataWarning, stacklevel=3)
-
-
-@contextlib.contextmanager
-def printed(stream=None) -> Iterator[list[str]]:
-    """Within this block, every DataWarning is printed once as `aishock: warning: MESSAGE`
-    on stderr (as it happens) and collected in the list yielded; other warnings pass."""
-    seen: list[str] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", DataWarning)
-        shown = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            if not issubclass(category, DataWarning):
-                return shown(message, category, filename, lineno, file, line)
-            text = str(message)
-            if text not in seen:
-                seen.append(text)
-                print(f"aishock: warning: {text}", file=stream or sys.stderr, flush=True)
-            return None
-
-        warnings.showwarning = show
-        yield seen

@@ -96,7 +96,7 @@ def parse_calendar(path: Path) -> pd.DataFrame:
             )
     cells = {n: [row[i].strip() if i < len(row) else "" for _, row in body] for i, n in enumerate(names)}
     lines = [line for line, _ in body]
-    from engine.data.panel import normalise_symbol  # panel imports this module
+    from engine.symbols import normalise_symbol  # panel imports this module
 
     tickers = []
     for line, day, name in zip(lines, cells["date"], cells["ticker"], strict=True):

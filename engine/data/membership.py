@@ -13,7 +13,7 @@ import pandas as pd
 
 from engine.config import Config
 from engine.data import store, yahoo
-from engine.data.panel import normalise_symbol
+from engine.symbols import normalise_symbol
 from engine.errors import AishockError
 
 COLUMNS = ("security", "sector", "industry", "added", "removed")

@@ -14,14 +14,9 @@ from engine.data import checks, store, yahoo
 from engine.data import earnings as earnings_file
 from engine.data.validate import FIELDS
 from engine.errors import AishockError
+from engine.symbols import normalise_symbol
 
 
-def normalise_symbol(symbol: str) -> str:
-    """A symbol as yfinance spells it: upper case, share classes with '-' (BRK.B -> BRK-B)."""
-    s = str(symbol).strip().upper().replace(".", "-").replace("/", "-")
-    if not s or not all(c.isalnum() or c in "-^=" for c in s):
-        raise AishockError(f"'{symbol}' is not a ticker symbol")
-    return s
 
 
 @dataclass(frozen=True)

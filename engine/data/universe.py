@@ -1,8 +1,11 @@
-"""Named baskets of tickers: the built-in AI roles (strategies/baskets.toml) plus the user's,
+"""Named baskets of tickers: the AI roles of the strategy packages plus the user's,
 and the point-in-time membership of a universe.
 
-A basket name, a ticker, a membership CSV (a file ending in .csv with a Symbol column, such
-as sp500_constituents_2024-12-27.csv), or a comma-separated mix resolves to a list of tickers.
+Baskets come from the installed strategy packages (each declares its file with `add_baskets`;
+this project's is strategies/baskets.toml), the project's own `baskets.toml` and the file
+AISHOCK_BASKETS names. A basket name, a ticker, a membership CSV (a file ending in .csv with a
+Symbol column, such as sp500_constituents_2024-12-27.csv), or a comma-separated mix resolves
+to a list of tickers.
 
 Baskets files are read strictly, each problem one line naming the file and the table:
 - a table is `[name]` with `tickers = ["A", ...]` and optionally `description = "..."` and
@@ -35,13 +38,13 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from engine.config import PROJECT_ROOT
-from engine.data.panel import Prices, normalise_symbol
-from engine.errors import AishockError
+from engine import plugins
 from engine.data.derived import per_panel
+from engine.data.panel import Prices
+from engine.symbols import normalise_symbol
+from engine.errors import AishockError
 
-BUILTIN = PROJECT_ROOT / "strategies" / "baskets.toml"
-USER = PROJECT_ROOT / "baskets.toml"
+PACKAGE_FILES: list[Path] = []  # baskets files of the installed strategy packages (add_baskets)
 ALL_AI = "ai"
 KEYS = ("tickers", "description", "in_ai")
 
@@ -86,14 +89,25 @@ def _read(path: Path) -> dict[str, dict]:
     return out
 
 
-def _refuse_ticker_names(baskets: dict[str, dict], builtin: set[str]) -> None:
-    """A basket named like a ticker would replace that ticker wherever it is named."""
+def add_baskets(path) -> None:
+    """Declare a strategy package's baskets file (a Path, or an importlib.resources file):
+    what its strategies name as universes. Read before the project's own baskets.toml."""
+    path = Path(str(path))
+    if path not in PACKAGE_FILES:
+        PACKAGE_FILES.append(path)
+        _baskets.cache_clear()
+        _resolve.cache_clear()
+
+
+def _refuse_ticker_names(baskets: dict[str, dict], packaged: set[str]) -> None:
+    """A basket named like a ticker would replace that ticker wherever it is named (the
+    packages' own baskets are taken as their authors named them)."""
     from engine.config import load_config
     from engine.data.membership import with_prices
 
     listed = {t for b in baskets.values() for t in b["tickers"]}
     for name, b in baskets.items():
-        if name in builtin and b["file"] == str(BUILTIN):
+        if b["file"] in packaged:
             continue
         try:
             symbol = normalise_symbol(name)
@@ -107,10 +121,12 @@ def _refuse_ticker_names(baskets: dict[str, dict], builtin: set[str]) -> None:
 
 
 @cache
-def _baskets(user_file: str | None) -> dict[str, dict]:
-    baskets = _read(BUILTIN)
-    builtin = set(baskets)
-    extra = [USER] if USER.is_file() else []
+def _baskets(user_file: str | None, project_file: Path) -> dict[str, dict]:
+    baskets: dict[str, dict] = {}
+    for path in PACKAGE_FILES:
+        baskets.update(_read(path))
+    packaged = {str(p) for p in PACKAGE_FILES}
+    extra = [project_file] if project_file.is_file() else []
     if user_file:
         path = Path(user_file).expanduser()
         if not path.is_file():
@@ -121,13 +137,13 @@ def _baskets(user_file: str | None) -> dict[str, dict]:
         extra.append(path)
     for path in extra:
         baskets.update(_read(path))
-    _refuse_ticker_names(baskets, builtin)
+    _refuse_ticker_names(baskets, packaged)
     ai = [t for b in baskets.values() if b["in_ai"] for t in b["tickers"]]
     baskets[ALL_AI] = {
         "description": "Every AI-infrastructure basket (those with in_ai = true)",
         "tickers": tuple(dict.fromkeys(ai)),
         "in_ai": False,
-        "file": str(BUILTIN),
+        "file": "",
     }
     return baskets
 
@@ -135,8 +151,13 @@ def _baskets(user_file: str | None) -> dict[str, dict]:
 def baskets() -> dict[str, dict]:
     """{name: {"description": str, "tickers": tuple, "in_ai": bool, "file": str}} for every
     known basket (names in lower case); `in_ai` says whether the basket's names belong to
-    the `ai` universe."""
-    return _baskets(os.environ.get("AISHOCK_BASKETS"))
+    the `ai` universe. Read from the installed strategy packages' files (engine.plugins),
+    then the project's `baskets.toml` (beside its configuration, `Config.baskets`), then
+    the file AISHOCK_BASKETS names; a later file's basket replaces an earlier one's."""
+    from engine.config import load_config
+
+    plugins.load()
+    return _baskets(os.environ.get("AISHOCK_BASKETS"), load_config().baskets)
 
 
 def role_of() -> dict[str, str]:
@@ -158,11 +179,13 @@ def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
     """Tickers named by `spec`: basket names, tickers and/or membership CSV paths,
     comma-separated or a sequence."""
     key = spec if isinstance(spec, str) else tuple(spec)
-    return list(_resolve(key, os.environ.get("AISHOCK_BASKETS")))
+    from engine.config import load_config
+
+    return list(_resolve(key, os.environ.get("AISHOCK_BASKETS"), load_config().baskets))
 
 
 @cache
-def _resolve(spec: str | tuple[str, ...], _user_file: str | None) -> tuple[str, ...]:
+def _resolve(spec: str | tuple[str, ...], _user_file: str | None, _project_file: Path) -> tuple[str, ...]:
     known = baskets()
     out: list[str] = []
     for item in _items(spec):

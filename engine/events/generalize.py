@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,20 +38,21 @@ from tqdm import tqdm
 from engine.backtest.run import history
 from engine.config import Config, load_config
 from engine.data import membership
-from engine.data.panel import Prices, load_prices, normalise_symbol
+from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 from engine.events import crossevent
 from engine.events.groups import Groups, check_by, split
 from engine.events.members import resolve_members
 from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
-from engine.sim.simulate import Costs, Market, execute, first_bar
+from engine.outputs import plain
+from engine.sim.simulate import Costs, run_schedule
 from engine.strategy import params as params_mod
 from engine.strategy import registry
+from engine.symbols import normalise_symbol
 
-HORIZON = 21  # trading days after the event, for strategies without hold_days
+HORIZON = 21  # trading days after the event, for strategies that declare no holding period
 EST_DAYS, EST_GAP = 120, 10  # estimation window of sigma: 120 days ending 10 days before t
 EST_MIN = 60  # fewer valid days than this: sigma is NaN and the event is left out of the KP test
-SET_BY_EVENT = ("universe", "event_date")
 
 EVENT_COLUMNS = (
     "date", "group", "members", "n_members", "start", "end", "days", "group_return", "market_return",
@@ -104,13 +104,17 @@ def generalize(
     """Run `strategy` on every group shock of `universe` grouped `by` (sector, industry or
     role; default role for `ai`, else sector) between `start` and `end`, plus `placebo`
     random non-event days (seeded), and test the outcomes across events. `params` sets the
-    strategy's other parameters (`universe` and `event_date` are set per event)."""
+    strategy's other parameters (the universe and the event date, as the strategy declares
+    them in `register(..., event=EventParams(...))`, are set per event)."""
     spec = registry.get(strategy)
-    names = set(params_mod.fields(spec.params))
-    if not set(SET_BY_EVENT) <= names:
-        raise AishockError(f"{spec.name} has no universe/event_date parameters; generalize cannot run it")
+    if spec.event is None:
+        raise AishockError(
+            f"{spec.name} has no universe/event_date parameters (no register(..., event=...)); "
+            "generalize cannot run it"
+        )
+    per_event = (spec.event.universe, spec.event.date)
     base = dict(params or {})
-    fixed = sorted(set(base) & set(SET_BY_EVENT))
+    fixed = sorted(set(base) & set(per_event))
     if fixed:
         raise AishockError(
             f"generalize sets {' and '.join(fixed)} per event; remove them from the parameters"
@@ -121,9 +125,9 @@ def generalize(
     costs = costs or Costs()
     cfg = config or load_config()
     by = check_by(by, universe)
-    market = normalise_symbol(getattr(p0, "market", None) or cfg.benchmark)
+    market = normalise_symbol((spec.event.market and getattr(p0, spec.event.market)) or cfg.benchmark)
     label, members = resolve_members(universe, cfg)
-    hold = getattr(p0, "hold_days", None)
+    hold = getattr(p0, spec.event.hold) if spec.event.hold else None
     horizon = horizon if horizon is not None else (hold + 1 if hold else HORIZON)
     if horizon < 1:
         raise AishockError(f"--horizon must be at least 1 trading day, got {horizon}")
@@ -199,17 +203,13 @@ def generalize(
     settings = {
         "k": k, "min_fall": min_fall, "max_market_drop": max_market_drop, "sd_window": SD_WINDOW,
         "min_members": min_members, "horizon": horizon, "placebo": placebo, "seed": seed, "market": market,
-        "params": {f: _plain(v) for f, v in dataclasses.asdict(p0).items() if f not in SET_BY_EVENT},
+        "params": {f: plain(v) for f, v in dataclasses.asdict(p0).items() if f not in per_event},
         "costs": dataclasses.asdict(costs), "universe_label": label,
     }  # fmt: skip
     return Generalization(
         spec.name, universe, by, events, placebo_events, paths, calendar, summary, placebo_stats, ct,
         groups.skipped, settings,
     )  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class _Runner:
@@ -240,14 +240,14 @@ class _Runner:
         end = self.index[e]
         members = self.groups.on(group, day)
         p = params_mod.make(
-            self.spec.params, {**self.base, "universe": ",".join(members), "event_date": day.date()}
+            self.spec.params,
+            {**self.base, self.spec.event.universe: ",".join(members), self.spec.event.date: day.date()},
         )
-        equity, weights = self.run(p, day, end)
+        equity, strat_daily, weights = self.run(p, day, end)
         init = self.costs.init_cash
         m_close = self.market_close
         m_path = m_close[i : e + 1] / m_close[i] - 1.0
         path = equity / init - 1.0
-        strat_daily = equity[1:] / equity[:-1] - 1.0
         mkt_daily = m_close[i + 1 : e + 1] / m_close[i:e] - 1.0
         ends = self.close[members].to_numpy()
         group_window = float(np.nanmean(ends[e] / ends[i] - 1.0))
@@ -267,20 +267,19 @@ class _Runner:
         returns = pd.Series(strat_daily, index=self.index[i + 1 : e + 1])
         return row, pd.Series(path - m_path), returns, est_ar
 
-    def run(self, p, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, pd.Series]:
-        """Daily equity from start to end, and the weights of the first orders after start:
-        engine.run's path (the strategy sees prices up to `end`)."""
+    def run(self, p, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+        """Daily equity from start to end, the daily returns after start (0 after a wipe-out,
+        rule 8 of engine.sim.simulate), and the weights of the first orders after start: engine.run's
+        path (the strategy sees prices up to `end`)."""
         wanted = tuple(t for t in dict.fromkeys(self.spec.tickers(p)) if t in self.prices.tickers)
         if wanted not in self.panels:  # events of one group mostly share their members
             self.panels[wanted] = self.prices.select(wanted)
         window = history(self.panels[wanted].window(None, end), start, end, None)
         schedule = self.spec.schedule(window, [p])
-        schedule.check(self.costs.max_gross)
-        market = Market.of(window, schedule.tickers, self.costs.fill)
-        first = first_bar(window.index, start)
-        raw = execute(
-            market, schedule, self.costs, first, self.cfg.risk_free, self.cfg.trading_days, "equity"
+        raw = run_schedule(
+            window, schedule, self.costs, start, self.cfg.risk_free, self.cfg.trading_days, "equity"
         )
+        first = raw.first
         s = slice(schedule.lo[0], schedule.hi[0])
         bars, cols, w = schedule.bar[s], schedule.col[s], schedule.weight[s]
         after = bars > first
@@ -288,7 +287,7 @@ class _Runner:
         if after.any():
             at = bars == bars[after].min()
             weights.iloc[cols[at]] = w[at]
-        return raw.equity[:, 0], weights
+        return raw.equity[:, 0], raw.returns[1:, 0], weights
 
     def _estimation(self, i: int, members: list[str], weights: pd.Series) -> pd.Series:
         """Daily abnormal returns (portfolio minus market) over the estimation window."""

@@ -4,7 +4,6 @@ hold), or a membership CSV with a `Symbol` column (point-in-time membership)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -50,11 +49,6 @@ def _is_file(spec: str) -> bool:
         return Path(spec).is_file()
     except OSError:
         return False
-
-
-def slug(label: str) -> str:
-    """`label` made safe for a file name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-.") or "universe"
 
 
 def load_universe(

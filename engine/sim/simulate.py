@@ -55,7 +55,8 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from engine.analytics.metrics import PERIODS
+from engine.config import TRADING_DAYS
+from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.sim import kernel
@@ -83,7 +84,7 @@ class Costs:
     max_gross: the largest gross exposure (sum of |weights|) a decision may have; above 1
         buys may borrow cash.
     cash_rate, financing, borrow_fee: annual rates (fractions) earned on positive cash, paid
-        on borrowed cash, paid on the market value of short positions (rule 6).
+        on borrowed cash, paid on the market value of short positions (rule 4).
     """
 
     fees: float = 0.0005
@@ -110,24 +111,22 @@ class Costs:
         if not (isinstance(self.max_gross, int | float) and 0 < self.max_gross <= 100):
             raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
 
-    def vector(self, rf: float, periods: int) -> np.ndarray:
-        """The numbers the kernel reads (engine.sim.kernel.run_one), rates per period."""
-
-        def daily(rate: float) -> float:
-            return (1.0 + rate) ** (1.0 / periods) - 1.0
-
-        return np.array(
-            [
-                self.fees,
-                self.slippage,
-                self.init_cash,
-                1.0 if self.max_gross > 1.0 else 0.0,
-                daily(self.cash_rate),
-                daily(self.financing),
-                daily(self.borrow_fee),
-                daily(rf),
-            ]
+    def frictions(self, periods: int) -> kernel.Frictions:
+        """What the kernel reads (engine.sim.kernel.Frictions), the rates per period (rule 4)."""
+        return kernel.Frictions(
+            self.fees,
+            self.slippage,
+            self.init_cash,
+            self.max_gross > 1.0,
+            per_period(self.cash_rate, periods),
+            per_period(self.financing, periods),
+            per_period(self.borrow_fee, periods),
         )
+
+
+def per_period(rate: float, periods: int) -> float:
+    """d(r) of rule 4: an annual rate as a rate per period, (1 + r) ** (1 / periods) - 1."""
+    return (1.0 + rate) ** (1.0 / periods) - 1.0
 
 
 @dataclass(frozen=True)
@@ -177,31 +176,54 @@ class Market:
 
 @dataclass(frozen=True)
 class Raw:
-    """What one kernel call returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS)
-    and, when recorded, equity and cash (days x runs), shares (days x runs x tickers) and
-    orders (a list per run of rows kernel.ORDER_FIELDS)."""
+    """What `run_schedule` returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS); when
+    recorded, equity, cash and daily returns (days x runs), shares (days x runs x tickers) and
+    orders (a list per run of rows kernel.ORDER_FIELDS); the market arrays and the first bar
+    the runs were simulated from."""
 
     acc: np.ndarray
     equity: np.ndarray | None
     cash: np.ndarray | None
+    returns: np.ndarray | None
     shares: np.ndarray | None
     orders: list[np.ndarray] | None
+    market: Market
+    first: int
 
 
-def execute(
-    market: Market,
+def daily_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
+    """Simple daily returns of equity (days x runs): each close against the previous one, the
+    first day against `init_cash` (so the first fills' costs count), 0 after a wipe-out (the
+    previous close's equity 0, rule 8)."""
+    prev = np.empty_like(equity)
+    prev[:1] = init_cash
+    prev[1:] = equity[:-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(prev > 0, equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+
+
+def run_schedule(
+    prices: Prices,
     schedule: Schedule,
     costs: Costs,
-    first: int,
+    start=None,
     rf: float = 0.0,
-    periods: int = PERIODS,
+    periods: int = TRADING_DAYS,
     record: str = "stats",
     parallel: bool = True,
 ) -> Raw:
-    """Run every run of `schedule` from bar `first` on `market` (same index and tickers).
-    record: "stats" (accumulators only), "equity" (+ daily equity and cash) or "full"
-    (+ shares and orders)."""
-    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(market.tickers)
+    """Simulate every run of `schedule` (built on `prices`) from the first bar on or after
+    `start`: the one path from a schedule to a simulation. Refuses a decision above
+    costs.max_gross (rule 2), takes the market arrays of the schedule's tickers (once per
+    panel, engine.data.derived), runs the compiled simulator (engine.sim.kernel) and refuses runs whose
+    numbers overflowed. record: "stats" (accumulators only), "equity" (+ daily equity, cash
+    and returns) or "full" (+ shares and orders). `rf` (annual) is the risk-free rate of the
+    downside accumulator, `periods` the trading days per year."""
+    schedule.check(costs.max_gross)
+    tickers, fill = schedule.tickers, costs.fill
+    market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
+    first = first_bar(prices.index, start)
+    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(tickers)
     acc = np.zeros((kernel.N_ACC, n_runs))
     rec_eq = record in ("equity", "full")
     full = record == "full"
@@ -218,25 +240,12 @@ def execute(
     order_n = np.zeros(n_runs, dtype=np.int64)
     kernel.simulate(
         max(min(nb.get_num_threads(), n_runs), 1) if parallel else 1,
-        schedule.lo,
-        schedule.hi,
-        schedule.bar,
-        schedule.col,
-        schedule.weight,
         first,
-        market.fill,
-        market.mark,
-        market.close,
-        market.last_bar,
-        market.delist_day,
-        costs.vector(rf, periods),
-        acc,
-        equity,
-        cash,
-        shares,
-        orders,
-        order_lo,
-        order_n,
+        kernel.Targets(schedule.lo, schedule.hi, schedule.bar, schedule.col, schedule.weight),
+        kernel.MarketArrays(market.fill, market.mark, market.close, market.last_bar, market.delist_day),
+        costs.frictions(periods),
+        per_period(rf, periods),
+        kernel.Outputs(acc, equity, cash, shares, orders, order_lo, order_n),
     )
     overflowed = ~np.isfinite(acc).all(axis=0)
     if overflowed.any():  # never NaN equity reported as a result
@@ -246,7 +255,16 @@ def execute(
             "--max-gross, or check the prices for absurd values"
         )
     per_run = [orders[a : a + n] for a, n in zip(order_lo, order_n, strict=True)] if full else None
-    return Raw(acc, equity if rec_eq else None, cash if rec_eq else None, shares if full else None, per_run)
+    return Raw(
+        acc,
+        equity if rec_eq else None,
+        cash if rec_eq else None,
+        daily_returns(equity, costs.init_cash) if rec_eq else None,
+        shares if full else None,
+        per_run,
+        market,
+        first,
+    )
 
 
 @dataclass(frozen=True)
@@ -285,16 +303,14 @@ def simulate(
     targets: Schedule | pd.DataFrame,
     costs: Costs = Costs(),
     start=None,
-    periods: int = PERIODS,
+    periods: int = TRADING_DAYS,
     rf: float = 0.0,
 ) -> Simulation:
     """Simulate `targets` (a Schedule, or dates x (run, ticker) weights) on `prices` from
     `start`, every run with its own cash, and record everything."""
     schedule, runs = as_schedule(targets, prices.index)
-    schedule.check(costs.max_gross)
-    first = first_bar(prices.index, start)
-    market = Market.of(prices, schedule.tickers, costs.fill)
-    raw = execute(market, schedule, costs, first, rf, periods, record="full")
+    raw = run_schedule(prices, schedule, costs, start, rf, periods, record="full")
+    first, market = raw.first, raw.market
     index = prices.index[first:]
     tickers = schedule.tickers
     cols = pd.MultiIndex.from_product([runs, tickers], names=["run", "ticker"])

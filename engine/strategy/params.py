@@ -131,7 +131,7 @@ def convert(cls, name: str, value: Any) -> Any:
         raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, fields(cls))}")
     converted = _convert(value, hints[name], name)
     if name in TICKER_FIELDS and isinstance(converted, str):
-        from engine.data.panel import normalise_symbol
+        from engine.symbols import normalise_symbol
 
         try:
             converted = normalise_symbol(converted)

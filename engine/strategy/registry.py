@@ -11,16 +11,32 @@ every caller (run, sweep, event runs, generalize), because they all call
 from __future__ import annotations
 
 import difflib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from engine import plugins
 from engine.data import universe
 from engine.errors import AishockError
 from engine.strategy.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class EventParams:
+    """The parameters an event sets when a strategy is run on one group shock
+    (engine.events.generalize): `universe` (the group's members) and `date` (the event day);
+    `hold`, if given, sets the event window (hold + 1 trading days) and `market` the market
+    the event is measured against."""
+
+    universe: str
+    date: str
+    hold: str | None = None
+    market: str | None = None
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n in (self.universe, self.date, self.hold, self.market) if n)
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,9 @@ class StrategySpec:
     tickers: params -> the tickers whose prices the strategy needs.
     summary: one line for `aishock list`.
     universes: the parameters whose values are universe specs (engine.data.universe).
+    event: the parameters an event sets (EventParams), or None: not runnable per event.
+    attribution_benchmark: a universe spec; reports split the strategy's active return
+        against the equal-weight basket of it (Brinson-Fachler), or None.
     """
 
     name: str
@@ -41,6 +60,8 @@ class StrategySpec:
     tickers: Callable[[Any], list[str]]
     summary: str
     universes: tuple[str, ...] = ()
+    event: EventParams | None = None
+    attribution_benchmark: str | None = None
 
     def weights(self, prices, params) -> pd.DataFrame:
         """The target weights of one parameter set as a dense frame (dates x tickers,
@@ -57,20 +78,27 @@ def register(
     tickers: Callable[[Any], list[str]],
     many: bool = False,
     universes: tuple[str, ...] = (),
+    event: EventParams | None = None,
+    attribution_benchmark: str | None = None,
 ):
     """Decorator: register the decorated function under `name`. By default it is a plain
     `weights(prices, params) -> DataFrame` (dates x tickers, NaN = no order), called once
     per parameter set; with many=True it is `schedule(prices, [params, ...]) -> Schedule`,
     computing every parameter set at once (how the built-in strategies are written).
-    `universes` names the parameters that hold universe specs (see the module docstring)."""
-    unknown = [u for u in universes if u not in getattr(params, "__dataclass_fields__", {})]
+    `universes` names the parameters that hold universe specs (see the module docstring);
+    `event` and `attribution_benchmark` are what StrategySpec says."""
+    declared = [*universes, *(event.names() if event else ())]
+    unknown = [u for u in declared if u not in getattr(params, "__dataclass_fields__", {})]
     if unknown:
-        raise AishockError(f"strategy {name}: universes= names no parameter {', '.join(unknown)}")
+        raise AishockError(f"strategy {name}: no parameter called {', '.join(unknown)}")
 
     def wrap(fn):
         doc = (fn.__doc__ or "").strip().splitlines()
         schedule = _point_in_time(name, fn if many else _one_by_one(fn), tuple(universes))
-        REGISTRY[name] = StrategySpec(name, params, schedule, tickers, doc[0] if doc else name, universes)
+        summary = doc[0] if doc else name
+        REGISTRY[name] = StrategySpec(
+            name, params, schedule, tickers, summary, tuple(universes), event, attribution_benchmark
+        )
         return fn
 
     return wrap
@@ -117,8 +145,9 @@ def _one_by_one(weights: Callable[[Any, Any], pd.DataFrame]) -> Callable[[Any, l
 
 
 def load_builtin() -> dict[str, StrategySpec]:
-    """Import the `strategies` package so its modules register themselves."""
-    importlib.import_module("strategies")
+    """Every registered strategy, once the installed strategy packages are loaded
+    (engine.plugins)."""
+    plugins.load()
     return REGISTRY
 
 

@@ -5,16 +5,23 @@ of them. A `Schedule` keeps only the orders: entry e of run r (lo[r] <= e < hi[r
 ticker `tickers[col[e]]` to weight `weight[e]`, executed on bar `bar[e]` of `index` (the
 bar after the decision, rule 1 of engine.sim.simulate). Within a run, entries are sorted by
 (bar, col); a repeated (bar, col) pair means the later entry wins.
+
+A compiled strategy does not write this layout itself: `decided` runs its `decide(k, *data,
+out)` for every run k, and `order(out, row, col, weight)` records one order; counting,
+room, the threads over runs and the layout are this module's.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 import pandas as pd
+from numba import types
+from numba.extending import intrinsic
 
 from engine.errors import AishockError
 
@@ -156,3 +163,189 @@ def _worst_gross(lo, hi, bar, weight):
     worst_run = int(np.argmax(per_run)) if lo.size else 0
     worst = per_run[worst_run] if lo.size else 0.0
     return worst, worst_run, per_bar[worst_run] if lo.size else 0
+
+
+# -- compiled strategies: one function decides the orders of one run ----------------------
+
+# What `decide` gets as `out`: order arrays (bar, col, weight) and its state [next slot];
+# only `order` writes to it.
+ORDERS = types.Tuple((types.int64[::1], types.int64[::1], types.float64[::1], types.int64[::1]))
+# Orders the first attempt makes room for on each side of the middle (see `decided`): one per
+# ticker and bar of every run, at most this (room never written costs address space only);
+# a schedule that does not fit is done again with room for all of it.
+MAX_ROOM = 2**24
+# How a thread of `_fill` ended: every run done, or the rule a run broke.
+_DONE, _UNSORTED, _COLUMN, _ROW, _WEIGHT = range(5)
+_BROKEN = {
+    _UNSORTED: "came out of (row, column) order",
+    _COLUMN: "names a column outside the tickers",
+    _ROW: "is decided on a row before the first",
+    _WEIGHT: "has a weight that is not a finite number",
+}
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def order(out, row, col, weight):
+    """In a `decide` function: set ticker `col` to `weight`, decided after row `row`'s close
+    and executed on bar row + 1 (rule 1 of engine.sim.simulate). A run's orders come in (row,
+    col) order; a repeated (row, col) means the later one wins."""
+    bar, c, w, at = out
+    p = at[0]
+    q = min(p, bar.size - 1)  # past the room: counted, written to the last (spare) slot
+    bar[q] = row + 1
+    c[q] = col
+    w[q] = weight
+    at[0] = p + 1
+
+
+def decided(index: pd.DatetimeIndex, tickers: Sequence[str], n_runs: int, decide, data: tuple) -> Schedule:
+    """The Schedule of `n_runs` runs on the bars of `index` whose orders the compiled
+    function `decide(k, *data, out)` (numba.njit) gives run k through `order(out, ...)`.
+
+    Runs go to numba's threads (nb.get_num_threads(), at most one per run) as each thread
+    frees up. The first thread writes its runs straight into the order arrays, upward from
+    a middle point; the others decide into a scratch buffer and stack their runs downward
+    from it, so the schedule is one block with no room between runs, laid out in the order
+    the runs were done. An order decided on the last row has no bar to execute on and is
+    dropped; a run whose orders break a rule of `order` (or name a column outside
+    `tickers`) is refused."""
+    if not hasattr(decide, "compile"):
+        raise AishockError(f"{getattr(decide, '__name__', decide)!r} must be a numba.njit function")
+    data = tuple(data)
+    threads = max(min(nb.get_num_threads(), n_runs), 1)
+    sig, fill = _filler(tuple(nb.typeof(a) for a in data))
+    decide.compile(sig)
+    shape = (threads, n_runs, len(index), len(tickers))
+    room = min(len(index) * len(tickers) * n_runs, MAX_ROOM)
+    while True:
+        size = 2 * room + 1  # room below the middle, room above it, a spare slot
+        orders = (np.empty(size, np.int64), np.empty(size, np.int64), np.empty(size))
+        lo, hi = np.zeros(n_runs, np.int64), np.zeros(n_runs, np.int64)
+        ends, taken = np.array([room, room], np.int64), np.zeros(1, np.int64)
+        status, run = np.zeros((2, threads), np.int64)
+        fill(decide, data, shape, orders, lo, hi, ends, taken, status, run)
+        broken = [b for b in range(threads) if status[b] != _DONE]
+        if broken:
+            b = broken[0]
+            raise AishockError(
+                f"{decide.__name__}: an order of run {run[b]} {_BROKEN[int(status[b])]} "
+                "(engine.strategy.schedule.order)"
+            )
+        bottom, top = (int(e) for e in ends)
+        if bottom >= 0 and top < size:
+            break
+        room = top - bottom  # counted in full: on either side, all of it fits next time
+    return Schedule(index, list(tickers), lo - bottom, hi - bottom, *(a[bottom:top] for a in orders))
+
+
+def _fill(decide, data, shape, orders, lo, hi, ends, taken, status, run):
+    """The threads of `shape` (threads, runs, rows, columns) take runs k = taken[0]++ until
+    none is left. Thread 0 has `decide` write into `orders` (bar, col, weight) from ends[1]
+    upward; the others decide into a scratch buffer and copy each run below ends[0]. Each
+    run is cut at the last bar, checked against the rules of `order` and goes to [lo[k],
+    hi[k]). Past the arrays' room, runs are counted only (`ends` then says how much room all
+    of them need). status[b] says how thread b ended (_DONE, or the rule broken), run[b] at
+    which run."""
+    threads, n_runs, n_rows, n_cols = shape
+    bar, col, weight = orders
+    for b in nb.prange(threads):
+        room = n_rows * n_cols + 1  # a scratch run: one order per ticker and bar, and a spare slot
+        if b == 0:
+            out = (bar, col, weight, np.full(1, ends[1], np.int64))
+        else:
+            out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), np.zeros(1, np.int64))
+        k = _fetch_add(taken, 1)
+        while k < n_runs:
+            first = out[3][0] if b == 0 else 0
+            out[3][0] = first
+            decide(k, *data, out)
+            n = out[3][0] - first
+            if b > 0 and n >= out[0].size:  # more than one order per ticker and bar: redo with room
+                room = 2 * n
+                out = (np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room), out[3])
+                out[3][0] = 0
+                decide(k, *data, out)
+                n = out[3][0]
+            if first + n < out[0].size:  # else past the room: counted only
+                while n > 0 and out[0][first + n - 1] >= n_rows:
+                    n -= 1
+                if _broken(out[0][first:], out[1][first:], out[2][first:], n, n_cols):
+                    status[b] = _rule(out[0][first:], out[1][first:], out[2][first:], n, n_cols)
+                    run[b] = k
+                    break
+            if b == 0:
+                at = first
+                out[3][0] = first + n
+            else:
+                at = _fetch_add(ends, -n) - n  # ends[0] -= n
+                if at >= 0:
+                    for e in range(n):
+                        bar[at + e], col[at + e], weight[at + e] = out[0][e], out[1][e], out[2][e]
+            lo[k], hi[k] = at, at + n
+            k = _fetch_add(taken, 1)
+        if b == 0:
+            ends[1] = out[3][0]
+
+
+@nb.njit(cache=True, nogil=True)
+def _broken(bar, col, weight, n, n_cols):
+    """True if the orders [0, n) break a rule of `order` (`_rule` says which). The loop has
+    no branch, so that in the common case, every rule kept, it costs little."""
+    if n == 0:
+        return False
+    bad = bar[0] < 1  # with (bar, col) sorted, every bar is >= 1 if the first is
+    prev = bar[0] * n_cols
+    for e in range(n):
+        key = bar[e] * n_cols + col[e]  # (bar, col) in order <=> keys in order, cols in range
+        bad |= (key < prev) | (col[e] < 0) | (col[e] >= n_cols)
+        bad |= (np.abs(weight[e]) >= np.inf) | (weight[e] != weight[e])
+        prev = key
+    return bad
+
+
+@nb.njit(cache=True, nogil=True)
+def _rule(bar, col, weight, n, n_cols):
+    """The first rule of `order` that the orders [0, n) break (_DONE if none)."""
+    prev_bar, prev_col = 1, 0
+    for e in range(n):
+        if bar[e] < 1:
+            return _ROW
+        if col[e] < 0 or col[e] >= n_cols:
+            return _COLUMN
+        if bar[e] < prev_bar or (bar[e] == prev_bar and col[e] < prev_col):
+            return _UNSORTED
+        if not np.isfinite(weight[e]):
+            return _WEIGHT
+        prev_bar, prev_col = bar[e], col[e]
+    return _DONE
+
+
+@intrinsic
+def _fetch_add(typingctx, counter, n):
+    """counter[0] += n in one atomic step; returns counter[0] before it."""
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        return builder.atomic_rmw("add", array.data, args[1], "monotonic")
+
+    return types.int64(counter, types.int64), codegen
+
+
+@functools.cache
+def _filler(data: tuple):
+    """(signature of a decide function, `_fill` compiled for it) for data of types `data`."""
+    sig = types.void(types.int64, *data, ORDERS)
+    i64 = types.int64[::1]
+    fill = nb.njit(
+        types.void(
+            types.FunctionType(sig),
+            types.Tuple(data),
+            types.UniTuple(types.int64, 4),
+            types.Tuple((i64, i64, types.float64[::1])),
+            *(i64,) * 6,
+        ),
+        cache=True,
+        nogil=True,
+        parallel=True,
+    )(_fill)
+    return sig, fill

@@ -26,10 +26,9 @@ import numba as nb
 import numpy as np
 from tqdm import tqdm
 
-from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.sim.simulate import Costs, Market, execute, first_bar
+from engine.sim.simulate import Costs, run_schedule
 
 # Combinations per chunk: at most MAX_CHUNK, fewer when a chunk's orders could outgrow
 # CHUNK_BYTES (a run has at most one order per ticker and day, 24 bytes each).
@@ -151,18 +150,11 @@ def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarr
     if not job.threads:
         nb.set_num_threads(1)  # a Dask worker process: the workers are the parallelism
     schedule = registry.get(job.strategy).schedule(prices, sets)
-    schedule.check(job.costs.max_gross)
-    tickers, fill = schedule.tickers, job.costs.fill
-    market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
-    first = first_bar(prices.index, job.start)
     record = "equity" if job.keep_returns else "stats"
-    raw = execute(market, schedule, job.costs, first, job.risk_free, job.periods, record, job.threads)
-    if not job.keep_returns:
-        return raw.acc, None
-    prev = np.vstack([np.full((1, raw.equity.shape[1]), job.costs.init_cash), raw.equity[:-1]])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        returns = np.where(prev > 0, raw.equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
-    return raw.acc, returns
+    raw = run_schedule(
+        prices, schedule, job.costs, job.start, job.risk_free, job.periods, record, job.threads
+    )
+    return raw.acc, raw.returns
 
 
 def run_chunks(

@@ -362,8 +362,8 @@ def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index
     """(daily returns on `index` or None, names): buy-and-hold of the strategy's universe
     (`universe_names`) as the SPA benchmark: the equal-weight basket of those names,
     rebalanced daily over those with a price on the previous and the day's close, without
-    costs (engine.analytics.attribution.equal_weight_returns; 0 on a day with no such name)."""
-    from engine.analytics.attribution import equal_weight_mean, equal_weight_returns
+    costs (engine.backtest.attribution.equal_weight_returns; 0 on a day with no such name)."""
+    from engine.backtest.attribution import equal_weight_mean, equal_weight_returns
 
     names = universe_names(spec, prices, sets)
     if not names:

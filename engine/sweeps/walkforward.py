@@ -13,6 +13,7 @@ from engine.backtest.run import needed_tickers, run
 from engine.config import load_config
 from engine.data.panel import load_prices
 from engine.errors import AishockError
+from engine.outputs import plain
 from engine.sim.simulate import Costs
 from engine.strategy import registry
 from engine.sweeps.grid import check_metric, check_size, combinations, distinct_grid, resolve_window, sweep
@@ -92,7 +93,7 @@ def walk_forward(
             prices=prices,
             config=cfg,
         )
-        chosen = {n: _plain(ins.table.at[ins.best.name, n]) for n in ins.swept}  # typed, not the row's
+        chosen = {n: plain(ins.table.at[ins.best.name, n]) for n in ins.swept}  # typed, not the row's
         out = run(spec, {**(fixed or {}), **chosen}, oos_start, oos_end, costs, prices, cfg, warmup=warmup)
         pieces.append(out.returns.iloc[:, 0])
         rows.append(
@@ -113,7 +114,3 @@ def walk_forward(
         "max_drawdown": metrics.max_drawdown(oos),
     }
     return WalkForward(pd.DataFrame(rows), oos, stats, tuple(notes))
-
-
-def _plain(value):
-    return value.item() if hasattr(value, "item") else value

@@ -392,9 +392,6 @@ def brinson_fachler(
 
 # -- JSON ----------------------------------------------------------------------------------
 
-# strategies whose reports carry a Brinson-Fachler split against the equal-weight AI basket
-BRINSON_STRATEGIES = ("inference_rotation", "inference_pair")
-
 CONVENTION = (
     "arithmetic: a window's figure is the sum of the run's daily returns over its days; each "
     "contribution is the sum over those days of the segment's P&L (price moves of the holdings "
