@@ -238,6 +238,7 @@ else:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: uses a browser fixture (tests/browser.py)")
     # pytest-playwright 0.10's base_url fallback is a fixture method, which pytest 9 warns about
     # on every browser test; that is the plugin's to change, not ours
     config.addinivalue_line(
@@ -246,28 +247,34 @@ def pytest_configure(config):
 
 
 # --- the end of the run says what happened to the browser tests ----------------------------
-
-_browser_tests: set[str] = set()
+# Browser tests carry the `browser` keyword, which their reports keep, also from xdist workers.
 
 
 def pytest_collection_modifyitems(items):
-    _browser_tests.clear()
-    _browser_tests.update(
-        item.nodeid for item in items if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))
-    )
+    for item in items:
+        if any(_is_browser_fixture(item, name) for name in BROWSER_FIXTURES):
+            item.add_marker("browser")
+
+
+def _is_browser_fixture(item, name: str) -> bool:
+    """Whether `item` uses fixture `name` as this file or pytest-playwright defines it (a test
+    module's own `page` fixture is not a browser)."""
+    defs = getattr(item, "_fixtureinfo", None)
+    defs = defs.name2fixturedefs.get(name) if defs is not None and name in item.fixturenames else None
+    return bool(defs) and defs[-1].func.__module__.split(".")[0] in (__name__, "pytest_playwright")
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not _browser_tests:
-        return
     outcomes: dict[str, list] = {}
     for outcome, reports in terminalreporter.stats.items():
         if outcome in ("", "deselected", "warnings"):
             continue
         for rep in reports:
             when = getattr(rep, "when", None)
-            if getattr(rep, "nodeid", None) in _browser_tests and (when == "call" or outcome != "passed"):
+            if "browser" in getattr(rep, "keywords", {}) and (when == "call" or outcome != "passed"):
                 outcomes.setdefault(outcome, []).append(rep)
+    if not outcomes:
+        return
     skipped = outcomes.pop("skipped", [])
     counts = ", ".join(f"{len(v)} {k}" for k, v in sorted(outcomes.items()))
     write = terminalreporter.write_line

@@ -3,6 +3,7 @@ instead of a yfinance download."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -57,22 +58,31 @@ def out_dir(tmp_path, monkeypatch):
 def demo_runs(tmp_path_factory) -> tuple[Path, Path]:
     """The reports folders of two `aishock demo` runs, offline, in fresh processes started
     together (each is about a minute of mostly single-threaded work, so the two cores take
-    one each): the reproducibility test compares them, the browser tests open the first."""
-    folders = [tmp_path_factory.mktemp("demo") / "out" for _ in range(2)]
-    exe = Path(sys.executable).parent / "aishock"
-    procs = [
-        subprocess.Popen(
-            [str(exe), "demo", "--no-progress"],
-            env={**os.environ, "AISHOCK_REPORTS": str(f), "AISHOCK_OFFLINE": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for f in folders
-    ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=900)
-        assert proc.returncode == 0, err
+    one each): the reproducibility test compares them, the browser tests open the first.
+    Made once per test run: under pytest-xdist the first worker to ask makes them while the
+    others wait on a file lock, then all read the same folders."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # shared by the workers
+    folders = [root / "demo-runs" / str(i) / "out" for i in (1, 2)]
+    with (root / "demo-runs.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "demo-runs" / "done"
+        if not done.exists():
+            exe = Path(sys.executable).parent / "aishock"
+            procs = [
+                subprocess.Popen(
+                    [str(exe), "demo", "--no-progress"],
+                    env={**os.environ, "AISHOCK_REPORTS": str(f), "AISHOCK_OFFLINE": "1"},
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for f in folders
+            ]
+            for proc in procs:
+                _, err = proc.communicate(timeout=900)
+                assert proc.returncode == 0, err
+            done.touch()
     return folders[0], folders[1]
 
 
@@ -84,5 +94,6 @@ def demo_reports(demo_runs) -> Path:
 
 # Browser tests (tests/browser.py): Playwright on the system Chromium, the `open_page`
 # fixture, screenshots in reports/out/screenshots/, and a summary line at the end of the run
-# saying how many browser tests ran or skipped, and why.
-pytest_plugins = ["browser"]
+# saying how many browser tests ran or skipped, and why. The tiers (tests/tiers.py): each
+# test's unit, integration or e2e marker, and the xdist group of the demo's readers.
+pytest_plugins = ["browser", "tiers"]

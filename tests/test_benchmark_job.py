@@ -1,5 +1,5 @@
 """The sweep benchmark job, expressed as oversold_rebound's per-name variant and run through
-the ordinary engine (vectorbt): the issue's reference figure."""
+the ordinary engine (engine.run, the compiled kernel): the issue's reference figure."""
 
 from __future__ import annotations
 

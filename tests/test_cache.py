@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import synthetic
 
 from engine import load_prices
 from engine.config import load_config
@@ -209,13 +210,16 @@ def test_a_concurrent_write_while_parsing_never_loses_an_entry(cfg, market, monk
 
 
 @pytest.fixture
-def small(cfg, market, tmp_path):
-    """Three snapshot CSVs copied to a private folder, and a config reading only it."""
+def small(tmp_path):
+    """Three price files in a private folder, and a config reading only it: synthetic
+    (tests/synthetic.py), laid out as the snapshot's are (AAPL and MSFT with
+    Date,Open,High,Low,Close,Volume, MRVL close-only)."""
     folder = tmp_path / "small"
     folder.mkdir()
-    for t in ("AAPL", "MSFT", "MRVL"):
-        shutil.copy2(market / "prices" / f"{t}.csv", folder / f"{t}.csv")
-    return replace(cfg, data_dirs=(folder,))
+    close = synthetic.closes(["AAPL", "MSFT", "MRVL"], "2024-07-01", "2025-06-30")
+    for t in close:
+        synthetic.write_csv(folder / f"{t}.csv", close[t], ohlcv=t != "MRVL")
+    return replace(load_config(data=folder), cache_dir=tmp_path / "cache", online=False)
 
 
 def rewrite_close(path: Path, day: str, close: str) -> None:

@@ -7,17 +7,23 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import synthetic
 
 import engine
-from engine import AishockError, Costs, load_prices
+from engine import AishockError, Costs
 from engine.sim.simulate import simulate
 
 START, END = "2025-01-02", "2025-03-31"
 
 
 @pytest.fixture(scope="module")
-def prices(cfg):
-    return load_prices(["NVDA", "AVGO", "MRVL", "SPY"], end=END, config=cfg)
+def prices():
+    """Synthetic NVDA, AVGO, MRVL (close-only, as in the snapshot) and SPY up to END
+    (tests/synthetic.py); the shock of 2025-01-27 takes 17 % off NVDA and AVGO."""
+    shock = {"2025-01-27": {"NVDA": -0.17, "AVGO": -0.17}}
+    return synthetic.panel(
+        ["NVDA", "AVGO", "MRVL", "SPY"], "2024-10-01", END, close_only={"MRVL"}, moves=shock
+    )
 
 
 def schedule(prices, rows: dict[str, list[float]]) -> pd.DataFrame:

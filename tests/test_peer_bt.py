@@ -136,7 +136,7 @@ def test_fees_differ_from_bt_only_through_sizing(rotation, fees):
       amount, and a sell raise the amount *net* of commission, so after every rebalance each
       bought name is short of its weight by about fee x trade and sold names are sold a bit
       further;
-    - the engine (vectorbt) buys the full w * V / price shares and pays the fee on top; the
+    - the engine buys the full w * V / price shares and pays the fee on top; the
       fees of a fully invested row then exceed the cash, and the bar's last (biggest) buy is
       reduced instead.
     Both pay nearly the same fees (same turnover); the curves drift apart only through these

@@ -95,7 +95,7 @@ def test_thesis_simulate_matches_reference(market, name, fees, slippage, fill):
 @pytest.mark.parametrize("name", THESES)
 def test_thesis_run_matches_reference(market, name):
     """engine.run (default costs) gives the reference's equity for every parameter set,
-    each run with its own cash although all share one vectorbt call."""
+    each run with its own cash although all share one call of the kernel."""
     spec = registry.get(name)
     sets = (
         [{"fraction": 0.3}, {"fraction": 0.8, "rebalance_days": 10}]
