@@ -30,9 +30,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine import kernel, params, registry  # noqa: E402
-from engine.backtest import history, needed_tickers  # noqa: E402
-from engine.simulate import Market, first_bar, per_period  # noqa: E402
+from engine.backtest.run import history, needed_tickers  # noqa: E402
+from engine.sim import kernel  # noqa: E402
+from engine.sim.simulate import Market, first_bar, per_period  # noqa: E402
+from engine.strategy import params, registry  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from sweep_speed import CASES, END, FILLS, START  # noqa: E402
