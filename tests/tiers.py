@@ -79,14 +79,15 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
     "test_config.py": (
         "e2e",
         {
-            "integration": ("test_the_projects_own_baskets_file_sits_beside_its_configuration",),
             "unit": (
                 "test_strategies_and_their_baskets_come_from_the_installed_declarations",
                 "test_no_module_finds_files_through_the_source_tree",
             ),
+            "integration": ("test_the_projects_own_baskets_file_sits_beside_its_configuration",),
         },
     ),
     "test_crossevent.py": "unit",
+    "test_decided.py": "unit",
     "test_dask_cluster.py": "e2e",
     "test_data_checks.py": (
         "integration",
@@ -102,7 +103,6 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
         },
     ),
     "test_data_panel.py": "integration",
-    "test_decided.py": "unit",
     "test_engine.py": (
         "unit",
         {
