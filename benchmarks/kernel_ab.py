@@ -69,13 +69,15 @@ def calls(old, schedule, market, first, costs, n_threads):
     targets = kernel.Targets(s.lo, s.hi, s.bar, s.col, s.weight)
     arrays = kernel.MarketArrays(m.fill, m.mark, m.close, m.last_bar, m.delist_day)
     frictions = costs.frictions(252)
+    firsts = np.full(n_runs, first, dtype=np.int64)  # every run on the same window
+    stops = np.full(n_runs, len(market.index), dtype=np.int64)
 
     def run_new():
         acc = np.zeros((kernel.N_ACC, n_runs))
         none = np.zeros((0, n_runs))
         idx = np.zeros(n_runs, np.int64)
         out = kernel.Outputs(acc, none, none, np.zeros((0, n_runs, n_tk)), np.zeros((0, 6)), idx, idx.copy())
-        kernel.simulate(n_threads, first, targets, arrays, frictions, 0.0, out)
+        kernel.simulate(n_threads, firsts, stops, targets, arrays, frictions, 0.0, out)
         return acc
 
     return run_old, run_new

@@ -25,7 +25,8 @@ from strategies.steps import shock_params
     min_drop="oversold: basket (or name) falls at least this (fraction)",
 )
 class Params:
-    """mode="basket": buy the `top_k` worst performers of a detected shock day (steps.SHOCK)
+    """mode="basket": buy the `top_k` worst performers (a count, or a share of the names with
+    a return that day) of a detected shock day (steps.SHOCK)
     at the next bar; hold them `hold_days` trading days, or less if a name recovers or hits
     its stop. mode="per_name": every name is its own signal: when its one-day return is <= -min_drop,
     buy it at the next bar with 1/N of equity (N = universe size) and sell it `hold_days`
@@ -33,7 +34,9 @@ class Params:
     included) is ignored. top_k, weighting, exits and earnings apply to "basket" only."""
 
     mode: Literal["basket", "per_name"] = param("basket", "one shock for the basket, or per-name signals")
-    top_k: int = param(8, "number of names bought")
+    top_k: int | float = param(
+        8, "names bought: a count, or a share of the names with a return (0 < top_k < 1: floor(top_k x n), at least 1)"
+    )
     weighting: Literal["equal", "inverse_vol"] = param("equal", "how picks are weighted")
     vol_lookback: int = param(60, "days of returns for inverse_vol")
     hold_days: int = param(20, "trading days held after the shock day (thesis: recovery within weeks)")
@@ -42,8 +45,8 @@ class Params:
     earnings_within: int | None = param(None, "prefer names reporting within N calendar days")
 
     def __post_init__(self):
-        if self.top_k < 1:
-            raise ValueError("top_k must be at least 1")
+        if not (0 < self.top_k < 1 or (self.top_k >= 1 and float(self.top_k).is_integer())):
+            raise ValueError("top_k must be a whole number of names (>= 1) or a share between 0 and 1")
         if self.hold_days < 1:
             raise ValueError("hold_days must be at least 1")
         if self.stop_loss is not None and not 0 < self.stop_loss < 1:
@@ -95,7 +98,7 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         e_hi - np.array([len(d) for d in by_name], dtype=np.int64),
         e_hi,
         e_days,
-        steps.column(sets, "top_k", np.int64),
+        steps.column(sets, "top_k"),
         np.array([p.weighting == "inverse_vol" for p in sets]),
         steps.column(sets, "vol_lookback", np.int64),
         hold,
@@ -211,7 +214,7 @@ def _basket(k, close, rets, hits, rank, days, e_lo, e_hi, e_days, top_ks, inv_vo
                 idx[b + 1] = idx[b]
                 b -= 1
             idx[b + 1] = j
-        n_picks = min(top_k, c)
+        n_picks = min(int(top_k), c) if top_k >= 1 else max(1, int(top_k * c + 1e-9))
         picks = np.sort(idx[:n_picks])
         if inv_vol and n_picks > 0:
             _inverse_vol(rets, picks, i, lookback, w)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -40,82 +41,136 @@ def _vector(x, name: str, n: int | None = None) -> np.ndarray:
     return a
 
 
-def average_correlation(est_returns: pd.DataFrame, min_overlap: int = MIN_OVERLAP) -> tuple[float, int]:
-    """Mean pairwise Pearson correlation of the columns of `est_returns` (dates x events; NaN
-    outside each event's window) and the number of pairs it averages.
+def scar_correlations(
+    resid: np.ndarray, resid_start, first, stop, min_overlap: int = MIN_OVERLAP
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The correlation of the standardized CARs of every pair of events whose event windows
+    share a day: (i, j, rho, c) arrays over those pairs (i < j).
 
-    Each pair's correlation is taken over the dates where both columns have values; a pair
-    counts only when they share at least `min_overlap` such dates and neither is constant
-    over them (otherwise its correlation is undefined). The mean is 0.0 when no pair counts."""
+    Inputs (N events): resid (N x E) each event's daily estimation-window residuals (NaN
+    where none), resid[i, 0] on day position resid_start[i]; first, stop (N,): the event
+    window is the days first + 1 .. stop - 1 (L_i = stop - first - 1 days after the event
+    day).
+
+    rho_ij: the Pearson correlation of the two events' residuals over the days both have
+    (0 when they share fewer than `min_overlap` such days or either is constant there).
+    c_ij = rho_ij * o_ij / sqrt(L_i L_j), with o_ij the days the two event windows share: the
+    correlation of two CARs summed over o_ij common days of residuals correlated rho_ij
+    (Cov = o_ij rho sigma_i sigma_j; Var = L sigma^2). Pairs whose windows share no day have
+    c = 0 and are not listed."""
+    first = np.asarray(first, dtype=np.int64)
+    stop = np.asarray(stop, dtype=np.int64)
+    start = np.asarray(resid_start, dtype=np.int64)
+    resid = np.ascontiguousarray(resid, dtype=float)
+    n = len(first)
+    if resid.shape[0] != n or len(stop) != n or len(start) != n:
+        raise ValueError(f"resid, resid_start, first and stop need one entry per event ({n})")
     if min_overlap < 2:
         raise ValueError(f"min_overlap must be at least 2, got {min_overlap}")
-    values = np.asarray(est_returns, dtype=float)
-    if values.ndim != 2 or values.shape[1] < 2:
-        return 0.0, 0
-    corr = pd.DataFrame(values).corr(method="pearson", min_periods=min_overlap).to_numpy()
-    upper = corr[np.triu_indices(corr.shape[0], k=1)]
-    counted = upper[np.isfinite(upper)]
-    if len(counted) == 0:
-        return 0.0, 0
-    return float(counted.mean()), len(counted)
+    order = np.argsort(first, kind="stable")
+    i, j, o = _overlapping_pairs(first[order], stop[order])
+    i, j = order[i], order[j]
+    swap = i > j
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    rho = _pair_rho(resid, start, i, j, min_overlap)
+    lengths = (stop - first - 1).astype(float)
+    return i, j, rho, rho * o / np.sqrt(lengths[i] * lengths[j])
 
 
-def kp_bmp_test(car, sigma, length, est_returns: pd.DataFrame, *, min_overlap: int = MIN_OVERLAP) -> dict:
-    """Standardised cross-sectional test of Boehmer, Musumeci and Poulsen (1991, "BMP") with the
-    Kolari and Pynnönen (2010, "KP") adjustment for cross-correlation of events sharing dates.
+@nb.njit(cache=True)
+def _overlapping_pairs(first, stop):
+    """Pairs (a < b, positions in the sorted-by-first arrays) whose day sets first+1..stop-1
+    intersect, and the size of the intersection."""
+    n = first.size
+    ii, jj, oo = [], [], []
+    for a in range(n):
+        for b in range(a + 1, n):
+            if first[b] + 1 >= stop[a]:
+                break
+            shared = min(stop[a], stop[b]) - max(first[a], first[b]) - 1
+            if shared > 0:
+                ii.append(a)
+                jj.append(b)
+                oo.append(shared)
+    return np.array(ii, np.int64), np.array(jj, np.int64), np.array(oo, np.float64)
 
-    Inputs (one entry per event, N events, in the same order everywhere):
-      car: (N,) cumulative abnormal return of each event over its event window (fraction).
-      sigma: (N,) standard deviation of the event's daily abnormal return over its estimation
-        window (fraction per day); must be finite and > 0, else ValueError.
-      length: (N,) number of days in each event window (>= 1).
-      est_returns: DataFrame, calendar dates x N events (columns by position): each event's
-        daily abnormal returns over its estimation window, NaN outside it. Used only for the
-        average pairwise correlation r̄ (see `average_correlation`: pairs sharing fewer than
-        `min_overlap` dates are not counted; r̄ = 0 when none is).
 
-    Standardised CAR: SCAR_i = car_i / (sigma_i * sqrt(length_i)). This is the
-    market-adjusted model (abnormal return = r_i - r_m): no parameters are estimated, so there
-    is no forecast-error (prediction-variance) correction of sigma.
-    BMP: t_bmp = mean(SCAR) * sqrt(N) / std(SCAR, ddof=1).
-    KP: t_kp = t_bmp * sqrt((1 - r̄) / (1 + (N - 1) * r̄)) (NaN if 1 + (N - 1) * r̄ <= 0).
-    p-values are two-sided from the standard normal.
+@nb.njit(cache=True)
+def _pair_rho(resid, start, i, j, min_overlap):
+    out = np.zeros(i.size)
+    width = resid.shape[1]
+    for k in range(i.size):
+        a, b = i[k], j[k]
+        lo = max(start[a], start[b])
+        hi = min(start[a], start[b]) + width
+        n = 0
+        sx = sy = sxx = syy = sxy = 0.0
+        for d in range(lo, hi):
+            x = resid[a, d - start[a]]
+            y = resid[b, d - start[b]]
+            if x == x and y == y:
+                n += 1
+                sx += x
+                sy += y
+        if n < min_overlap:
+            continue
+        mx, my = sx / n, sy / n
+        for d in range(lo, hi):
+            x = resid[a, d - start[a]]
+            y = resid[b, d - start[b]]
+            if x == x and y == y:
+                sxx += (x - mx) ** 2
+                syy += (y - my) ** 2
+                sxy += (x - mx) * (y - my)
+        if sxx > 0 and syy > 0:
+            out[k] = sxy / np.sqrt(sxx * syy)
+    return out
 
-    Returns a dict: n, mean_scar, t_bmp, p_bmp, r_bar, n_pairs, t_kp, p_kp. With N < 2 or
-    zero dispersion of SCAR, the t statistics and p-values are NaN (mean_scar is NaN for
-    N = 0; r_bar and n_pairs are still reported)."""
-    car = _vector(car, "car")
-    n = len(car)
-    sigma = _vector(sigma, "sigma", n)
-    length = _vector(length, "length", n)
-    if (sigma <= 0).any():
-        raise ValueError(f"sigma must be > 0 for every event; {int((sigma <= 0).sum())} are not")
-    if (length < 1).any():
-        raise ValueError(f"length must be >= 1 for every event; {int((length < 1).sum())} are not")
-    if not isinstance(est_returns, pd.DataFrame):
-        raise ValueError("est_returns must be a DataFrame (dates x events)")
-    if est_returns.shape[1] != n:
-        raise ValueError(f"est_returns has {est_returns.shape[1]} event columns, expected {n}")
 
-    r_bar, n_pairs = average_correlation(est_returns, min_overlap)
-    scar = car / (sigma * np.sqrt(length))
+def bmp_test(scar, pair_i=(), pair_j=(), pair_c=()) -> dict:
+    """Standardised cross-sectional test of Boehmer, Musumeci and Poulsen (1991, "BMP"),
+    adjusted for the correlation of events that share days (Kolari and Pynnönen 2010, "KP",
+    generalised to events on different dates).
+
+    Inputs: scar (N,) each event's standardised CAR (CAR / its standard error; finite);
+    pair_i, pair_j, pair_c: the correlation c of the SCARs of every pair of events that have
+    one (`scar_correlations`); every other pair is taken as uncorrelated.
+
+    BMP: t_bmp = mean(SCAR) sqrt(N) / sd(SCAR, ddof=1). With correlated SCARs (unit variance,
+    correlations c_ij), the variance of their mean is (N + 2 sum c_ij) / N^2 and the expected
+    cross-sectional variance is 1 - c_bar, with c_bar = 2 sum c_ij / (N (N - 1)) the mean
+    correlation over all N (N - 1) / 2 pairs (zeros included). So
+        t = t_bmp sqrt((1 - c_bar) / (1 + (N - 1) c_bar)),
+    which is KP's formula exactly when every pair shares its whole window (all events on one
+    date with one window length: c_ij = rho_ij, c_bar = KP's r_bar), and t_bmp when no pair
+    shares a day (c_bar = 0). NaN when 1 + (N - 1) c_bar <= 0. p-values: two-sided, standard
+    normal.
+
+    Returns: n, mean_scar, t_bmp, p_bmp, c_bar, n_pairs (pairs with a correlation), t_adj,
+    p_adj. With N < 2 or zero dispersion the t statistics and p-values are NaN."""
+    scar = _vector(scar, "scar")
+    n = len(scar)
+    c = _vector(pair_c, "pair_c")
+    if len(pair_i) != len(c) or len(pair_j) != len(c):
+        raise ValueError("pair_i, pair_j and pair_c must have one entry per pair")
     mean_scar = float(scar.mean()) if n else math.nan
     t_bmp = math.nan
     if n >= 2:
         sd = float(scar.std(ddof=1))
         if sd > 0:
             t_bmp = mean_scar * math.sqrt(n) / sd
-    inflation = 1.0 + (n - 1) * r_bar
-    t_kp = t_bmp * math.sqrt((1.0 - r_bar) / inflation) if inflation > 0 else math.nan
+    c_bar = float(2.0 * c.sum() / (n * (n - 1))) if n >= 2 else 0.0
+    inflation = 1.0 + (n - 1) * c_bar
+    t_adj = t_bmp * math.sqrt((1.0 - c_bar) / inflation) if inflation > 0 and c_bar < 1 else math.nan
     return {
         "n": n,
         "mean_scar": mean_scar,
         "t_bmp": t_bmp,
         "p_bmp": _normal_two_sided(t_bmp),
-        "r_bar": r_bar,
-        "n_pairs": n_pairs,
-        "t_kp": t_kp,
-        "p_kp": _normal_two_sided(t_kp),
+        "c_bar": c_bar,
+        "n_pairs": int(np.count_nonzero(c)),
+        "t_adj": t_adj,
+        "p_adj": _normal_two_sided(t_adj),
     }
 
 
@@ -220,52 +275,59 @@ def calendar_time_alpha(
     return out
 
 
-def placebo_p_value(event_mean: float, placebo, n_events: int, n_draws: int = 10_000, seed: int = 0) -> dict:
-    """How unusual the events' mean outcome is among means of random placebo outcomes.
+def placebo_sets(event_mean: float, sums, counts, n_sets: int = 10_000, seed: int = 0) -> dict:
+    """How unusual the events' mean outcome is among placebo sets that mirror the events' date
+    clustering.
 
-    Inputs: event_mean: the mean outcome of the `n_events` events (e.g. the strategy's mean
-    excess return, fraction); placebo: (M,) individual placebo outcomes (the same strategy's
-    excess return on random non-event days; NaN is a ValueError).
+    Inputs: event_mean, the mean outcome of the events (e.g. market-model CAR, fraction);
+    sums, counts (D x R): for each of the D event dates, R placebo replays of that date's
+    events on one random non-event day: the sum of their outcomes and how many count (a replay
+    whose run has no outcome counts 0). A placebo set takes one replay of every date, each
+    drawn uniformly (numpy's default_rng(seed); dates with no replay are left out), so its
+    events share days as the real ones do; its mean is sum(sums) / sum(counts).
 
-    Null distribution of a mean of `n_events` outcomes: `n_draws` samples of size n_events
-    drawn with replacement from `placebo` with numpy's Generator `np.random.default_rng(seed)`
-    (deterministic for a given seed), each sample's mean taken. One-sided p-value that placebo
-    means reach the event mean: (1 + #{draw mean >= event_mean}) / (n_draws + 1).
+    One-sided p-value (Davison and Hinkley 1997, eq. 4.11): (1 + #{set mean >= event_mean})
+    / (1 + n_sets), with its Monte Carlo standard error sqrt(p (1 - p) / n_sets).
 
-    Returns a dict: n (M), mean (placebo mean), std (placebo standard deviation, ddof=1),
-    p_value, n_draws, seed, percentile: where the event mean falls among the draw means, 0..100
-    (share of draw means below it, ties counted half). With no placebo outcomes, or a NaN
-    event_mean, p_value and percentile are NaN."""
-    p = _vector(placebo, "placebo")
-    if int(n_events) != n_events or n_events < 1:
-        raise ValueError(f"n_events must be a positive integer, got {n_events}")
-    if n_draws < 1:
-        raise ValueError(f"n_draws must be at least 1, got {n_draws}")
-    m = len(p)
-    out = {
-        "n": m,
-        "mean": float(p.mean()) if m else math.nan,
-        "std": float(p.std(ddof=1)) if m >= 2 else math.nan,
-        "p_value": math.nan,
-        "n_draws": n_draws,
-        "seed": seed,
-        "percentile": math.nan,
-    }
-    if m == 0 or not np.isfinite(event_mean):
+    Returns: p_value, mc_se, n_sets, mean (mean of the set means), std, seed, n_replays (R),
+    n_dates (D with a replay). NaN p-value when no date has a replay or event_mean is NaN."""
+    sums = np.asarray(sums, dtype=float)
+    counts = np.asarray(counts, dtype=float)
+    if sums.shape != counts.shape or sums.ndim != 2:
+        raise ValueError(f"sums and counts must be dates x replays of one shape, got {sums.shape} and {counts.shape}")
+    if n_sets < 1:
+        raise ValueError(f"n_sets must be at least 1, got {n_sets}")
+    has = counts.sum(axis=1) > 0
+    sums, counts = sums[has], counts[has]
+    d, r = sums.shape
+    out = {"p_value": math.nan, "mc_se": math.nan, "n_sets": n_sets, "mean": math.nan, "std": math.nan}
+    out |= {"seed": seed, "n_replays": r, "n_dates": d}
+    if d == 0 or r == 0 or not np.isfinite(event_mean):
         return out
     rng = np.random.default_rng(seed)
-    n_events = int(n_events)
-    rows = max(1, 2_000_000 // n_events)  # bounds the index block's memory for large n_events
-    means = np.concatenate(
-        [
-            p[rng.integers(0, m, size=(min(rows, n_draws - start), n_events))].mean(axis=1)
-            for start in range(0, n_draws, rows)
-        ]
-    )
-    out["p_value"] = (1 + int((means >= event_mean).sum())) / (n_draws + 1)
-    below, ties = (means < event_mean).sum(), (means == event_mean).sum()
-    out["percentile"] = float(100.0 * (below + 0.5 * ties) / n_draws)
+    means = np.empty(n_sets)
+    rows = np.arange(d)
+    step = max(1, 2_000_000 // d)
+    for lo in range(0, n_sets, step):
+        pick = rng.integers(0, r, size=(min(step, n_sets - lo), d))
+        total = counts[rows, pick].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[lo : lo + len(pick)] = sums[rows, pick].sum(axis=1) / total
+    means = means[np.isfinite(means)]
+    p = (1 + int((means >= event_mean).sum())) / (1 + len(means))
+    out |= {"p_value": p, "mc_se": math.sqrt(p * (1 - p) / len(means)), "n_sets": len(means)}
+    out |= {"mean": float(means.mean()), "std": float(means.std(ddof=1)) if len(means) > 1 else math.nan}
     return out
+
+
+def date_clustered_mean(values, dates) -> float:
+    """The mean over distinct dates of each date's mean outcome: every date weighs the same,
+    however many events share it (NaN values are left out; NaN with none)."""
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    if not ok.any():
+        return math.nan
+    return float(pd.Series(v[ok]).groupby(np.asarray(dates)[ok]).mean().mean())
 
 
 def summarize(excess, dates) -> dict:

@@ -1,29 +1,47 @@
-"""Does a thesis generalise? Run a strategy once per group shock across a universe, and test
-the outcomes across events (engine.events.crossevent) against placebo days and in calendar
-time.
+"""Does a thesis generalise? Run a strategy, or a grid of its parameter sets, on every group
+shock across a universe, in one compiled pass (engine.events.runs), and test the outcomes
+across events: a cross-sectional test that allows for events sharing days, placebo sets that
+mirror the events' date clustering, a date-cluster bootstrap interval, calendar time; and
+for a grid, which sets survive multiple testing and how the choice does out of sample
+(engine.events.multiple).
 
-An event is a group's shock (engine.events.shocks.scaled_shocks) on day t. The strategy runs with the
-group's members live on t (engine.events.groups) as its `universe` and t as its
-`event_date`, over the window from t to `horizon` trading days after t (cut at the data's
-end): exactly `aishock run STRATEGY --set universe=<members> --set event_date=<t> --start <t>
---end <end>`. Over that window (all returns are fractions, close of t to close of `end`):
+Events. An event is a group's shock (engine.events.shocks.scaled_shocks) on day t. Set s runs
+with the group's members live on t (engine.events.groups) as its `universe` and t as its
+`event_date`, on the window t .. t + H_s, H_s = hold + 1 trading days for a strategy that
+declares a holding period (`EventParams.hold`), else `horizon` (21): exactly `aishock run
+STRATEGY --set universe=<members> --set event_date=<t> --start <t> --end <t + H_s>` (the
+strategy sees the whole history; a strategy that looks ahead would see more here, and the
+generic no-look-ahead test refuses those). Before anything runs, with H = the largest H_s:
+- windows cut by the data's end (t + H past the last day) are dropped, with a count;
+- `overlap="merge"` (default): an event of a group whose window would start inside an
+  earlier kept window of the same group (H or fewer trading days after it) is merged into
+  that earlier event (dropped, counted); "keep" keeps both.
 
-- strategy_return: the run's total return;
-- market_return_window / group_return_window: the market's and the group's equal-weight
-  (members with both closes) buy-and-hold return;
-- excess_market / excess_group: strategy_return minus each;
-- car: the sum of the daily abnormal returns (strategy minus market) after t, and sigma the
-  standard deviation of the abnormal return over the estimation window (EST_DAYS trading
-  days ending EST_GAP days before t) of the portfolio the strategy holds right after t
-  (weights of its first orders; the group's equal weight when it orders nothing).
+Outcomes of a run (engine.events.runs): its return after costs (strategy_return) and without
+(gross_return; costs = the difference), the market over the run's own holding interval at
+the same fill prices (market_return_window; excess_market = strategy_return minus it), and
+the headline, the market-model cumulative abnormal return CAR with its variance (beta from
+the estimation window: 120 trading days ending 10 before t). A run that orders no weight other
+than 0 has not traded its event: that event is not one of the set's (counted, left out). A
+run without an estimation window (too early in the data) has no CAR (counted, left out of
+the CAR statistics).
 
-Placebo: `placebo` (group, day) pairs drawn without replacement from the events' groups, in
-proportion to each group's events, among days that are no group's event day, on which the
-group has at least min_members live members, with the sd window behind them and the whole
-holding window inside the data; the same rule runs on each.
+Statistics per set over its events (engine.events.crossevent): mean and median CAR, the
+date-clustered mean (each date weighs the same), hit rate, mean excess over the market, mean
+costs; the standardised test of Boehmer, Musumeci and Poulsen with the cross-correlation of
+events whose windows share days (`bmp_test`, Kolari-Pynnönen's formula when all share one
+date); a percentile interval of the mean CAR from a bootstrap over event dates.
 
-Calendar time: each day after an event's t up to its end the event's daily return is
-held; the portfolio's return is the mean over the events open that day.
+Placebo: for every event date, `placebo` replays of that date's events (the same groups, the
+members live on the placebo day) on random days that are no group's event day, where every
+one of those groups has at least min_members live members, a full estimation window lies
+behind and the whole window H inside the data (seeded; without replacement per date, fewer
+when fewer qualify). `placebo_sets` placebo sets each take one replay of every date
+(crossevent.placebo_sets): the p-value of the mean CAR is (1 + count) / (1 + sets) with its
+Monte Carlo standard error.
+
+Calendar time (the set shown): each day after an event's t up to its window's end, that
+event's daily return is held; the portfolio's return is the mean over the events open.
 """
 
 from __future__ import annotations
@@ -33,41 +51,50 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
-from engine.backtest.run import history
 from engine.config import Config, load_config
 from engine.data import membership
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
-from engine.events import crossevent
-from engine.events.groups import Groups, check_by, split
+from engine.events import crossevent, runs
+from engine.events.groups import check_by, split
 from engine.events.members import resolve_members
 from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
 from engine.outputs import plain
-from engine.sim.simulate import Costs, run_schedule
+from engine.sim.simulate import Costs
 from engine.strategy import params as params_mod
 from engine.strategy import registry
+from engine.sweeps import executors
 from engine.symbols import normalise_symbol
 
 HORIZON = 21  # trading days after the event, for strategies that declare no holding period
-EST_DAYS, EST_GAP = 120, 10  # estimation window of sigma: 120 days ending 10 days before t
-EST_MIN = 60  # fewer valid days than this: sigma is NaN and the event is left out of the KP test
+PLACEBO = 20  # placebo replays of every event date
+PLACEBO_SETS = 10_000  # placebo sets drawn from the replays
+N_BOOT = 10_000  # bootstrap replications over event dates
+CHUNK_RUNS = 20_000  # runs per strategy call (bounds the strategies' per-run arrays)
+OVERLAP = ("merge", "keep")
 
 EVENT_COLUMNS = (
-    "date", "group", "members", "n_members", "start", "end", "days", "group_return", "market_return",
-    "strategy_return", "market_return_window", "group_return_window", "excess_market", "excess_group",
-    "car", "sigma",
+    "date", "group", "members", "n_members", "picked", "n_picked", "start", "end", "days",
+    "group_return", "market_return", "traded", "strategy_return", "gross_return", "costs",
+    "market_return_window", "excess_market", "car", "sigma", "beta", "scar",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Generalization:
-    """What engine.generalize returns. events / placebo_events: one row per run
-    (EVENT_COLUMNS); paths: event days 0..horizon x events, the cumulative excess over the
-    market; calendar: date x (portfolio, market, n_open) daily returns; summary, placebo and
-    calendar_time: the cross-event statistics (engine.events.crossevent); skipped: groups
-    with too few members with prices ({group: members with prices})."""
+    """What engine.generalize returns.
+
+    grid: one row per parameter set (its swept values, then the statistics of `_statistics`),
+    in grid order; `shown` the row the per-event detail is of (the only set, or the grid's
+    best mean CAR: chosen in sample, see stepm and walk_forward). For the set shown: events
+    (EVENT_COLUMNS, one row per event), placebo_events (one row per placebo run), paths (event
+    days 0..H x events: cumulative return minus the market's over the holding interval),
+    calendar (date x portfolio, market, n_open), summary (its grid row as a dict), placebo
+    (crossevent.placebo_sets) and calendar_time (crossevent.calendar_time_alpha).
+    stepm, spa, walk_forward: engine.events.multiple's results over the grid (None for one
+    set). dropped: events dropped before running ({"truncated": n, "merged": n}); skipped:
+    groups with too few members with prices."""
 
     strategy: str
     universe: str
@@ -81,6 +108,13 @@ class Generalization:
     calendar_time: dict
     skipped: dict
     settings: dict
+    grid: pd.DataFrame
+    swept: list
+    shown: int
+    stepm: dict | None
+    spa: dict | None
+    walk_forward: dict | None
+    dropped: dict
 
 
 def generalize(
@@ -88,24 +122,33 @@ def generalize(
     universe: str = "ai",
     by: str | None = None,
     params: dict | None = None,
+    grid: dict | None = None,
     costs: Costs | None = None,
-    placebo: int = 500,
+    placebo: int = PLACEBO,
+    placebo_sets: int = PLACEBO_SETS,
     seed: int = 0,
     horizon: int | None = None,
     k: float = K_SD,
     min_fall: float = MIN_FALL,
     max_market_drop: float = MAX_MARKET_DROP,
     min_members: int = MIN_MEMBERS,
+    overlap: str = "merge",
     start=None,
     end=None,
     config: Config | None = None,
     progress: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    n_boot: int = N_BOOT,
 ) -> Generalization:
-    """Run `strategy` on every group shock of `universe` grouped `by` (sector, industry or
-    role; default role for `ai`, else sector) between `start` and `end`, plus `placebo`
-    random non-event days (seeded), and test the outcomes across events. `params` sets the
-    strategy's other parameters (the universe and the event date, as the strategy declares
-    them in `register(..., event=EventParams(...))`, are set per event)."""
+    """Run `strategy` (every set of `grid` when given, each with `params`) on every group
+    shock of `universe` grouped `by` (sector, industry or role; default role for `ai`, else
+    sector) between `start` and `end`, plus `placebo` replays of every event date, and test
+    the outcomes across events (module docstring). The universe and the event date (as the
+    strategy declares them in `register(..., event=EventParams(...))`) are set per event.
+    `executor="dask"` spreads the runs over a Dask cluster (`scheduler`, or a local one of
+    `workers` processes), with the same results."""
     spec = registry.get(strategy)
     if spec.event is None:
         raise AishockError(
@@ -114,25 +157,29 @@ def generalize(
         )
     per_event = (spec.event.universe, spec.event.date)
     base = dict(params or {})
-    fixed = sorted(set(base) & set(per_event))
+    fixed = sorted((set(base) | set(grid or {})) & set(per_event))
     if fixed:
-        raise AishockError(
-            f"generalize sets {' and '.join(fixed)} per event; remove them from the parameters"
-        )
-    p0 = params_mod.make(spec.params, base)
-    if placebo < 0:
-        raise AishockError(f"--placebo must be >= 0 random days, got {placebo}")
+        raise AishockError(f"generalize sets {' and '.join(fixed)} per event; remove them from the parameters")
+    for name, value, low in (("--placebo", placebo, 0), ("--placebo-sets", placebo_sets, 1), ("n_boot", n_boot, 100)):
+        if int(value) != value or value < low:
+            raise AishockError(f"{name} must be a whole number >= {low}, got {value}")
+    if overlap not in OVERLAP:
+        raise AishockError(f"--overlap {overlap}: use merge or keep")
+    if horizon is not None and horizon < 1:
+        raise AishockError(f"--horizon must be at least 1 trading day, got {horizon}")
+    sets, swept = _sets(spec, base, grid)
     costs = costs or Costs()
     cfg = config or load_config()
     by = check_by(by, universe)
+    p0 = sets[0]
     market = normalise_symbol((spec.event.market and getattr(p0, spec.event.market)) or cfg.benchmark)
+    if spec.event.market and len({getattr(p, spec.event.market) for p in sets}) > 1:
+        raise AishockError(f"{spec.event.market} cannot be swept: every set is measured against one market")
+    horizons = np.array([_horizon(spec, p, horizon) for p in sets], dtype=np.int64)
+    h_max = int(horizons.max())
     label, members = resolve_members(universe, cfg)
-    hold = getattr(p0, spec.event.hold) if spec.event.hold else None
-    horizon = horizon if horizon is not None else (hold + 1 if hold else HORIZON)
-    if horizon < 1:
-        raise AishockError(f"--horizon must be at least 1 trading day, got {horizon}")
 
-    wanted = list(dict.fromkeys([*members.index, market, *spec.tickers(p0)]))
+    wanted = list(dict.fromkeys([*members.index, market, *(t for p in sets for t in spec.tickers(p))]))
     prices = load_prices(membership.with_prices(wanted, cfg), config=cfg)
     if market not in prices.tickers:
         raise AishockError(f"market {market} has no prices in the data folders; add {market}.csv")
@@ -146,189 +193,316 @@ def generalize(
     if end is not None:
         keep &= (found["date"] <= pd.Timestamp(end)).to_numpy()
     found = found[keep].reset_index(drop=True)
-    if found.empty:
+    events, dropped = _events(found, prices.index, h_max, overlap)
+    if events.empty:
+        why = f" ({dropped['truncated']} cut by the data's end)" if dropped["truncated"] else ""
         raise AishockError(
-            f"no {by} shocks in {label} with k={k:g}, min_fall={min_fall:g}; lower them or widen the dates"
+            f"no {by} shocks in {label} with k={k:g}, min_fall={min_fall:g}{why}; lower them or widen the dates"
         )
-    runner = _Runner(spec, base, prices, market, costs, cfg, groups, horizon)
-    draws = _placebo_days(found, counts, min_members, horizon, placebo, seed)
-    bar = tqdm(total=len(found) + len(draws), desc="generalize", unit="run", disable=not progress)
-    try:
-        events, paths, daily, estimation = runner.many(found, bar)
-        placebo_events = runner.many(draws, bar)[0]
-    finally:
-        bar.close()
+    events["group_return"] = [float(group_ret.at[d, g]) for d, g in zip(events["date"], events["group"], strict=True)]
+    events["market_return"] = mkt.reindex(events["date"]).to_numpy()
+    events["members"] = [groups.on(g, d) for g, d in zip(events["group"], events["date"], strict=True)]
+    design = _placebo_design(events, counts, min_members, h_max, placebo, seed)
+    design["members"] = [groups.on(g, d) for g, d in zip(design["group"], design["date"], strict=True)]
 
-    calendar = _calendar(daily, mkt)
-    excess = events["excess_market"].to_numpy()
-    usable = events["sigma"].notna().to_numpy()
+    index = prices.index
+    ev_pos = index.get_indexer(events["date"])
+    pl_pos = index.get_indexer(design["date"])
+    job = runs.Job(spec.name, market, costs, cfg.trading_days, keep_residuals=True)
+    chunks_ev = _chunks(spec, sets, horizons, events, ev_pos)
+    chunks_pl = _chunks(spec, sets, horizons, design, pl_pos)
+    kw = dict(executor=executor, scheduler=scheduler, workers=workers, progress=progress)
+    ev = runs.join(_map(job, prices, chunks_ev, "generalize: events", **kw))
+    pl = (
+        runs.join(_map(dataclasses.replace(job, keep_residuals=False), prices, chunks_pl, "generalize: placebo", **kw))
+        if len(design)
+        else None
+    )
+
+    n_ev, n_pl, n_sets = len(events), len(design), len(sets)
+    table = []
     dates = events["date"].to_numpy()
-    basic = crossevent.summarize(excess, dates)
-    kp = crossevent.kp_bmp_test(
-        events["car"].to_numpy()[usable],
-        events["sigma"].to_numpy()[usable],
-        events["days"].to_numpy()[usable],
-        estimation.loc[:, usable],
-    )
-    ci = crossevent.cluster_bootstrap_ci(excess, dates, seed=seed)
-    summary = {
-        "n_events": basic["n_events"],
-        "n_dates": basic["n_dates"],
-        "mean_excess_market": basic["mean_excess"],
-        "median_excess_market": basic["median_excess"],
-        "hit_rate": basic["hit_rate"],
-        "mean_excess_group": float(events["excess_group"].mean()),
-        "n_kp": kp["n"],
-        "mean_scar": kp["mean_scar"],
-        "t_bmp": kp["t_bmp"],
-        "p_bmp": kp["p_bmp"],
-        "r_bar": kp["r_bar"],
-        "n_pairs": kp["n_pairs"],
-        "t_kp": kp["t_kp"],
-        "p_kp": kp["p_kp"],
-        "ci_low": ci["low"],
-        "ci_high": ci["high"],
-        "ci_level": ci["level"],
-        "ci_n_boot": ci["n_boot"],
-        "ci_n_clusters": ci["n_clusters"],
-    }
-    placebo_stats = (
-        crossevent.placebo_p_value(
-            float(np.mean(excess)), placebo_events["excess_market"].to_numpy(), len(events), seed=seed
+    car = ev["car"].reshape(n_sets, n_ev)
+    ok = (ev["traded"] > 0).reshape(n_sets, n_ev)
+    modelled = ok & np.isfinite(car) & (ev["var_car"].reshape(n_sets, n_ev) > 0)
+    headline = np.where(modelled, car, np.nan)
+    placebo_car = None
+    if pl is not None:
+        placebo_car = np.where((pl["traded"] > 0) & np.isfinite(pl["car"]), pl["car"], np.nan).reshape(n_sets, n_pl)
+    for s in range(n_sets):
+        cols = slice(s * n_ev, (s + 1) * n_ev)
+        table.append(
+            _statistics(
+                ev.values[:, cols],
+                ev.residuals[cols],
+                ev_pos,
+                ev_pos + horizons[s] + 1,
+                dates,
+                design,
+                None if placebo_car is None else placebo_car[s],
+                placebo_sets,
+                seed + s,
+            )
         )
-        if len(placebo_events)
-        else {"n": 0, "mean": float("nan"), "p_value": float("nan")}
-    )
+    grid_table = pd.concat([_grid_frame(sets, swept), pd.DataFrame(table)], axis=1)
+    intervals = _intervals(headline, dates, n_boot, seed)
+    for key, values in intervals.items():
+        grid_table[key] = values
+    shown = int(np.nanargmax(grid_table["mean_car"].to_numpy())) if n_sets > 1 and grid_table["mean_car"].notna().any() else 0
+
+    stepm = spa = walk = None
+    if n_sets > 1:
+        from engine.events import multiple
+
+        stepm = multiple.stepm(headline, dates, n_boot=n_boot, seed=seed)
+        spa = multiple.spa(headline, dates, n_boot=n_boot, seed=seed)
+        walk = multiple.walk_forward(headline, dates, n_boot=n_boot, seed=seed)
+        grid_table["survives_stepm"] = np.asarray(stepm["rejected"], dtype=bool)
+
+    detail = _detail(job, prices, spec, sets[shown], horizons[shown], events, ev_pos)
+    cols = slice(shown * n_ev, (shown + 1) * n_ev)
+    event_rows = _event_rows(events, ev.values[:, cols], detail, index, horizons[shown])
+    placebo_rows = _placebo_rows(design, None if pl is None else pl.values[:, shown * n_pl : (shown + 1) * n_pl])
+    paths, daily = _paths(detail, ev_pos, index)
+    calendar = _calendar(daily, mkt)
     ct = crossevent.calendar_time_alpha(calendar["portfolio"], calendar["market"], cfg.trading_days)
+    summary = {k: plain(v) for k, v in grid_table.iloc[shown].items()}
+    placebo_stats = table[shown]["_placebo"]
+    grid_table = grid_table.drop(columns=["_placebo"])
+    summary.pop("_placebo", None)
     settings = {
         "k": k, "min_fall": min_fall, "max_market_drop": max_market_drop, "sd_window": SD_WINDOW,
-        "min_members": min_members, "horizon": horizon, "placebo": placebo, "seed": seed, "market": market,
-        "params": {f: plain(v) for f, v in dataclasses.asdict(p0).items() if f not in per_event},
-        "costs": dataclasses.asdict(costs), "universe_label": label,
+        "min_members": min_members, "horizon": int(horizons[shown]), "horizon_max": h_max,
+        "placebo": placebo, "placebo_sets": placebo_sets, "n_boot": n_boot, "seed": seed, "market": market,
+        "overlap": overlap, "est_days": runs.EST_DAYS, "est_gap": runs.EST_GAP, "est_min": runs.EST_MIN,
+        "params": {f: plain(v) for f, v in dataclasses.asdict(sets[shown]).items() if f not in per_event},
+        "costs": dataclasses.asdict(costs), "universe_label": label, "n_sets": n_sets,
     }  # fmt: skip
     return Generalization(
-        spec.name, universe, by, events, placebo_events, paths, calendar, summary, placebo_stats, ct,
-        groups.skipped, settings,
+        spec.name, universe, by, event_rows, placebo_rows, paths, calendar, summary, placebo_stats, ct,
+        groups.skipped, settings, grid_table, swept, shown, stepm, spa, walk, dropped,
     )  # fmt: skip
 
 
-class _Runner:
-    """Runs the strategy on (group, day) pairs exactly as `aishock run` would."""
-
-    def __init__(self, spec, base, prices: Prices, market, costs, cfg, groups: Groups, horizon):
-        self.spec, self.base, self.prices, self.market = spec, base, prices, market
-        self.costs, self.cfg, self.groups, self.horizon = costs, cfg, groups, horizon
-        self.index = prices.index
-        self.close = prices.close
-        self.returns = prices.close.pct_change(fill_method=None)
-        self.panels: dict[tuple, Prices] = {}
-        self.market_close = prices.close[market].to_numpy()
-
-    def many(self, pairs: pd.DataFrame, bar) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
-        """(events, paths, daily returns by event, estimation-window abnormal returns by event)."""
-        rows, paths, daily, est = [], {}, {}, {}
-        for n, (day, group) in enumerate(zip(pairs["date"], pairs["group"], strict=True)):
-            row, paths[n], daily[n], est[n] = self.one(pd.Timestamp(day), group)
-            rows.append(row)
-            bar.update()
-        events = pd.DataFrame(rows, columns=list(EVENT_COLUMNS))
-        return events, pd.DataFrame(paths), daily, pd.DataFrame(est, index=self.index)
-
-    def one(self, day: pd.Timestamp, group: str):
-        i = self.index.get_loc(day)
-        e = min(i + self.horizon, len(self.index) - 1)
-        end = self.index[e]
-        members = self.groups.on(group, day)
-        p = params_mod.make(
-            self.spec.params,
-            {**self.base, self.spec.event.universe: ",".join(members), self.spec.event.date: day.date()},
-        )
-        equity, strat_daily, weights = self.run(p, day, end)
-        init = self.costs.init_cash
-        m_close = self.market_close
-        m_path = m_close[i : e + 1] / m_close[i] - 1.0
-        path = equity / init - 1.0
-        mkt_daily = m_close[i + 1 : e + 1] / m_close[i:e] - 1.0
-        ends = self.close[members].to_numpy()
-        group_window = float(np.nanmean(ends[e] / ends[i] - 1.0))
-        est_ar = self._estimation(i, members, weights)
-        valid = est_ar.dropna()
-        sigma = float(valid.std(ddof=1)) if len(valid) >= EST_MIN else float("nan")
-        row = {
-            "date": day, "group": group, "members": members, "n_members": len(members),
-            "start": day, "end": end, "days": e - i,
-            "group_return": float(self.returns[members].iloc[i].mean()),
-            "market_return": float(self.returns[self.market].iloc[i]),
-            "strategy_return": float(path[-1]), "market_return_window": float(m_path[-1]),
-            "group_return_window": group_window,
-            "excess_market": float(path[-1] - m_path[-1]), "excess_group": float(path[-1] - group_window),
-            "car": float(np.sum(strat_daily - mkt_daily)), "sigma": sigma,
-        }  # fmt: skip
-        returns = pd.Series(strat_daily, index=self.index[i + 1 : e + 1])
-        return row, pd.Series(path - m_path), returns, est_ar
-
-    def run(self, p, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray, pd.Series]:
-        """Daily equity from start to end, the daily returns after start (0 after a wipe-out,
-        rule 8 of engine.sim.simulate), and the weights of the first orders after start: engine.run's
-        path (the strategy sees prices up to `end`)."""
-        wanted = tuple(t for t in dict.fromkeys(self.spec.tickers(p)) if t in self.prices.tickers)
-        if wanted not in self.panels:  # events of one group mostly share their members
-            self.panels[wanted] = self.prices.select(wanted)
-        window = history(self.panels[wanted].window(None, end), start, end, None)
-        schedule = self.spec.schedule(window, [p])
-        raw = run_schedule(
-            window, schedule, self.costs, start, self.cfg.risk_free, self.cfg.trading_days, "equity"
-        )
-        first = raw.first
-        s = slice(schedule.lo[0], schedule.hi[0])
-        bars, cols, w = schedule.bar[s], schedule.col[s], schedule.weight[s]
-        after = bars > first
-        weights = pd.Series(0.0, index=schedule.tickers)
-        if after.any():
-            at = bars == bars[after].min()
-            weights.iloc[cols[at]] = w[at]
-        return raw.equity[:, 0], raw.returns[1:, 0], weights
-
-    def _estimation(self, i: int, members: list[str], weights: pd.Series) -> pd.Series:
-        """Daily abnormal returns (portfolio minus market) over the estimation window."""
-        rows = slice(max(i - EST_GAP - EST_DAYS, 1), max(i - EST_GAP, 1))
-        held = weights[weights != 0]
-        if held.empty:
-            held = pd.Series(1.0 / len(members), index=members)
-        held = held[[t for t in held.index if t in self.returns.columns]]
-        r = self.returns.iloc[rows][list(held.index)]
-        portfolio = (r.fillna(0.0) * held.to_numpy()).sum(axis=1).where(r.notna().any(axis=1))
-        out = pd.Series(np.nan, index=self.index)
-        out.iloc[rows] = (portfolio - self.returns[self.market].iloc[rows]).to_numpy()
-        return out
+# -- the sets and the events ----------------------------------------------------------------
 
 
-def _placebo_days(
-    events: pd.DataFrame, counts: pd.DataFrame, min_members: int, horizon: int, n: int, seed: int
+def _sets(spec, base: dict, grid: dict | None) -> tuple[list, list[str]]:
+    """The parameter sets (grid order) and the swept names."""
+    if not grid:
+        return [params_mod.make(spec.params, base)], []
+    from engine.sweeps.grid import combinations
+
+    return combinations(spec, grid, base, None)
+
+
+def _horizon(spec, p, horizon: int | None) -> int:
+    if horizon is not None:
+        return horizon
+    return getattr(p, spec.event.hold) + 1 if spec.event.hold else HORIZON
+
+
+def _events(found: pd.DataFrame, index: pd.DatetimeIndex, h_max: int, overlap: str) -> tuple[pd.DataFrame, dict]:
+    """The shocks that are run: windows inside the data, same-group overlaps merged (module
+    doc); and what was dropped."""
+    pos = index.get_indexer(found["date"])
+    inside = pos + h_max <= len(index) - 1
+    kept = found[inside].reset_index(drop=True)
+    pos = pos[inside]
+    merged = np.zeros(len(kept), dtype=bool)
+    if overlap == "merge":
+        last: dict[str, int] = {}
+        for n in np.argsort(pos, kind="stable"):
+            g = kept.at[n, "group"]
+            if g in last and pos[n] - last[g] <= h_max:
+                merged[n] = True
+            else:
+                last[g] = pos[n]
+    events = kept[~merged].reset_index(drop=True)[["date", "group"]]
+    return events, {"truncated": int((~inside).sum()), "merged": int(merged.sum())}
+
+
+def _placebo_design(
+    events: pd.DataFrame, counts: pd.DataFrame, min_members: int, h_max: int, replays: int, seed: int
 ) -> pd.DataFrame:
-    """`n` (group, day) pairs (see the module docstring), seeded; fewer if fewer qualify."""
-    if n == 0:
-        return pd.DataFrame({"date": pd.DatetimeIndex([]), "group": []})
+    """The placebo runs (module doc): date (the placebo day), group, replay_of (the event
+    date's position among the sorted distinct event dates) and replay (0 .. replays - 1)."""
+    cols = {"date": pd.DatetimeIndex([]), "group": [], "replay_of": [], "replay": []}
+    if replays == 0:
+        return pd.DataFrame(cols)
     index = counts.index
-    taken = index.isin(pd.DatetimeIndex(events["date"].unique()))
-    last = len(index) - 1 - horizon
-    share = events["group"].value_counts(normalize=True)
-    groups, days, weight = [], [], []
-    for g, s in share.items():
-        ok = (counts[g].to_numpy() >= min_members) & ~taken
-        ok[:SD_WINDOW] = False
-        ok[max(last + 1, 0) :] = False
-        rows = np.nonzero(ok)[0]
-        groups += [g] * len(rows)
-        days.append(rows)
-        weight.append(np.full(len(rows), s / max(len(rows), 1)))
-    rows = np.concatenate(days) if days else np.empty(0, np.int64)
-    if rows.size == 0:
-        return pd.DataFrame({"date": pd.DatetimeIndex([]), "group": []})
-    p = np.concatenate(weight)
+    n = len(index)
+    free = ~index.isin(pd.DatetimeIndex(events["date"].unique()))
+    free[: runs.EST_GAP + runs.EST_DAYS + 1] = False
+    free[max(n - h_max, 0) :] = False
+    ok = counts.to_numpy() >= min_members
+    where = {g: j for j, g in enumerate(counts.columns)}
     rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(rows.size, size=min(n, rows.size), replace=False, p=p / p.sum()))
-    return pd.DataFrame({"date": index[rows[pick]], "group": np.asarray(groups, dtype=object)[pick]})
+    rows = []
+    for d, (_, day_events) in enumerate(events.groupby("date", sort=True)):
+        gs = list(day_events["group"])
+        candidates = np.nonzero(free & ok[:, [where[g] for g in gs]].all(axis=1))[0]
+        picks = np.sort(rng.choice(candidates, size=min(replays, len(candidates)), replace=False))
+        for r, day in enumerate(picks):
+            rows += [(index[day], g, d, r) for g in gs]
+    if not rows:
+        return pd.DataFrame(cols)
+    return pd.DataFrame(rows, columns=list(cols))
+
+
+def _chunks(spec, sets: list, horizons: np.ndarray, where: pd.DataFrame, pos: np.ndarray) -> list[runs.Chunk]:
+    """Every set on every row of `where` (date, members), set-major, in chunks of CHUNK_RUNS."""
+    universes = [",".join(m) for m in where["members"]]
+    days = [d.date() for d in where["date"]]
+    u, d = spec.event.universe, spec.event.date
+    out, pending, firsts, stops = [], [], [], []
+    for p, h in zip(sets, horizons, strict=True):
+        for j in range(len(universes)):
+            pending.append(params_mod.replaced(p, {u: universes[j], d: days[j]}))
+            if len(pending) == CHUNK_RUNS:
+                out.append(pending)
+                pending = []
+        firsts.append(pos)
+        stops.append(pos + h + 1)
+    if pending:
+        out.append(pending)
+    first = np.concatenate(firsts) if firsts else np.empty(0, np.int64)
+    stop = np.concatenate(stops) if stops else np.empty(0, np.int64)
+    chunks, at = [], 0
+    for piece in out:
+        chunks.append(runs.Chunk(piece, first[at : at + len(piece)], stop[at : at + len(piece)]))
+        at += len(piece)
+    return chunks
+
+
+def _map(job, prices, chunks, desc, executor, scheduler, workers, progress) -> list[runs.RunStats]:
+    return executors.map_chunks(runs.evaluate, job, prices, chunks, executor, scheduler, workers, progress, desc)
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def _statistics(values, resid, first, stop, dates, design, placebo_car, n_sets: int, seed: int) -> dict:
+    """One set's statistics over its events (module doc); `values` runs.FIELDS x events."""
+    v = {name: values[i] for i, name in enumerate(runs.FIELDS)}
+    traded = v["traded"] > 0
+    car, var = v["car"], v["var_car"]
+    modelled = traded & np.isfinite(car) & (var > 0)
+    excess = v["net"] - v["market"]
+    x = car[modelled]
+    scar = x / np.sqrt(var[modelled])
+    idx = np.nonzero(modelled)[0]
+    i, j, _, c = crossevent.scar_correlations(resid[idx], first[idx] - runs.EST_GAP - runs.EST_DAYS, first[idx], stop[idx])
+    test = crossevent.bmp_test(scar, i, j, c)
+    n = int(modelled.sum())
+    mean_car = float(x.mean()) if n else np.nan
+    if placebo_car is not None and len(design):
+        key = design["replay_of"].to_numpy() * (design["replay"].max() + 1) + design["replay"].to_numpy()
+        r = int(design["replay"].max()) + 1
+        d = int(design["replay_of"].max()) + 1
+        have = np.isfinite(placebo_car)
+        sums = np.bincount(key[have], weights=placebo_car[have], minlength=d * r).reshape(d, r)
+        counts = np.bincount(key[have], minlength=d * r).reshape(d, r).astype(float)
+        pl = crossevent.placebo_sets(mean_car, sums, counts, n_sets, seed)
+    else:
+        pl = crossevent.placebo_sets(np.nan, np.zeros((0, 0)), np.zeros((0, 0)), n_sets, seed)
+    return {
+        "n_events": int(traded.sum()),
+        "n_not_traded": int((~traded).sum()),
+        "n_no_model": int((traded & ~modelled).sum()),
+        "n_dates": int(pd.Index(dates[modelled]).nunique()),
+        "mean_car": mean_car,
+        "median_car": float(np.median(x)) if n else np.nan,
+        "clustered_mean_car": crossevent.date_clustered_mean(x, dates[modelled]),
+        "hit_rate": float((x > 0).mean()) if n else np.nan,
+        "mean_excess_market": float(excess[traded].mean()) if traded.any() else np.nan,
+        "mean_gross_excess": float((v["gross"] - v["market"])[traded].mean()) if traded.any() else np.nan,
+        "mean_costs": float((v["gross"] - v["net"])[traded].mean()) if traded.any() else np.nan,
+        "mean_beta": float(v["beta"][modelled].mean()) if n else np.nan,
+        "mean_scar": test["mean_scar"],
+        "t_bmp": test["t_bmp"],
+        "p_bmp": test["p_bmp"],
+        "c_bar": test["c_bar"],
+        "n_pairs": test["n_pairs"],
+        "t_adj": test["t_adj"],
+        "p_adj": test["p_adj"],
+        "placebo_p": pl["p_value"],
+        "placebo_se": pl["mc_se"],
+        "placebo_mean": pl["mean"],
+        "_placebo": pl,
+    }
+
+
+def _intervals(headline: np.ndarray, dates: np.ndarray, n_boot: int, seed: int) -> dict:
+    """The 95% percentile interval of every set's mean CAR from one bootstrap over event dates
+    (engine.events.multiple.bootstrap_means)."""
+    from engine.events import multiple
+
+    means = multiple.bootstrap_means(headline, dates, n_boot=n_boot, seed=seed)
+    low, high = np.nanpercentile(means, [2.5, 97.5], axis=0) if len(means) else (np.nan, np.nan)
+    return {"ci_low": low, "ci_high": high}
+
+
+def _grid_frame(sets: list, swept: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({name: [plain(getattr(p, name)) for p in sets] for name in swept}, index=range(len(sets)))
+
+
+# -- the set shown ---------------------------------------------------------------------------
+
+
+def _detail(job, prices: Prices, spec, p, h: int, events: pd.DataFrame, pos: np.ndarray) -> runs.RunStats:
+    """The shown set's event runs again, with their daily paths and picks."""
+    chunk = _chunks(spec, [p], np.array([h]), events, pos)
+    return runs.join([runs.evaluate(dataclasses.replace(job, keep_paths=True, keep_residuals=False), prices, c) for c in chunk])
+
+
+def _event_rows(events: pd.DataFrame, values: np.ndarray, detail: runs.RunStats, index, h: int) -> pd.DataFrame:
+    v = {name: values[i] for i, name in enumerate(runs.FIELDS)}
+    pos = index.get_indexer(events["date"])
+    out = events.copy()
+    out["n_members"] = [len(m) for m in out["members"]]
+    out["picked"] = detail.picked
+    out["n_picked"] = [len(m) for m in detail.picked]
+    out["start"] = events["date"]
+    out["end"] = index[pos + h]
+    out["days"] = h
+    out["traded"] = v["traded"] > 0
+    out["strategy_return"] = v["net"]
+    out["gross_return"] = v["gross"]
+    out["costs"] = v["gross"] - v["net"]
+    out["market_return_window"] = v["market"]
+    out["excess_market"] = v["net"] - v["market"]
+    out["car"] = v["car"]
+    out["sigma"] = v["sigma"]
+    out["beta"] = v["beta"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["scar"] = v["car"] / np.sqrt(v["var_car"])
+    return out[list(EVENT_COLUMNS)]
+
+
+def _placebo_rows(design: pd.DataFrame, values: np.ndarray | None) -> pd.DataFrame:
+    out = design[["date", "group", "replay_of", "replay"]].copy()
+    if values is None:
+        return out.assign(traded=pd.Series(dtype=bool), car=pd.Series(dtype=float), excess_market=pd.Series(dtype=float))
+    v = {name: values[i] for i, name in enumerate(runs.FIELDS)}
+    out["traded"] = v["traded"] > 0
+    out["car"] = v["car"]
+    out["excess_market"] = v["net"] - v["market"]
+    return out
+
+
+def _paths(detail: runs.RunStats, pos: np.ndarray, index) -> tuple[pd.DataFrame, dict]:
+    """(event days x events cumulative return minus the market's; {event: daily returns after t})."""
+    strat, market = detail.paths
+    paths = pd.DataFrame(strat - market)
+    daily = {}
+    for n, p in enumerate(pos):
+        cum = strat[:, n]
+        length = int(np.isfinite(cum).sum())
+        growth = 1.0 + cum[:length]
+        r = growth[1:] / np.where(growth[:-1] > 0, growth[:-1], 1.0) - 1.0
+        daily[n] = pd.Series(np.where(growth[:-1] > 0, r, 0.0), index=index[p + 1 : p + length])
+    return paths, daily
 
 
 def _calendar(daily: dict, market: pd.Series) -> pd.DataFrame:

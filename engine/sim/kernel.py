@@ -340,11 +340,12 @@ def tally_close(t, equity, gross, rf_d):
 
 # -- a run, and every run ------------------------------------------------------------------
 @nb.njit(**_JIT)
-def run_one(r, first, t, m, c, rf_d, book, p, out):
-    """Simulate run r (entries t.lo[r]:t.hi[r]) from bar `first` on market m with frictions c
-    (rf_d: the risk-free rate per period, for the downside accumulator); scratch book and p;
-    writes out.acc[:, r], its daily rows and its orders (see Outputs)."""
-    n_days, n_tk = m.close.shape
+def run_one(r, first, stop, t, m, c, rf_d, book, p, out):
+    """Simulate run r (entries t.lo[r]:t.hi[r]) on bars first..stop - 1 of market m with
+    frictions c (rf_d: the risk-free rate per period, for the downside accumulator); scratch
+    book and p; writes out.acc[:, r], its daily rows (row d - first) and its orders (see
+    Outputs)."""
+    n_tk = m.close.shape[1]
     bar, col, weight = t.bar, t.col, t.weight
     fill, mark, close, last_bar, delist_day = m.fill, m.mark, m.close, m.last_bar, m.delist_day
     shares, held, where = book.shares, book.held, book.where
@@ -364,7 +365,7 @@ def run_one(r, first, t, m, c, rf_d, book, p, out):
     prev_short = 0.0
     wiped = False
     e, e_end = t.lo[r], t.hi[r]
-    for d in range(first, n_days):
+    for d in range(first, stop):
         if not wiped:
             if accrue:
                 a = accrue_interest(a, prev_cash, prev_short, c)  # rule 4
@@ -395,7 +396,7 @@ def run_one(r, first, t, m, c, rf_d, book, p, out):
     acc[FINAL, r] = tally.prev
     acc[SUM_R, r] = tally.sum_r
     acc[SUM_R2, r] = tally.sum_r2
-    acc[N, r] = n_days - first
+    acc[N, r] = stop - first
     acc[SUM_DOWN2, r] = tally.sum_down2
     acc[MAX_DD, r] = tally.max_dd
     acc[N_ORDERS, r] = a.n_orders
@@ -409,10 +410,10 @@ def run_one(r, first, t, m, c, rf_d, book, p, out):
 
 
 @nb.njit(parallel=True, **_JIT)
-def simulate(n_threads, first, t, m, c, rf_d, out):
-    """Every run of t, interleaved over the threads (thread b: runs b, b + n_threads, ...),
-    each thread with one set of scratch arrays. Runs are independent: the thread count never
-    changes a result."""
+def simulate(n_threads, first, stop, t, m, c, rf_d, out):
+    """Every run r of t on its own bars first[r]..stop[r] - 1 (int64 arrays), interleaved over
+    the threads (thread b: runs b, b + n_threads, ...), each thread with one set of scratch
+    arrays. Runs are independent: the thread count never changes a result."""
     n_tk = m.close.shape[1]
     for b in nb.prange(n_threads):
         book = Book(np.empty(n_tk), np.empty(n_tk, dtype=np.int64), np.empty(n_tk, dtype=np.int64))
@@ -425,4 +426,4 @@ def simulate(n_threads, first, t, m, c, rf_d, out):
             np.empty(n_tk, dtype=np.int64),
         )
         for r in range(b, t.lo.size, n_threads):
-            run_one(r, first, t, m, c, rf_d, book, p, out)
+            run_one(r, first[r], stop[r], t, m, c, rf_d, book, p, out)

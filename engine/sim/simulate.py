@@ -202,6 +202,13 @@ def daily_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
         return np.where(prev > 0, equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
 
 
+def _returns(equity: np.ndarray, init_cash: float, lengths: np.ndarray) -> np.ndarray:
+    """daily_returns of runs whose rows end at `lengths` (0 after them)."""
+    out = daily_returns(equity, init_cash)
+    out[np.arange(len(out))[:, None] >= lengths[None, :]] = 0.0
+    return out
+
+
 def run_schedule(
     prices: Prices,
     schedule: Schedule,
@@ -211,6 +218,7 @@ def run_schedule(
     periods: int = TRADING_DAYS,
     record: str = "stats",
     parallel: bool = True,
+    bars: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Raw:
     """Simulate every run of `schedule` (built on `prices`) from the first bar on or after
     `start`: the one path from a schedule to a simulation. Refuses a decision above
@@ -218,12 +226,29 @@ def run_schedule(
     panel, engine.data.derived), runs the compiled simulator (engine.sim.kernel) and refuses runs whose
     numbers overflowed. record: "stats" (accumulators only), "equity" (+ daily equity, cash
     and returns) or "full" (+ shares and orders). `rf` (annual) is the risk-free rate of the
-    downside accumulator, `periods` the trading days per year."""
+    downside accumulator, `periods` the trading days per year.
+
+    `bars` = (first, stop), int64 arrays with one entry per run, gives each run its own
+    window instead: run r is simulated on bars first[r] .. stop[r] - 1 only, exactly as if the
+    data began at first[r] (rule 3 carries its earlier targets in) and ended at stop[r] - 1
+    (`start` is then ignored; Raw.first is the smallest first). Its daily rows are rows 0 ..
+    stop[r] - first[r] - 1 of the recorded arrays (zeros after them)."""
     schedule.check(costs.max_gross)
     tickers, fill = schedule.tickers, costs.fill
     market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
-    first = first_bar(prices.index, start)
-    n_runs, n_days, n_tk = schedule.n_runs, len(market.index) - first, len(tickers)
+    n_runs, n_tk = schedule.n_runs, len(tickers)
+    if bars is None:
+        first = first_bar(prices.index, start)
+        firsts = np.full(n_runs, first, dtype=np.int64)
+        stops = np.full(n_runs, len(market.index), dtype=np.int64)
+    else:
+        firsts, stops = (np.ascontiguousarray(b, dtype=np.int64) for b in bars)
+        if firsts.shape != (n_runs,) or stops.shape != (n_runs,):
+            raise AishockError(f"bars need one first and one stop bar per run ({n_runs})")
+        if n_runs and not (0 <= firsts.min() and (firsts < stops).all() and stops.max() <= len(market.index)):
+            raise AishockError("every run's bars must satisfy 0 <= first < stop <= the number of days")
+        first = int(firsts.min()) if n_runs else 0
+    n_days = int((stops - firsts).max()) if n_runs else 0
     acc = np.zeros((kernel.N_ACC, n_runs))
     rec_eq = record in ("equity", "full")
     full = record == "full"
@@ -240,7 +265,8 @@ def run_schedule(
     order_n = np.zeros(n_runs, dtype=np.int64)
     kernel.simulate(
         max(min(nb.get_num_threads(), n_runs), 1) if parallel else 1,
-        first,
+        firsts,
+        stops,
         kernel.Targets(schedule.lo, schedule.hi, schedule.bar, schedule.col, schedule.weight),
         kernel.MarketArrays(market.fill, market.mark, market.close, market.last_bar, market.delist_day),
         costs.frictions(periods),
@@ -259,7 +285,7 @@ def run_schedule(
         acc,
         equity if rec_eq else None,
         cash if rec_eq else None,
-        daily_returns(equity, costs.init_cash) if rec_eq else None,
+        _returns(equity, costs.init_cash, stops - firsts) if rec_eq else None,
         shares if full else None,
         per_run,
         market,

@@ -15,6 +15,7 @@ or `power,POWER`, since a duplicate would be a second trial of the same paramete
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -282,3 +283,13 @@ def describe(cls) -> list[tuple[str, str, Any, str]]:
         (f.name, _typename(hints[f.name]), f.default, f.metadata.get("help", ""))
         for f in dataclasses.fields(cls)
     ]
+
+
+def replaced(p, changes: Mapping[str, Any]):
+    """A copy of params instance `p` with `changes` (values already of the fields' types),
+    without running the dataclass's checks again: for the many copies engine.generalize makes
+    that differ from one checked instance only in the universe and the event date."""
+    q = copy.copy(p)
+    for name, value in changes.items():
+        object.__setattr__(q, name, value)
+    return q

@@ -163,15 +163,17 @@ def run_chunks(
     """`evaluate` over chunks of `sets`, locally or on Dask, joined in order."""
     size = chunk or chunk_size(prices, len(sets))
     pieces = [sets[lo : lo + size] for lo in range(0, len(sets), size)]
-    parts = _map(evaluate, job, prices, pieces, executor, scheduler, workers, progress)
+    parts = map_chunks(evaluate, job, prices, pieces, executor, scheduler, workers, progress)
     acc = np.concatenate([p[0] for p in parts], axis=1)
     returns = np.concatenate([p[1] for p in parts], axis=1) if job.keep_returns else None
     return acc, returns
 
 
-def _map(fn, job: Job, data, chunks: list, executor: str, scheduler, workers, progress) -> list:
-    """fn(job, data, chunk) for every chunk, in order, locally or on Dask."""
-    bar = tqdm(total=len(chunks), desc="sweep", unit="chunk", disable=not progress)
+def map_chunks(fn, job, data, chunks: list, executor: str, scheduler, workers, progress, desc="sweep") -> list:
+    """fn(job, data, chunk) for every chunk, in order, locally or on Dask (where `job`, a
+    dataclass with a `threads` field, runs with threads=False: the workers are the
+    parallelism), with a progress bar labelled `desc`."""
+    bar = tqdm(total=len(chunks), desc=desc, unit="chunk", disable=not progress)
     try:
         if executor == "local":
             out = []
