@@ -6,6 +6,7 @@ are overridden by `--data` or the AISHOCK_DATA environment variable (os.pathsep-
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, replace
@@ -93,18 +94,66 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
+def _aishock_table(path: Path) -> dict:
+    """The `[tool.aishock]` table of `path`."""
+    with path.open("rb") as f:
+        try:
+            return tomllib.load(f).get("tool", {}).get("aishock", {})
+        except tomllib.TOMLDecodeError as e:
+            raise AishockError(f"{path}: not valid TOML ({e}); fix the file") from None
+
+
+_ENV = (CONFIG_ENV, "AISHOCK_DATA", "AISHOCK_REPORTS", "AISHOCK_OFFLINE")
+_LOADED: dict[tuple, Config] = {}
+
+
+@functools.lru_cache(maxsize=64)
+def _candidates(cwd: str, named: str) -> tuple[str, ...]:
+    """The files load_config could read: `named`, else pyproject.toml in cwd and each parent."""
+    if named:
+        return (named,)
+    out, folder = [], cwd
+    while True:
+        out.append(os.path.join(folder, "pyproject.toml"))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return tuple(out)
+        folder = parent
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = None) -> Config:
     """Read `[tool.aishock]` of `pyproject` (default: `find_config()`); then AISHOCK_DATA,
     then `data` (highest) replace the folders. `data_dirs` may be one folder (a string) or a
-    list. Refuses a pyproject that is not TOML."""
+    list. Refuses a pyproject that is not TOML.
+
+    The result is kept and returned again while the arguments, the working directory, the
+    AISHOCK_* variables and every file it could be read from (the modification time and size
+    of each candidate pyproject.toml) are unchanged: strategies resolve their universes once
+    per parameter set, and each resolution reads the configuration."""
+    cwd = os.getcwd()
+    env = tuple(map(os.environ.get, _ENV))
+    key = (repr(data), str(pyproject), cwd, env)
+    key += tuple(map(_stamp, _candidates(cwd, str(pyproject or env[0] or ""))))
+    if key not in _LOADED:
+        if len(_LOADED) > 32:
+            _LOADED.clear()
+        _LOADED[key] = _read_config(data, pyproject)
+    return _LOADED[key]
+
+
+def _read_config(data: str | os.PathLike | None, pyproject: Path | None) -> Config:
     path = pyproject or find_config() or Path.cwd() / "pyproject.toml"
     table = {}
     if path.is_file():
-        with path.open("rb") as f:
-            try:
-                table = tomllib.load(f).get("tool", {}).get("aishock", {})
-            except tomllib.TOMLDecodeError as e:
-                raise AishockError(f"{path}: not valid TOML ({e}); fix the file") from None
+        table = _aishock_table(path)
     base = path.parent
     dirs = table.get("data_dirs", ["data/market"])
 

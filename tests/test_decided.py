@@ -59,7 +59,18 @@ def test_orders_land_in_each_run_as_decided_and_the_last_row_is_dropped(threads)
 
 
 def test_a_schedule_bigger_than_the_first_room_is_redone_with_exact_room(monkeypatch):
-    monkeypatch.setattr(schedule_mod, "MAX_ROOM", 4)
+    monkeypatch.setattr(schedule_mod, "FIRST_ROOM", 4)
+    monkeypatch.setattr(schedule_mod, "_ROOM_HINT", {})
+    assert same(decided(INDEX, TICKERS, len(STEP), every_nth, (CLOSE, STEP)), expected(CLOSE, STEP))
+
+
+def test_the_room_learnt_from_one_call_is_too_small_for_a_bigger_next_one(monkeypatch):
+    """The first attempt's room comes from the orders per run the same `decide` needed
+    before; a later call whose runs need more is redone, not cut."""
+    monkeypatch.setattr(schedule_mod, "_ROOM_HINT", {})
+    sparse = np.full(len(STEP), 11, np.int64)  # one order row per run
+    decided(INDEX, TICKERS, len(STEP), every_nth, (CLOSE, sparse))
+    assert schedule_mod._ROOM_HINT[every_nth] < 2 * len(TICKERS)
     assert same(decided(INDEX, TICKERS, len(STEP), every_nth, (CLOSE, STEP)), expected(CLOSE, STEP))
 
 

@@ -11,6 +11,7 @@ never a mix. A reader that needs the metadata and the columns of one version ope
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ UNREADABLE = (OSError, ValueError, pa.ArrowException)
 def write_frame(path: Path, frame: pd.DataFrame, meta: dict | None = None) -> None:
     """Write `frame` (index kept) to `path` atomically, with `meta` (JSON) in the schema."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    release(path)
     table = pa.Table.from_pandas(frame, preserve_index=True)
     if meta is not None:
         table = table.replace_schema_metadata(
@@ -77,3 +79,35 @@ def open_snapshot(path: Path) -> Snapshot | None:
         return Snapshot(path)
     except UNREADABLE:
         return None
+
+
+_HELD: dict[tuple, Snapshot] = {}
+HELD_MAX = 4
+
+
+def held_snapshot(path: Path) -> Snapshot | None:
+    """Like `open_snapshot`, but the snapshot stays open for the process and is handed out
+    again while `path` is the same version (inode, modification time, size): opening a wide
+    parquet file parses its whole footer, which cost more than reading a few of its columns.
+    The caller must not close it. At most HELD_MAX are kept (the oldest is closed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    if key not in _HELD:
+        snapshot = open_snapshot(path)
+        if snapshot is None:
+            return None
+        release(path)  # an older version of the file
+        while len(_HELD) >= HELD_MAX:
+            _HELD.pop(next(iter(_HELD))).close()
+        _HELD[key] = snapshot
+    return _HELD[key]
+
+
+def release(path: Path) -> None:
+    """Close the held snapshots of `path` (before replacing it: Windows cannot replace an open
+    file)."""
+    for k in [k for k in _HELD if k[0] == str(path)]:
+        _HELD.pop(k).close()

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.data.cache import UNREADABLE, open_snapshot, write_frame
+from engine.data.cache import UNREADABLE, held_snapshot, write_frame
 from engine.data.checks import check_bars
 from engine.data.csvfile import read_price_csv
 from engine.data.validate import FIELDS
@@ -167,16 +167,15 @@ def _read_cache(cpath: Path, stamps: dict[str, list]) -> tuple[dict, pd.DataFram
     columns, both from one version of the file: the columns of the tickers in `stamps` if
     all their entries are current, else of every entry (to be written back). A missing or
     unreadable file has no entries."""
-    snapshot, meta, wide = open_snapshot(cpath), {}, None
+    snapshot, meta, wide = held_snapshot(cpath), {}, None
     if snapshot is not None:
-        with snapshot:
-            entries = snapshot.meta if isinstance(snapshot.meta, dict) else {}
-            meta = {t: e for t, e in entries.items() if f"{t}{SEP}close" in snapshot.names}
-            stale = any(not _current(meta.get(t), s) for t, s in stamps.items())
-            wanted = meta if stale else stamps
-            cols = [c for t in wanted for f in FIELDS if (c := f"{t}{SEP}{f}") in snapshot.names]
-            with contextlib.suppress(*UNREADABLE):
-                wide = snapshot.read(cols)
+        entries = snapshot.meta if isinstance(snapshot.meta, dict) else {}
+        meta = {t: e for t, e in entries.items() if f"{t}{SEP}close" in snapshot.names}
+        stale = any(not _current(meta.get(t), s) for t, s in stamps.items())
+        wanted = meta if stale else stamps
+        cols = [c for t in wanted for f in FIELDS if (c := f"{t}{SEP}{f}") in snapshot.names]
+        with contextlib.suppress(*UNREADABLE):
+            wide = snapshot.read(cols)
     if not isinstance(getattr(wide, "index", None), pd.DatetimeIndex):  # unreadable or foreign
         return {}, pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
     wide.index.name = "date"
