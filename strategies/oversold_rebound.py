@@ -83,19 +83,14 @@ def _group(prices: Prices, sets: list[Params]) -> Schedule:
         min_drop = steps.column(sets, "min_drop")
         return steps.per_set(prices, names, sets, _per_name, rets, min_drop, hold, 1.0 / len(names))
     hits = steps.shocks(prices, names, sets[0].market, sets)
-    earnings = prices.earnings[prices.earnings["ticker"].isin(names)]
-    by_name = [
-        np.sort(earnings.loc[earnings["ticker"] == t, "date"].to_numpy("datetime64[D]")) for t in names
-    ]
-    e_hi = np.cumsum([len(d) for d in by_name]).astype(np.int64)
-    e_days = np.concatenate([d.astype(np.int64) for d in by_name]) if by_name else np.empty(0, np.int64)
+    e_lo, e_hi, e_days = steps.earnings_days(prices, names)
     data = (
         close,
         rets,
         hits,
         np.argsort(np.argsort(np.array(names))).astype(np.int64),  # rank of each name's symbol
         prices.index.to_numpy("datetime64[D]").astype(np.int64),
-        e_hi - np.array([len(d) for d in by_name], dtype=np.int64),
+        e_lo,
         e_hi,
         e_days,
         steps.column(sets, "top_k"),

@@ -127,16 +127,31 @@ def shocks(prices: Prices, members: Sequence[str], market: str, sets: Sequence) 
         min_drop = np.array([sets[k].min_drop for k in detect], dtype=np.float64)
         max_mkt = np.array([sets[k].max_market_drop for k in detect], dtype=np.float64)
         hit[detect] = shock_mask(group[None, :], mkt[None, :], min_drop[:, None], max_mkt[:, None])
-    rows: dict = {}  # event_date -> its row, looked up once per distinct date
-    for k, p in enumerate(sets):
-        if p.event_date is not None:
-            if p.event_date not in rows:
-                day = pd.Timestamp(p.event_date)
-                if day not in prices.index:
-                    raise AishockError(f"event_date {p.event_date} is not a trading day in the data")
-                rows[p.event_date] = prices.index.get_loc(day)
-            hit[k, rows[p.event_date]] = True
+    dated = [k for k, p in enumerate(sets) if p.event_date is not None]
+    if dated:
+        days = pd.DatetimeIndex([sets[k].event_date for k in dated])
+        rows = prices.index.get_indexer(days)
+        if (rows < 0).any():
+            bad = days[rows < 0][0].date()
+            raise AishockError(f"event_date {bad} is not a trading day in the data")
+        hit[dated, rows] = True
     return hit
+
+
+def earnings_days(prices: Prices, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Needs: the panel's earnings calendar. Produces: (lo, hi, days): the report dates of
+    names[j] are days[lo[j]:hi[j]], sorted, as days since 1970-01-01 (int64)."""
+    by_ticker = per_panel(prices, ("earnings days",), lambda: _earnings_by_ticker(prices.earnings))
+    parts = [by_ticker.get(t, np.empty(0, np.int64)) for t in names]
+    hi = np.cumsum([len(d) for d in parts]).astype(np.int64)
+    lo = hi - np.array([len(d) for d in parts], dtype=np.int64)
+    return lo, hi, np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+
+def _earnings_by_ticker(earnings: pd.DataFrame) -> dict[str, np.ndarray]:
+    days = earnings["date"].to_numpy("datetime64[D]").astype(np.int64)
+    tickers = earnings["ticker"].to_numpy()
+    return {t: np.sort(days[tickers == t]) for t in pd.unique(tickers)}
 
 
 def column(sets: Sequence, name: str, dtype=np.float64, none=np.nan) -> np.ndarray:

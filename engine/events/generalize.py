@@ -57,7 +57,7 @@ from engine.data import membership
 from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 from engine.events import crossevent, runs
-from engine.events.groups import check_by, split
+from engine.events.groups import check_by, members_on, split
 from engine.events.members import resolve_members
 from engine.events.shocks import K_SD, MAX_MARKET_DROP, MIN_FALL, MIN_MEMBERS, SD_WINDOW, scaled_shocks
 from engine.outputs import plain
@@ -201,9 +201,9 @@ def generalize(
         )
     events["group_return"] = [float(group_ret.at[d, g]) for d, g in zip(events["date"], events["group"], strict=True)]
     events["market_return"] = mkt.reindex(events["date"]).to_numpy()
-    events["members"] = [groups.on(g, d) for g, d in zip(events["group"], events["date"], strict=True)]
+    events["members"] = members_on(groups, events)
     design = _placebo_design(events, counts, min_members, h_max, placebo, seed)
-    design["members"] = [groups.on(g, d) for g, d in zip(design["group"], design["date"], strict=True)]
+    design["members"] = members_on(groups, design)
 
     index = prices.index
     ev_pos = index.get_indexer(events["date"])
@@ -338,22 +338,27 @@ def _placebo_design(
     ok = counts.to_numpy() >= min_members
     where = {g: j for j, g in enumerate(counts.columns)}
     rng = np.random.default_rng(seed)
-    rows = []
+    days, groups, of, replay = [], [], [], []
     for d, (_, day_events) in enumerate(events.groupby("date", sort=True)):
         gs = list(day_events["group"])
         candidates = np.nonzero(free & ok[:, [where[g] for g in gs]].all(axis=1))[0]
         picks = np.sort(rng.choice(candidates, size=min(replays, len(candidates)), replace=False))
-        for r, day in enumerate(picks):
-            rows += [(index[day], g, d, r) for g in gs]
-    if not rows:
+        days.append(np.repeat(picks, len(gs)))
+        groups += gs * len(picks)
+        of.append(np.full(len(picks) * len(gs), d))
+        replay.append(np.repeat(np.arange(len(picks)), len(gs)))
+    if not groups:
         return pd.DataFrame(cols)
-    return pd.DataFrame(rows, columns=list(cols))
+    return pd.DataFrame(
+        {"date": index[np.concatenate(days)], "group": groups, "replay_of": np.concatenate(of), "replay": np.concatenate(replay)}
+    )
 
 
 def _chunks(spec, sets: list, horizons: np.ndarray, where: pd.DataFrame, pos: np.ndarray) -> list[runs.Chunk]:
     """Every set on every row of `where` (date, members), set-major, in chunks of CHUNK_RUNS."""
     universes = [",".join(m) for m in where["members"]]
-    days = [d.date() for d in where["date"]]
+    days = list(pd.DatetimeIndex(where["date"]).to_pydatetime())
+    days = [d.date() for d in days]
     u, d = spec.event.universe, spec.event.date
     out, pending, firsts, stops = [], [], [], []
     for p, h in zip(sets, horizons, strict=True):

@@ -44,9 +44,24 @@ class Groups:
 
     def on(self, group: str, day: pd.Timestamp) -> list[str]:
         """The members of `group` live on `day`, in listing order."""
-        names = [t for t in self.members.index[self.members == group] if t in self.live.columns]
-        row = self.live.loc[day, names]
-        return [t for t in names if bool(row[t])]
+        return self.on_days([group], [day])[0]
+
+    def on_days(self, groups, days) -> list[list[str]]:
+        """`on` for each (group, day) pair."""
+        live = self.live.to_numpy()
+        rows = self.live.index.get_indexer(pd.DatetimeIndex(days))
+        if (rows < 0).any():
+            raise KeyError(f"{pd.DatetimeIndex(days)[rows < 0][0].date()} is not a day of the data")
+        at = {t: j for j, t in enumerate(self.live.columns)}
+        names: dict[str, tuple[list[str], np.ndarray]] = {}
+        out = []
+        for g, r in zip(groups, rows, strict=True):
+            if g not in names:
+                listed = [t for t in self.members.index[self.members == g] if t in at]
+                names[g] = (listed, np.array([at[t] for t in listed], dtype=np.int64))
+            listed, cols = names[g]
+            out.append([t for t, ok in zip(listed, live[r, cols], strict=True) if ok])
+        return out
 
 
 def split(members: pd.DataFrame, by: str, close: pd.DataFrame, min_members: int) -> Groups:
@@ -83,7 +98,7 @@ def check_by(by: str | None, universe: str) -> str:
 
 def members_on(groups: Groups, events: pd.DataFrame) -> list[list[str]]:
     """The live members of each event's group on its date."""
-    return [groups.on(g, d) for g, d in zip(events["group"], events["date"], strict=True)]
+    return groups.on_days(events["group"], events["date"])
 
 
 def eligible_days(counts: pd.DataFrame, min_members: int, first: int, last: int) -> dict[str, np.ndarray]:

@@ -15,7 +15,6 @@ or `power,POWER`, since a duplicate would be a second trial of the same paramete
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import difflib
@@ -289,7 +288,7 @@ def replaced(p, changes: Mapping[str, Any]):
     """A copy of params instance `p` with `changes` (values already of the fields' types),
     without running the dataclass's checks again: for the many copies engine.generalize makes
     that differ from one checked instance only in the universe and the event date."""
-    q = copy.copy(p)
-    for name, value in changes.items():
-        object.__setattr__(q, name, value)
+    q = object.__new__(type(p))
+    q.__dict__.update(p.__dict__)
+    q.__dict__.update(changes)
     return q
