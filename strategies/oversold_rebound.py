@@ -35,7 +35,8 @@ class Params:
 
     mode: Literal["basket", "per_name"] = param("basket", "one shock for the basket, or per-name signals")
     top_k: int | float = param(
-        8, "names bought: a count, or a share of the names with a return (0 < top_k < 1: floor(top_k x n), at least 1)"
+        8,
+        "names bought: a count, or a share of the names with a return (0 < top_k < 1: floor(top_k x n), at least 1)",
     )
     weighting: Literal["equal", "inverse_vol"] = param("equal", "how picks are weighted")
     vol_lookback: int = param(60, "days of returns for inverse_vol")
@@ -67,7 +68,7 @@ def tickers(p: Params) -> list[str]:
     tickers,
     many=True,
     universes=("universe",),
-    event=EventParams("universe", "event_date", hold="hold_days", market="market"),
+    event=EventParams("universe", "event_date", hold="hold_days", market="market", threshold="min_drop"),
 )
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Buy the biggest decliners of an AI-specific shock day; hold, or exit on recovery/stop."""

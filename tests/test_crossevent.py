@@ -12,162 +12,130 @@ import pytest
 
 from engine.events import crossevent as ce
 
-# --- kp_bmp_test ------------------------------------------------------------------------
+# --- scar_correlations and bmp_test -----------------------------------------------------
 
 
-def _shared_factor_case(seed: int = 7):
-    """6 events on 3 dates (2 per date). Estimation windows (positions in 400 business days):
-    date A [0, 120), date B [90, 210), date C [100, 220): A-B share exactly 30 dates (counted
-    with min_overlap=30), A-C share 20 (not counted), B-C share 110. A common factor in every
-    event's abnormal returns makes the correlations clearly positive."""
+def _events(first, stop, resid_len=120, rho=0.5, seed=0):
+    """Residuals for events with windows (first, stop), each estimation window the resid_len
+    days ending 10 before first, with a common factor giving correlation about rho where
+    they share days."""
     rng = np.random.default_rng(seed)
-    dates = pd.bdate_range("2023-01-02", periods=400)
-    factor = rng.normal(0.0, 0.01, len(dates))
-    windows = [(0, 120), (0, 120), (90, 210), (90, 210), (100, 220), (100, 220)]
-    est = pd.DataFrame(np.nan, index=dates, columns=[f"e{i}" for i in range(6)])
-    for i, (lo, hi) in enumerate(windows):
-        est.iloc[lo:hi, i] = factor[lo:hi] + rng.normal(0.0, 0.01, hi - lo)
-    sigma = est.std(ddof=1).to_numpy()
-    length = np.array([1, 1, 3, 3, 5, 5])
-    car = rng.normal(0.01, 0.02, 6)
-    return car, sigma, length, est
+    first, stop = np.asarray(first), np.asarray(stop)
+    start = first - 10 - resid_len
+    days = np.arange(start.min(), stop.max() + 1)
+    factor = rng.normal(size=len(days))
+    resid = np.empty((len(first), resid_len))
+    for i, s in enumerate(start):
+        common = factor[s - days[0] : s - days[0] + resid_len]
+        resid[i] = 0.01 * (math.sqrt(rho) * common + math.sqrt(1 - rho) * rng.normal(size=resid_len))
+    return resid, start
 
 
-def _reference_kp(car, sigma, length, est, min_overlap=30):
-    """Plain-Python BMP and KP statistics (statistics module, no numpy/pandas arithmetic)."""
-    n = len(car)
-    scar = [float(car[i]) / (float(sigma[i]) * math.sqrt(float(length[i]))) for i in range(n)]
-    cols = [list(est.iloc[:, i]) for i in range(n)]
-    rs = []
+def _direct_t(scar, resid, start, first, stop, min_overlap=30):
+    """The adjusted t computed straight from the definitions, with plain Python loops: the
+    correlation matrix C of the SCARs (C_ii = 1; C_ij = rho_ij o_ij / sqrt(L_i L_j) with rho
+    from statistics.correlation over the shared residual days and o_ij from set
+    intersection), then mean / sqrt(s^2 / (1 - c_bar) * sum(C) / N^2)."""
+    n = len(scar)
+    total, off = float(n), 0.0
     for i in range(n):
         for j in range(i + 1, n):
-            pairs = [(a, b) for a, b in zip(cols[i], cols[j], strict=True) if a == a and b == b]
-            if len(pairs) >= min_overlap:
-                rs.append(statistics.correlation([a for a, _ in pairs], [b for _, b in pairs]))
-    r_bar = statistics.fmean(rs) if rs else 0.0
-    t = statistics.fmean(scar) * math.sqrt(n) / statistics.stdev(scar)
-    t_kp = t * math.sqrt((1 - r_bar) / (1 + (n - 1) * r_bar))
-    normal = statistics.NormalDist()
-    return {
-        "mean_scar": statistics.fmean(scar),
-        "t_bmp": t,
-        "p_bmp": 2 * (1 - normal.cdf(abs(t))),
-        "r_bar": r_bar,
-        "n_pairs": len(rs),
-        "t_kp": t_kp,
-        "p_kp": 2 * (1 - normal.cdf(abs(t_kp))),
-    }
+            days_i = set(range(first[i] + 1, stop[i]))
+            days_j = set(range(first[j] + 1, stop[j]))
+            o = len(days_i & days_j)
+            if o == 0:
+                continue
+            shared = sorted(
+                set(range(start[i], start[i] + resid.shape[1]))
+                & set(range(start[j], start[j] + resid.shape[1]))
+            )
+            x = [resid[i, d - start[i]] for d in shared]
+            y = [resid[j, d - start[j]] for d in shared]
+            rho = statistics.correlation(x, y) if len(shared) >= min_overlap else 0.0
+            c = rho * o / math.sqrt((stop[i] - first[i] - 1) * (stop[j] - first[j] - 1))
+            total += 2 * c
+            off += 2 * c
+    c_bar = off / (n * (n - 1))
+    s2 = statistics.variance(scar)
+    return statistics.fmean(scar) / math.sqrt(s2 / (1 - c_bar) * total / n**2), c_bar
 
 
-def test_kp_bmp_matches_plain_python_recomputation():
-    car, sigma, length, est = _shared_factor_case()
-    got = ce.kp_bmp_test(car, sigma, length, est)
-    want = _reference_kp(car, sigma, length, est)
-    assert got["n"] == 6
-    assert got["n_pairs"] == want["n_pairs"] == 11  # 3 same-date + 4 A-B + 4 B-C; A-C left out
-    for key in ("mean_scar", "t_bmp", "p_bmp", "r_bar", "t_kp", "p_kp"):
-        assert got[key] == pytest.approx(want[key], rel=1e-12, abs=1e-12), key
+CASES = {
+    # name: (first, stop)
+    "all on one date": ([200] * 6, [222] * 6),
+    "all disjoint": ([200, 240, 280, 320, 360, 400], [222, 262, 302, 342, 382, 422]),
+    "mixed": ([200, 200, 205, 230, 260, 261, 300], [222, 215, 227, 252, 282, 283, 322]),
+}
 
 
-def test_kp_factor_shrinks_t_when_events_are_correlated():
-    car, sigma, length, est = _shared_factor_case()
-    got = ce.kp_bmp_test(car, sigma, length, est)
-    assert got["r_bar"] > 0.2
-    assert abs(got["t_kp"]) < abs(got["t_bmp"])
-    assert got["p_kp"] > got["p_bmp"]
+@pytest.mark.parametrize("name", list(CASES))
+def test_adjusted_t_equals_the_direct_variance_of_the_mean(name):
+    first, stop = (np.array(v) for v in CASES[name])
+    resid, start = _events(first, stop, seed=3)
+    scar = np.random.default_rng(4).normal(0.3, 1.0, len(first))
+    i, j, rho, c = ce.scar_correlations(resid, start, first, stop)
+    got = ce.bmp_test(scar, i, j, c)
+    want, c_bar = _direct_t(scar, resid, start, first, stop)
+    assert got["t_adj"] == pytest.approx(want, rel=1e-12)
+    assert got["c_bar"] == pytest.approx(c_bar, rel=1e-12, abs=1e-15)
+    if name == "all disjoint":
+        assert len(i) == 0 and got["t_adj"] == got["t_bmp"]
+    if name == "all on one date":
+        assert len(i) == 15 and np.allclose(c, rho)  # the whole window shared: c = rho
 
 
-def test_kp_equals_bmp_when_uncorrelated():
-    rng = np.random.default_rng(3)
-    n = 6
-    est = pd.DataFrame(rng.normal(0.0, 0.01, (5000, n)), index=pd.bdate_range("2000-01-03", periods=5000))
-    car = rng.normal(0.01, 0.02, n)
-    got = ce.kp_bmp_test(car, np.full(n, 0.01), np.ones(n), est)
-    assert got["n_pairs"] == 15
-    assert abs(got["r_bar"]) < 0.01
-    assert got["t_kp"] == pytest.approx(got["t_bmp"], rel=0.05)
-    # No counted pair at all: r̄ = 0 exactly and the KP t is the BMP t.
-    got = ce.kp_bmp_test(car, np.full(n, 0.01), np.ones(n), est.iloc[:20])
-    assert got["n_pairs"] == 0
-    assert got["r_bar"] == 0.0
-    assert got["t_kp"] == got["t_bmp"]
+def test_one_date_reduces_to_kolari_pynnonen():
+    """All events on one date with one window: KP (2010): t_kp = t_bmp sqrt((1 - r) / (1 +
+    (N - 1) r)), r the mean pairwise correlation of the residuals (np.corrcoef here)."""
+    first, stop = np.full(8, 300), np.full(8, 322)
+    resid, start = _events(first, stop, rho=0.3, seed=9)
+    corr = np.corrcoef(resid)
+    r_bar = corr[np.triu_indices(8, 1)].mean()
+    scar = np.random.default_rng(5).normal(0.5, 1.0, 8)
+    i, j, _, c = ce.scar_correlations(resid, start, first, stop)
+    got = ce.bmp_test(scar, i, j, c)
+    t_bmp = scar.mean() * math.sqrt(8) / scar.std(ddof=1)
+    assert got["t_bmp"] == pytest.approx(t_bmp, rel=1e-12)
+    assert got["t_adj"] == pytest.approx(t_bmp * math.sqrt((1 - r_bar) / (1 + 7 * r_bar)), rel=1e-10)
 
 
-def test_kp_min_overlap_counts_only_pairs_sharing_enough_dates():
-    rng = np.random.default_rng(11)
-    dates = pd.bdate_range("2022-01-03", periods=100)
-    common = rng.normal(0.0, 0.01, 100)
-
-    def two_events(shared: int) -> pd.DataFrame:
-        est = pd.DataFrame(np.nan, index=dates, columns=["a", "b"])
-        est.iloc[0:50, 0] = common[0:50] + rng.normal(0.0, 0.002, 50)
-        est.iloc[50 - shared : 100, 1] = common[50 - shared : 100] + rng.normal(0.0, 0.002, 50 + shared)
-        return est
-
-    args = (np.array([0.01, 0.02]), np.array([0.01, 0.01]), np.array([1, 1]))
-    short = ce.kp_bmp_test(*args, two_events(29))
-    assert (short["n_pairs"], short["r_bar"]) == (0, 0.0)
-    enough = ce.kp_bmp_test(*args, two_events(30))
-    assert enough["n_pairs"] == 1
-    assert enough["r_bar"] > 0.8
-    # The threshold is a parameter: lowered to 29, the 29-date pair counts.
-    assert ce.kp_bmp_test(*args, two_events(29), min_overlap=29)["n_pairs"] == 1
-    # And in the 6-event case, lowering it to 20 brings the 4 A-C pairs in.
-    car, sigma, length, est = _shared_factor_case()
-    assert ce.kp_bmp_test(car, sigma, length, est, min_overlap=20)["n_pairs"] == 15
-
-
-def _equicorrelated(n: int, rho: float, t: int, seed: int) -> pd.DataFrame:
-    """n columns whose pairwise sample correlations all equal rho (to rounding): centred,
-    orthonormal columns z_0..z_n, x_i = sqrt(rho) z_0 + sqrt(1 - rho) z_i."""
-    z = np.random.default_rng(seed).normal(size=(t, n + 1))
-    z -= z.mean(axis=0)
-    q, _ = np.linalg.qr(z)
-    x = math.sqrt(rho) * q[:, [0]] + math.sqrt(1 - rho) * q[:, 1:]
-    return pd.DataFrame(x, index=pd.bdate_range("2010-01-04", periods=t))
-
-
-def test_kp_adjustment_formula_worked_example():
-    """KP (2010): t_kp = t_bmp * sqrt((1 - r̄) / (1 + (N - 1) r̄)). With N = 10, r̄ = 0.1 and
-    t_bmp = 3 the adjusted t is 3 * sqrt(0.9 / 1.9) = 2.0647..., built end to end."""
+def test_kp_worked_example():
+    """N = 10, every pair correlated 0.1, t_bmp = 3: t = 3 sqrt(0.9 / 1.9) = 2.0647..."""
     n = 10
-    est = _equicorrelated(n, 0.1, 250, seed=5)
     d = np.random.default_rng(2).normal(size=n)
-    d = (d - d.mean()) / d.std(ddof=1)
-    scar = d + 3 / math.sqrt(n)  # mean * sqrt(N) / sd = 3 exactly
-    got = ce.kp_bmp_test(scar, np.ones(n), np.ones(n), est)
+    scar = (d - d.mean()) / d.std(ddof=1) + 3 / math.sqrt(n)
+    i, j = np.triu_indices(n, 1)
+    got = ce.bmp_test(scar, i, j, np.full(len(i), 0.1))
     assert got["t_bmp"] == pytest.approx(3.0, rel=1e-12)
-    assert got["r_bar"] == pytest.approx(0.1, rel=1e-12)
-    assert got["n_pairs"] == 45
-    assert got["t_kp"] == pytest.approx(3 * math.sqrt(0.9 / 1.9), rel=1e-12)
-    assert got["t_kp"] == pytest.approx(2.064741, abs=1e-6)
+    assert got["c_bar"] == pytest.approx(0.1)
+    assert got["t_adj"] == pytest.approx(2.064741, abs=1e-6)
     assert got["p_bmp"] == pytest.approx(0.0026997960632601866, rel=1e-9)  # 2 * (1 - Φ(3))
 
 
-def test_kp_scar_uses_sigma_times_sqrt_length():
-    est = pd.DataFrame(np.nan, index=pd.bdate_range("2020-01-01", periods=5), columns=range(3))
-    got = ce.kp_bmp_test([0.04, 0.06, 0.03], [0.01, 0.02, 0.01], [4, 9, 1], est)
-    # SCAR = 0.04/(0.01*2) = 2, 0.06/(0.02*3) = 1, 0.03/0.01 = 3 → mean 2, sd 1, t = 2*sqrt(3)
-    assert got["mean_scar"] == pytest.approx(2.0)
-    assert got["t_bmp"] == pytest.approx(2 * math.sqrt(3))
+def test_pairs_sharing_too_few_residual_days_are_uncorrelated():
+    """Two events whose event windows overlap but whose residuals share fewer than
+    min_overlap days: rho = 0."""
+    resid = np.full((2, 40), np.nan)
+    rng = np.random.default_rng(1)
+    common = rng.normal(size=60)
+    resid[0] = common[:40]
+    resid[1] = common[20:60]
+    start, first, stop = np.array([0, 20]), np.array([100, 105]), np.array([120, 125])
+    _, _, rho, _ = ce.scar_correlations(resid, start, first, stop, min_overlap=21)
+    assert rho.tolist() == [0.0]  # 20 shared days < 21
+    _, _, rho, c = ce.scar_correlations(resid, start, first, stop, min_overlap=20)
+    assert rho[0] == pytest.approx(1.0) and c[0] == pytest.approx(14 / 19)  # days 106..119 shared
 
 
-def test_kp_degenerate_inputs_give_nan_and_bad_sigma_raises():
-    est1 = pd.DataFrame({"a": [0.01, -0.01]})
-    one = ce.kp_bmp_test([0.02], [0.01], [1], est1)
-    assert one["n"] == 1
-    assert math.isnan(one["t_bmp"]) and math.isnan(one["t_kp"]) and math.isnan(one["p_kp"])
-    est3 = pd.DataFrame(np.zeros((3, 3)))
-    flat = ce.kp_bmp_test([0.01, 0.01, 0.01], [0.01, 0.01, 0.01], [1, 1, 1], est3)
-    assert flat["n"] == 3
-    assert math.isnan(flat["t_bmp"]) and math.isnan(flat["p_bmp"])
-    empty = ce.kp_bmp_test([], [], [], pd.DataFrame(index=range(3)))
-    assert empty["n"] == 0 and math.isnan(empty["t_bmp"])
-    for bad in ([0.01, 0.0, 0.01], [0.01, -0.01, 0.01], [0.01, np.nan, 0.01]):
-        with pytest.raises(ValueError, match="sigma"):
-            ce.kp_bmp_test([0.01, 0.02, 0.03], bad, [1, 1, 1], est3)
-    with pytest.raises(ValueError, match="est_returns"):
-        ce.kp_bmp_test([0.01, 0.02], [0.01, 0.01], [1, 1], est3)
+def test_bmp_degenerate_inputs():
+    assert math.isnan(ce.bmp_test([0.5])["t_bmp"])
+    flat = ce.bmp_test([1.0, 1.0, 1.0])
+    assert math.isnan(flat["t_bmp"]) and math.isnan(flat["p_adj"])
+    assert ce.bmp_test([])["n"] == 0
+    with pytest.raises(ValueError, match="scar"):
+        ce.bmp_test([1.0, np.nan])
+    with pytest.raises(ValueError, match="one entry per pair"):
+        ce.bmp_test([1.0, 2.0], [0], [], [0.1])
 
 
 # --- cluster_bootstrap_ci -----------------------------------------------------------------
@@ -306,36 +274,47 @@ def test_calendar_time_alpha_too_few_days_is_nan():
         assert math.isnan(got[key]), key
 
 
-# --- placebo_p_value ----------------------------------------------------------------------
+# --- placebo_sets -------------------------------------------------------------------------
 
 
-def test_placebo_p_value_is_deterministic_and_matches_direct_draws():
-    placebo = np.random.default_rng(8).normal(0.0, 0.02, 500)
-    a = ce.placebo_p_value(0.004, placebo, n_events=12, n_draws=4000, seed=3)
-    assert a == ce.placebo_p_value(0.004, placebo, n_events=12, n_draws=4000, seed=3)
-    rng = np.random.default_rng(3)
-    means = placebo[rng.integers(0, 500, size=(4000, 12))].mean(axis=1)
-    assert a["p_value"] == (1 + (means >= 0.004).sum()) / 4001
-    assert a["percentile"] == pytest.approx(100 * (means < 0.004).mean())
-    assert a["n"] == 500 and a["n_draws"] == 4000 and a["seed"] == 3
-    assert a["mean"] == pytest.approx(placebo.mean()) and a["std"] == pytest.approx(placebo.std(ddof=1))
-    assert 0 < a["p_value"] < 1
+def test_placebo_sets_match_direct_draws_and_report_their_error():
+    rng = np.random.default_rng(8)
+    sums = rng.normal(0.0, 0.02, (12, 30))
+    counts = rng.integers(1, 3, (12, 30)).astype(float)
+    a = ce.placebo_sets(0.004, sums, counts, n_sets=4000, seed=3)
+    assert a == ce.placebo_sets(0.004, sums, counts, n_sets=4000, seed=3)
+    draw = np.random.default_rng(3).integers(0, 30, size=(4000, 12))
+    means = np.array([sums[np.arange(12), d].sum() / counts[np.arange(12), d].sum() for d in draw])
+    p = (1 + (means >= 0.004).sum()) / 4001
+    assert a["p_value"] == pytest.approx(p, rel=1e-12)
+    assert a["mc_se"] == pytest.approx(math.sqrt(p * (1 - p) / 4000))
+    assert a["mean"] == pytest.approx(means.mean()) and a["n_dates"] == 12 and a["n_replays"] == 30
 
 
-def test_placebo_p_value_extremes():
-    placebo = np.random.default_rng(9).normal(0.0, 0.01, 200)
-    high = ce.placebo_p_value(1.0, placebo, n_events=5, n_draws=1000)
-    assert high["p_value"] == 1 / 1001
-    assert high["percentile"] == 100.0
-    low = ce.placebo_p_value(-1.0, placebo, n_events=5, n_draws=1000)
-    assert low["p_value"] == pytest.approx(1.0)
-    assert low["percentile"] == 0.0
-    # Ties count as reaching the event mean (>=), and half for the percentile.
-    tied = ce.placebo_p_value(0.01, np.full(50, 0.01), n_events=5, n_draws=100)
-    assert tied["p_value"] == 1.0
-    assert tied["percentile"] == 50.0
-    empty = ce.placebo_p_value(0.01, [], n_events=5, n_draws=100)
-    assert empty["n"] == 0 and math.isnan(empty["p_value"])
+def test_placebo_sets_extremes_and_dates_without_replays():
+    sums, counts = np.zeros((3, 5)), np.ones((3, 5))
+    assert ce.placebo_sets(1.0, sums, counts, n_sets=99)["p_value"] == 1 / 100
+    assert ce.placebo_sets(0.0, sums, counts, n_sets=99)["p_value"] == 1.0  # ties reach it
+    counts[1] = 0  # a date with no replay is left out
+    assert ce.placebo_sets(1.0, sums, counts, n_sets=99)["n_dates"] == 2
+    assert math.isnan(ce.placebo_sets(1.0, np.zeros((0, 0)), np.zeros((0, 0)))["p_value"])
+    assert math.isnan(ce.placebo_sets(np.nan, sums, counts)["p_value"])
+    with pytest.raises(ValueError, match="one shape"):
+        ce.placebo_sets(0.0, np.zeros((2, 3)), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize(
+    ("values", "dates", "want"),
+    [
+        ([1.0, 2.0, 3.0], ["a", "b", "c"], 2.0),  # one event per date: the plain mean
+        ([1.0, 1.0, 1.0, 4.0], ["a", "a", "a", "b"], 2.5),  # a crowded date weighs one
+        ([1.0, np.nan, 3.0], ["a", "a", "b"], 2.0),  # NaN left out
+        ([np.nan], ["a"], math.nan),
+    ],
+)
+def test_date_clustered_mean(values, dates, want):
+    got = ce.date_clustered_mean(values, dates)
+    assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want)
 
 
 # --- summarize ----------------------------------------------------------------------------

@@ -294,7 +294,9 @@ def placebo_sets(event_mean: float, sums, counts, n_sets: int = 10_000, seed: in
     sums = np.asarray(sums, dtype=float)
     counts = np.asarray(counts, dtype=float)
     if sums.shape != counts.shape or sums.ndim != 2:
-        raise ValueError(f"sums and counts must be dates x replays of one shape, got {sums.shape} and {counts.shape}")
+        raise ValueError(
+            f"sums and counts must be dates x replays of one shape, got {sums.shape} and {counts.shape}"
+        )
     if n_sets < 1:
         raise ValueError(f"n_sets must be at least 1, got {n_sets}")
     has = counts.sum(axis=1) > 0

@@ -117,7 +117,9 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
     net = run_schedule(prices, schedule, job.costs, bars=bars, periods=job.periods, record=record)
     frictionless = replace(job.costs, fees=0.0, slippage=0.0)
     gross = run_schedule(prices, schedule, frictionless, bars=bars, periods=job.periods)
-    entry, exit_, traded = _holding(schedule.lo, schedule.hi, schedule.bar, schedule.weight, chunk.first, chunk.stop)
+    entry, exit_, traded = _holding(
+        schedule.lo, schedule.hi, schedule.bar, schedule.weight, chunk.first, chunk.stop
+    )
     mkt_schedule = _market_schedule(prices.index, job.market, entry, exit_)
     mkt = run_schedule(prices, mkt_schedule, frictionless, bars=bars, periods=job.periods, record=record)
 
@@ -135,7 +137,9 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
 
     tickers = schedule.tickers
     returns = per_panel(prices, ("returns", tuple(tickers)), lambda: _returns(prices, tickers))
-    market_returns = per_panel(prices, ("returns", (job.market,)), lambda: _returns(prices, [job.market]))[:, 0]
+    market_returns = per_panel(prices, ("returns", (job.market,)), lambda: _returns(prices, [job.market]))[
+        :, 0
+    ]
     residuals = np.full((n, EST_DAYS if job.keep_residuals else 0), np.nan)
     fit = np.full((6, n), np.nan)
     _market_model(
@@ -156,7 +160,11 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
         paths = tuple(np.where(after, np.nan, e / init - 1.0) for e in (net.equity, mkt.equity))
         s = schedule
         picked = [
-            [tickers[s.col[e]] for e in range(s.lo[r], s.hi[r]) if s.bar[e] == entry[r] and s.weight[e] != 0.0]
+            [
+                tickers[s.col[e]]
+                for e in range(s.lo[r], s.hi[r])
+                if s.bar[e] == entry[r] and s.weight[e] != 0.0
+            ]
             for r in range(n)
         ]
     return RunStats(values, residuals if job.keep_residuals else None, paths, picked)
@@ -232,7 +240,9 @@ def _market_schedule(index, market: str, entry: np.ndarray, exit_: np.ndarray) -
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _market_model(lo, hi, bar, col, weight, entry, first, returns, market, est_days, est_gap, est_min, fit, resid):
+def _market_model(
+    lo, hi, bar, col, weight, entry, first, returns, market, est_days, est_gap, est_min, fit, resid
+):
     """Per run with an entry: the market model of the portfolio of its entry bar's orders over
     the estimation window (module doc). fit rows: alpha, beta, sigma, T, mean_m, sum of
     squared market deviations; resid (runs x est_days) when it has columns."""

@@ -245,7 +245,7 @@ def run_schedule(
         firsts, stops = (np.ascontiguousarray(b, dtype=np.int64) for b in bars)
         if firsts.shape != (n_runs,) or stops.shape != (n_runs,):
             raise AishockError(f"bars need one first and one stop bar per run ({n_runs})")
-        if n_runs and not (0 <= firsts.min() and (firsts < stops).all() and stops.max() <= len(market.index)):
+        if n_runs and not (firsts.min() >= 0 and (firsts < stops).all() and stops.max() <= len(market.index)):
             raise AishockError("every run's bars must satisfy 0 <= first < stop <= the number of days")
         first = int(firsts.min()) if n_runs else 0
     n_days = int((stops - firsts).max()) if n_runs else 0

@@ -27,16 +27,18 @@ from engine.strategy.schedule import Schedule
 class EventParams:
     """The parameters an event sets when a strategy is run on one group shock
     (engine.events.generalize): `universe` (the group's members) and `date` (the event day);
-    `hold`, if given, sets the event window (hold + 1 trading days) and `market` the market
-    the event is measured against."""
+    `hold`, if given, sets the event window (hold + 1 trading days), `market` the market the
+    event is measured against, and `threshold` the one-day fall (a fraction) the strategy's
+    rule needs: an event whose group fell less is not one of that parameter set's events."""
 
     universe: str
     date: str
     hold: str | None = None
     market: str | None = None
+    threshold: str | None = None
 
     def names(self) -> tuple[str, ...]:
-        return tuple(n for n in (self.universe, self.date, self.hold, self.market) if n)
+        return tuple(n for n in (self.universe, self.date, self.hold, self.market, self.threshold) if n)
 
 
 @dataclass(frozen=True)

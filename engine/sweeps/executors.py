@@ -169,7 +169,9 @@ def run_chunks(
     return acc, returns
 
 
-def map_chunks(fn, job, data, chunks: list, executor: str, scheduler, workers, progress, desc="sweep") -> list:
+def map_chunks(
+    fn, job, data, chunks: list, executor: str, scheduler, workers, progress, desc="sweep"
+) -> list:
     """fn(job, data, chunk) for every chunk, in order, locally or on Dask (where `job`, a
     dataclass with a `threads` field, runs with threads=False: the workers are the
     parallelism), with a progress bar labelled `desc`."""
