@@ -205,7 +205,8 @@ def generalize(
     if events.empty:
         why = f" ({dropped['truncated']} cut by the data's end)" if dropped["truncated"] else ""
         raise AishockError(
-            f"no {by} shocks in {label} with k={k:g}, min_fall={min_fall:g}{why}; lower them or widen the dates"
+            f"no {by} shocks in {label} with k={k:g}, min_fall={min_fall:g}{why}; "
+            "lower them or widen the dates"
         )
     events["group_return"] = [
         float(group_ret.at[d, g]) for d, g in zip(events["date"], events["group"], strict=True)
