@@ -36,7 +36,7 @@ class Params:
     mode: Literal["basket", "per_name"] = param("basket", "one shock for the basket, or per-name signals")
     top_k: int | float = param(
         8,
-        "names bought: a count, or a share of the names with a return (0 < top_k < 1: floor(top_k x n), >= 1)",
+        "names bought: a count, or a share of the names with a return (below 1: floor(top_k x n), min 1)",
     )
     weighting: Literal["equal", "inverse_vol"] = param("equal", "how picks are weighted")
     vol_lookback: int = param(60, "days of returns for inverse_vol")
