@@ -82,8 +82,11 @@ def test_event_figures_are_consistent(roles):
     assert roles.dropped == {"truncated": 1, "merged": 2}
     assert list(roles.paths.index) == list(range(roles.settings["horizon"] + 1))
     assert e["n_picked"].le(e["n_members"]).all() and (e["n_picked"] == e["picked"].map(len)).all()
-    modelled = e["car"].notna()
+    modelled = e["traded"] & e["car"].notna()
     assert modelled.sum() == roles.summary["n_events"] - roles.summary["n_no_model"]
+    assert roles.summary["n_events"] + roles.summary["n_not_traded"] == len(e)
+    fell = e["group_return"] <= -0.07  # oversold_rebound's min_drop: the rule fires on these only
+    assert (e["traded"] == fell).all() and isinstance(roles.summary["n_events"], int)
     assert roles.summary["mean_car"] == pytest.approx(e.loc[modelled, "car"].mean())
 
 

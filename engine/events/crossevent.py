@@ -275,7 +275,7 @@ def calendar_time_alpha(
     return out
 
 
-def placebo_sets(event_mean: float, sums, counts, n_sets: int = 10_000, seed: int = 0) -> dict:
+def placebo_sets(event_mean, sums, counts, n_sets: int = 10_000, seed: int = 0):
     """How unusual the events' mean outcome is among placebo sets that mirror the events' date
     clustering.
 
@@ -283,43 +283,56 @@ def placebo_sets(event_mean: float, sums, counts, n_sets: int = 10_000, seed: in
     sums, counts (D x R): for each of the D event dates, R placebo replays of that date's
     events on one random non-event day: the sum of their outcomes and how many count (a replay
     whose run has no outcome counts 0). A placebo set takes one replay of every date, each
-    drawn uniformly (numpy's default_rng(seed); dates with no replay are left out), so its
-    events share days as the real ones do; its mean is sum(sums) / sum(counts).
+    drawn uniformly (numpy's default_rng(seed).integers(0, R, size=(draws, D)), in blocks), so
+    its events share days as the real ones do; its mean is sum(sums) / sum(counts) over the
+    replays drawn (a date or replay with no outcome adds nothing). Many parameter sets at
+    once: event_mean (S,) and sums, counts (S x D x R); every set gets the same draws.
 
     One-sided p-value (Davison and Hinkley 1997, eq. 4.11): (1 + #{set mean >= event_mean})
     / (1 + n_sets), with its Monte Carlo standard error sqrt(p (1 - p) / n_sets).
 
-    Returns: p_value, mc_se, n_sets, mean (mean of the set means), std, seed, n_replays (R),
-    n_dates (D with a replay). NaN p-value when no date has a replay or event_mean is NaN."""
+    Returns a dict (a list of them, one per set, for S sets): p_value, mc_se, n_sets, mean
+    (mean of the set means), std, seed, n_replays (R), n_dates (D with an outcome). NaN p-value
+    when no date has an outcome or event_mean is NaN."""
     sums = np.asarray(sums, dtype=float)
     counts = np.asarray(counts, dtype=float)
-    if sums.shape != counts.shape or sums.ndim != 2:
+    many = sums.ndim == 3
+    if sums.shape != counts.shape or sums.ndim not in (2, 3):
         raise ValueError(
             f"sums and counts must be dates x replays of one shape, got {sums.shape} and {counts.shape}"
         )
     if n_sets < 1:
         raise ValueError(f"n_sets must be at least 1, got {n_sets}")
-    has = counts.sum(axis=1) > 0
-    sums, counts = sums[has], counts[has]
-    d, r = sums.shape
-    out = {"p_value": math.nan, "mc_se": math.nan, "n_sets": n_sets, "mean": math.nan, "std": math.nan}
-    out |= {"seed": seed, "n_replays": r, "n_dates": d}
-    if d == 0 or r == 0 or not np.isfinite(event_mean):
-        return out
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_sets)
-    rows = np.arange(d)
-    step = max(1, 2_000_000 // d)
-    for lo in range(0, n_sets, step):
-        pick = rng.integers(0, r, size=(min(step, n_sets - lo), d))
-        total = counts[rows, pick].sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means[lo : lo + len(pick)] = sums[rows, pick].sum(axis=1) / total
-    means = means[np.isfinite(means)]
-    p = (1 + int((means >= event_mean).sum())) / (1 + len(means))
-    out |= {"p_value": p, "mc_se": math.sqrt(p * (1 - p) / len(means)), "n_sets": len(means)}
-    out |= {"mean": float(means.mean()), "std": float(means.std(ddof=1)) if len(means) > 1 else math.nan}
-    return out
+    if not many:
+        sums, counts = sums[None], counts[None]
+    targets = np.atleast_1d(np.asarray(event_mean, dtype=float))
+    n_par, d, r = sums.shape
+    means = np.full((n_sets, n_par), np.nan)
+    if d and r:
+        from scipy import sparse
+
+        both = np.hstack([sums.reshape(n_par, d * r).T, counts.reshape(n_par, d * r).T])  # DR x 2S
+        rng = np.random.default_rng(seed)
+        step = max(1, 2_000_000 // d)
+        for lo in range(0, n_sets, step):
+            b = min(step, n_sets - lo)
+            cols = (np.arange(d) * r + rng.integers(0, r, size=(b, d))).ravel()
+            pick = sparse.csr_matrix((np.ones(b * d), cols, np.arange(0, b * d + 1, d)), shape=(b, d * r))
+            drawn = pick @ both
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means[lo : lo + b] = drawn[:, :n_par] / drawn[:, n_par:]
+    out = []
+    for k in range(n_par):
+        m = means[:, k]
+        m = m[np.isfinite(m)]
+        one = {"p_value": math.nan, "mc_se": math.nan, "n_sets": len(m), "mean": math.nan, "std": math.nan}
+        one |= {"seed": seed, "n_replays": r, "n_dates": int((counts[k].sum(axis=1) > 0).sum())}
+        if len(m) and np.isfinite(targets[k if len(targets) > 1 else 0]):
+            p = (1 + int((m >= targets[k if len(targets) > 1 else 0]).sum())) / (1 + len(m))
+            one |= {"p_value": p, "mc_se": math.sqrt(p * (1 - p) / len(m))}
+            one |= {"mean": float(m.mean()), "std": float(m.std(ddof=1)) if len(m) > 1 else math.nan}
+        out.append(one)
+    return out if many else out[0]
 
 
 def date_clustered_mean(values, dates) -> float:

@@ -225,57 +225,38 @@ def generalize(
     chunks_ev = _chunks(spec, sets, horizons, events, ev_pos)
     chunks_pl = _chunks(spec, sets, horizons, design, pl_pos)
     kw = dict(executor=executor, scheduler=scheduler, workers=workers, progress=progress)
-    ev = runs.join(_map(job, prices, chunks_ev, "generalize: events", **kw))
-    pl = (
-        runs.join(
-            _map(
-                dataclasses.replace(job, keep_residuals=False), prices, chunks_pl, "generalize: placebo", **kw
-            )
-        )
-        if len(design)
-        else None
-    )
-
     n_ev, n_pl, n_sets = len(events), len(design), len(sets)
+    ev = _set_major(runs.join(_map(job, prices, chunks_ev, "generalize: events", **kw)), n_sets, n_ev)
+    pl = None
+    if n_pl:
+        no_residuals = dataclasses.replace(job, keep_residuals=False)
+        pl = _set_major(
+            runs.join(_map(no_residuals, prices, chunks_pl, "generalize: placebo", **kw)), n_sets, n_pl
+        )
     if spec.event.threshold:  # the rule does not fire where the group fell less than the set's threshold
         need = np.array([getattr(p, spec.event.threshold) for p in sets], dtype=float)
         fired = events["group_return"].to_numpy()[None, :] <= -need[:, None]
         ev.values[runs.F["traded"]] *= fired.ravel()
-    table = []
+
     dates = events["date"].to_numpy()
     car = ev["car"].reshape(n_sets, n_ev)
-    ok = (ev["traded"] > 0).reshape(n_sets, n_ev)
-    modelled = ok & np.isfinite(car) & (ev["var_car"].reshape(n_sets, n_ev) > 0)
+    modelled = (ev["traded"] > 0).reshape(n_sets, n_ev) & np.isfinite(car)
+    modelled &= ev["var_car"].reshape(n_sets, n_ev) > 0
     headline = np.where(modelled, car, np.nan)
-    placebo_car = None
-    if pl is not None:
-        placebo_car = np.where((pl["traded"] > 0) & np.isfinite(pl["car"]), pl["car"], np.nan).reshape(
-            n_sets, n_pl
-        )
+    table = []
     for s in range(n_sets):
         cols = slice(s * n_ev, (s + 1) * n_ev)
-        table.append(
-            _statistics(
-                ev.values[:, cols],
-                ev.residuals[cols],
-                ev_pos,
-                ev_pos + horizons[s] + 1,
-                dates,
-                design,
-                None if placebo_car is None else placebo_car[s],
-                placebo_sets,
-                seed,
-            )
-        )
+        stop = ev_pos + horizons[s] + 1
+        table.append(_statistics(ev.values[:, cols], ev.residuals[cols], ev_pos, stop, dates))
     grid_table = pd.concat([_grid_frame(sets, swept), pd.DataFrame(table)], axis=1)
-    intervals = _intervals(headline, dates, n_boot, seed)
-    for key, values in intervals.items():
+    for key, values in _intervals(headline, dates, n_boot, seed).items():
         grid_table[key] = values
-    shown = (
-        int(np.nanargmax(grid_table["mean_car"].to_numpy()))
-        if n_sets > 1 and grid_table["mean_car"].notna().any()
-        else 0
-    )
+    placebo_stats = _placebo(grid_table["mean_car"].to_numpy(float), pl, design, n_sets, placebo_sets, seed)
+    grid_table["placebo_p"] = [p["p_value"] for p in placebo_stats]
+    grid_table["placebo_se"] = [p["mc_se"] for p in placebo_stats]
+    grid_table["placebo_mean"] = [p["mean"] for p in placebo_stats]
+    means = grid_table["mean_car"].to_numpy(dtype=float)
+    shown = int(np.nanargmax(means)) if np.isfinite(means).any() else 0
 
     stepm = spa = walk = None
     if n_sets > 1:
@@ -289,16 +270,12 @@ def generalize(
     detail = _detail(job, prices, spec, sets[shown], horizons[shown], events, ev_pos)
     cols = slice(shown * n_ev, (shown + 1) * n_ev)
     event_rows = _event_rows(events, ev.values[:, cols], detail, index, horizons[shown])
-    placebo_rows = _placebo_rows(
-        design, None if pl is None else pl.values[:, shown * n_pl : (shown + 1) * n_pl]
-    )
+    shown_pl = None if pl is None else pl.values[:, shown * n_pl : (shown + 1) * n_pl]
+    placebo_rows = _placebo_rows(design, shown_pl)
     paths, daily = _paths(detail, ev_pos, index)
     calendar = _calendar(daily, mkt)
     ct = crossevent.calendar_time_alpha(calendar["portfolio"], calendar["market"], cfg.trading_days)
-    summary = {k: plain(v) for k, v in grid_table.iloc[shown].items()}
-    placebo_stats = table[shown]["_placebo"]
-    grid_table = grid_table.drop(columns=["_placebo"])
-    summary.pop("_placebo", None)
+    summary = {k: plain(v) for k, v in grid_table.iloc[[shown]].to_dict("records")[0].items()}
     settings = {
         "k": k, "min_fall": min_fall, "max_market_drop": max_market_drop, "sd_window": SD_WINDOW,
         "min_members": min_members, "horizon": int(horizons[shown]), "horizon_max": h_max,
@@ -308,7 +285,7 @@ def generalize(
         "costs": dataclasses.asdict(costs), "universe_label": label, "n_sets": n_sets,
     }  # fmt: skip
     return Generalization(
-        spec.name, universe, by, event_rows, placebo_rows, paths, calendar, summary, placebo_stats, ct,
+        spec.name, universe, by, event_rows, placebo_rows, paths, calendar, summary, placebo_stats[shown], ct,
         groups.skipped, settings, grid_table, swept, shown, stepm, spa, walk, dropped,
     )  # fmt: skip
 
@@ -391,29 +368,35 @@ def _placebo_design(
 
 
 def _chunks(spec, sets: list, horizons: np.ndarray, where: pd.DataFrame, pos: np.ndarray) -> list[runs.Chunk]:
-    """Every set on every row of `where` (date, members), set-major, in chunks of CHUNK_RUNS."""
+    """Every set on every row of `where` (date, members), row-major (the sets of one row, whose
+    universe is the same, stay together in one strategy call), in chunks of CHUNK_RUNS; run
+    row * len(sets) + s is set s on that row (`_set_major` puts them in set order)."""
     universes = [",".join(m) for m in where["members"]]
-    days = list(pd.DatetimeIndex(where["date"]).to_pydatetime())
-    days = [d.date() for d in days]
+    days = [d.date() for d in pd.DatetimeIndex(where["date"]).to_pydatetime()]
     u, d = spec.event.universe, spec.event.date
-    out, pending, firsts, stops = [], [], [], []
-    for p, h in zip(sets, horizons, strict=True):
-        for j in range(len(universes)):
+    out, pending = [], []
+    for j in range(len(universes)):
+        for p in sets:
             pending.append(params_mod.replaced(p, {u: universes[j], d: days[j]}))
             if len(pending) == CHUNK_RUNS:
                 out.append(pending)
                 pending = []
-        firsts.append(pos)
-        stops.append(pos + h + 1)
     if pending:
         out.append(pending)
-    first = np.concatenate(firsts) if firsts else np.empty(0, np.int64)
-    stop = np.concatenate(stops) if stops else np.empty(0, np.int64)
+    first = np.repeat(np.asarray(pos, dtype=np.int64), len(sets))
+    stop = (np.asarray(pos, dtype=np.int64)[:, None] + np.asarray(horizons)[None, :] + 1).ravel()
     chunks, at = [], 0
     for piece in out:
         chunks.append(runs.Chunk(piece, first[at : at + len(piece)], stop[at : at + len(piece)]))
         at += len(piece)
     return chunks
+
+
+def _set_major(stats: runs.RunStats, n_sets: int, n_rows: int) -> runs.RunStats:
+    """`_chunks`' runs (row-major) in set-major order: run s * n_rows + row."""
+    order = np.arange(n_rows * n_sets).reshape(n_rows, n_sets).T.ravel()
+    residuals = None if stats.residuals is None else stats.residuals[order]
+    return runs.RunStats(stats.values[:, order], residuals, None)
 
 
 def _map(job, prices, chunks, desc, executor, scheduler, workers, progress) -> list[runs.RunStats]:
@@ -425,45 +408,35 @@ def _map(job, prices, chunks, desc, executor, scheduler, workers, progress) -> l
 # -- statistics ------------------------------------------------------------------------------
 
 
-def _statistics(values, resid, first, stop, dates, design, placebo_car, n_sets: int, seed: int) -> dict:
+def _statistics(values, resid, first, stop, dates) -> dict:
     """One set's statistics over its events (module doc); `values` runs.FIELDS x events."""
     v = {name: values[i] for i, name in enumerate(runs.FIELDS)}
     traded = v["traded"] > 0
     car, var = v["car"], v["var_car"]
     modelled = traded & np.isfinite(car) & (var > 0)
-    excess = v["net"] - v["market"]
     x = car[modelled]
-    scar = x / np.sqrt(var[modelled])
     idx = np.nonzero(modelled)[0]
-    i, j, _, c = crossevent.scar_correlations(
-        resid[idx], first[idx] - runs.EST_GAP - runs.EST_DAYS, first[idx], stop[idx]
-    )
-    test = crossevent.bmp_test(scar, i, j, c)
+    start = first[idx] - runs.EST_GAP - runs.EST_DAYS
+    i, j, _, c = crossevent.scar_correlations(resid[idx], start, first[idx], stop[idx])
+    test = crossevent.bmp_test(x / np.sqrt(var[modelled]), i, j, c)
     n = int(modelled.sum())
-    mean_car = float(x.mean()) if n else np.nan
-    if placebo_car is not None and len(design):
-        key = design["replay_of"].to_numpy() * (design["replay"].max() + 1) + design["replay"].to_numpy()
-        r = int(design["replay"].max()) + 1
-        d = int(design["replay_of"].max()) + 1
-        have = np.isfinite(placebo_car)
-        sums = np.bincount(key[have], weights=placebo_car[have], minlength=d * r).reshape(d, r)
-        counts = np.bincount(key[have], minlength=d * r).reshape(d, r).astype(float)
-        pl = crossevent.placebo_sets(mean_car, sums, counts, n_sets, seed)
-    else:
-        pl = crossevent.placebo_sets(np.nan, np.zeros((0, 0)), np.zeros((0, 0)), n_sets, seed)
+
+    def mean(a, where):
+        return float(a[where].mean()) if where.any() else np.nan
+
     return {
         "n_events": int(traded.sum()),
         "n_not_traded": int((~traded).sum()),
         "n_no_model": int((traded & ~modelled).sum()),
         "n_dates": int(pd.Index(dates[modelled]).nunique()),
-        "mean_car": mean_car,
+        "mean_car": mean(car, modelled),
         "median_car": float(np.median(x)) if n else np.nan,
         "clustered_mean_car": crossevent.date_clustered_mean(x, dates[modelled]),
         "hit_rate": float((x > 0).mean()) if n else np.nan,
-        "mean_excess_market": float(excess[traded].mean()) if traded.any() else np.nan,
-        "mean_gross_excess": float((v["gross"] - v["market"])[traded].mean()) if traded.any() else np.nan,
-        "mean_costs": float((v["gross"] - v["net"])[traded].mean()) if traded.any() else np.nan,
-        "mean_beta": float(v["beta"][modelled].mean()) if n else np.nan,
+        "mean_excess_market": mean(v["net"] - v["market"], traded),
+        "mean_gross_excess": mean(v["gross"] - v["market"], traded),
+        "mean_costs": mean(v["gross"] - v["net"], traded),
+        "mean_beta": mean(v["beta"], modelled),
         "mean_scar": test["mean_scar"],
         "t_bmp": test["t_bmp"],
         "p_bmp": test["p_bmp"],
@@ -471,11 +444,29 @@ def _statistics(values, resid, first, stop, dates, design, placebo_car, n_sets: 
         "n_pairs": test["n_pairs"],
         "t_adj": test["t_adj"],
         "p_adj": test["p_adj"],
-        "placebo_p": pl["p_value"],
-        "placebo_se": pl["mc_se"],
-        "placebo_mean": pl["mean"],
-        "_placebo": pl,
     }
+
+
+def _placebo(event_means, pl, design: pd.DataFrame, n_sets: int, placebo_sets: int, seed: int) -> list[dict]:
+    """crossevent.placebo_sets of every set: its placebo replays' CARs summed and counted per
+    (event date, replay)."""
+    if pl is None:
+        nothing = np.zeros((n_sets, 0, 0))
+        return crossevent.placebo_sets(event_means, nothing, nothing, placebo_sets, seed)
+    values = np.where((pl["traded"] > 0) & np.isfinite(pl["car"]), pl["car"], np.nan).reshape(n_sets, -1)
+    r = int(design["replay"].max()) + 1
+    d = int(design["replay_of"].max()) + 1
+    key = design["replay_of"].to_numpy() * r + design["replay"].to_numpy()
+    sums = np.zeros((n_sets, d * r))
+    counts = np.zeros((n_sets, d * r))
+    for s in range(n_sets):
+        have = np.isfinite(values[s])
+        sums[s] = np.bincount(key[have], weights=values[s][have], minlength=d * r)
+        counts[s] = np.bincount(key[have], minlength=d * r)
+    shape = (n_sets, d, r)
+    return crossevent.placebo_sets(
+        event_means, sums.reshape(shape), counts.reshape(shape), placebo_sets, seed
+    )
 
 
 def _intervals(headline: np.ndarray, dates: np.ndarray, n_boot: int, seed: int) -> dict:
