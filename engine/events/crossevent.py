@@ -313,7 +313,7 @@ def placebo_sets(event_mean, sums, counts, n_sets: int = 10_000, seed: int = 0):
 
         both = np.hstack([sums.reshape(n_par, d * r).T, counts.reshape(n_par, d * r).T])  # DR x 2S
         rng = np.random.default_rng(seed)
-        step = max(1, 2_000_000 // d)
+        step = max(1, min(2_000_000 // d, 4_000_000 // (2 * n_par)))  # draws per block: bounded memory
         for lo in range(0, n_sets, step):
             b = min(step, n_sets - lo)
             cols = (np.arange(d) * r + rng.integers(0, r, size=(b, d))).ravel()

@@ -226,13 +226,11 @@ def generalize(
     chunks_pl = _chunks(spec, sets, horizons, design, pl_pos)
     kw = dict(executor=executor, scheduler=scheduler, workers=workers, progress=progress)
     n_ev, n_pl, n_sets = len(events), len(design), len(sets)
-    ev = _set_major(runs.join(_map(job, prices, chunks_ev, "generalize: events", **kw)), n_sets, n_ev)
+    ev = _set_major(_map(job, prices, chunks_ev, "generalize: events", **kw), n_sets, n_ev)
     pl = None
     if n_pl:
         no_residuals = dataclasses.replace(job, keep_residuals=False)
-        pl = _set_major(
-            runs.join(_map(no_residuals, prices, chunks_pl, "generalize: placebo", **kw)), n_sets, n_pl
-        )
+        pl = _set_major(_map(no_residuals, prices, chunks_pl, "generalize: placebo", **kw), n_sets, n_pl)
     if spec.event.threshold:  # the rule does not fire where the group fell less than the set's threshold
         need = np.array([getattr(p, spec.event.threshold) for p in sets], dtype=float)
         fired = events["group_return"].to_numpy()[None, :] <= -need[:, None]
@@ -373,30 +371,25 @@ def _chunks(spec, sets: list, horizons: np.ndarray, where: pd.DataFrame, pos: np
     row * len(sets) + s is set s on that row (`_set_major` puts them in set order)."""
     universes = [",".join(m) for m in where["members"]]
     days = [d.date() for d in pd.DatetimeIndex(where["date"]).to_pydatetime()]
-    u, d = spec.event.universe, spec.event.date
-    out, pending = [], []
-    for j in range(len(universes)):
-        for p in sets:
-            pending.append(params_mod.replaced(p, {u: universes[j], d: days[j]}))
-            if len(pending) == CHUNK_RUNS:
-                out.append(pending)
-                pending = []
-    if pending:
-        out.append(pending)
+    n = len(universes) * len(sets)
+    row_of = np.repeat(np.arange(len(universes)), len(sets))
+    set_of = np.tile(np.arange(len(sets)), len(universes))
     first = np.repeat(np.asarray(pos, dtype=np.int64), len(sets))
     stop = (np.asarray(pos, dtype=np.int64)[:, None] + np.asarray(horizons)[None, :] + 1).ravel()
-    chunks, at = [], 0
-    for piece in out:
-        chunks.append(runs.Chunk(piece, first[at : at + len(piece)], stop[at : at + len(piece)]))
-        at += len(piece)
+    changes = (spec.event.universe, spec.event.date)
+    chunks = []
+    for lo in range(0, n, CHUNK_RUNS):
+        rows = row_of[lo : lo + CHUNK_RUNS]
+        r0 = int(rows[0])
+        values = list(zip(universes[r0 : int(rows[-1]) + 1], days[r0 : int(rows[-1]) + 1], strict=True))
+        piece = slice(lo, lo + CHUNK_RUNS)
+        chunks.append(runs.Chunk(sets, changes, values, set_of[piece], rows - r0, first[piece], stop[piece]))
     return chunks
 
 
-def _set_major(stats: runs.RunStats, n_sets: int, n_rows: int) -> runs.RunStats:
-    """`_chunks`' runs (row-major) in set-major order: run s * n_rows + row."""
-    order = np.arange(n_rows * n_sets).reshape(n_rows, n_sets).T.ravel()
-    residuals = None if stats.residuals is None else stats.residuals[order]
-    return runs.RunStats(stats.values[:, order], residuals, None)
+def _set_major(parts: list[runs.RunStats], n_sets: int, n_rows: int) -> runs.RunStats:
+    """`_chunks`' runs (row-major: row * n_sets + s) joined in set-major order (s * n_rows + row)."""
+    return runs.join(parts, (np.arange(n_sets)[None, :] * n_rows + np.arange(n_rows)[:, None]).ravel())
 
 
 def _map(job, prices, chunks, desc, executor, scheduler, workers, progress) -> list[runs.RunStats]:

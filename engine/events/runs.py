@@ -42,6 +42,7 @@ from engine.data.derived import per_panel
 from engine.data.panel import Prices
 from engine.sim import kernel
 from engine.sim.simulate import Costs, run_schedule
+from engine.strategy.params import replaced
 from engine.strategy.schedule import Schedule
 
 EST_DAYS, EST_GAP = 120, 10  # estimation window: 120 trading days ending 10 days before t
@@ -80,11 +81,26 @@ class Job:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Runs: sets (Params, one per run), first and stop bars."""
+    """Runs, as a recipe (the parameter sets are made in `evaluate`, one chunk at a time, so a
+    million runs never hold a million Params at once, and a Dask chunk ships small): run k is
+    `sets[set_of[k]]` with its `changes` fields set to the values of row `row_of[k]` of
+    `values` (params.replaced; the caller has checked one such set), on bars first[k] ..
+    stop[k] - 1."""
 
     sets: list
+    changes: tuple[str, ...]
+    values: list[tuple]
+    set_of: np.ndarray
+    row_of: np.ndarray
     first: np.ndarray
     stop: np.ndarray
+
+    def params(self) -> list:
+        names = self.changes
+        return [
+            replaced(self.sets[s], dict(zip(names, self.values[r], strict=True)))
+            for s, r in zip(self.set_of.tolist(), self.row_of.tolist(), strict=True)
+        ]
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,7 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
 
     if not job.threads:
         nb.set_num_threads(1)
-    schedule = registry.get(job.strategy).schedule(prices, chunk.sets)
+    schedule = registry.get(job.strategy).schedule(prices, chunk.params())
     bars = (chunk.first, chunk.stop)
     record = "equity" if job.keep_paths else "stats"
     net = run_schedule(prices, schedule, job.costs, bars=bars, periods=job.periods, record=record)
@@ -170,10 +186,20 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
     return RunStats(values, residuals if job.keep_residuals else None, paths, picked)
 
 
-def join(parts: list[RunStats]) -> RunStats:
-    """The runs of `parts`, in order."""
-    values = np.concatenate([p.values for p in parts], axis=1)
-    residuals = np.concatenate([p.residuals for p in parts]) if parts[0].residuals is not None else None
+def join(parts: list[RunStats], order: np.ndarray | None = None) -> RunStats:
+    """The runs of `parts`, in order; or, with `order`, run k of the parts (in order) placed at
+    position order[k], each part copied once into the result (paths and picks: no order)."""
+    n = sum(p.values.shape[1] for p in parts)
+    place = np.arange(n) if order is None else np.asarray(order)
+    values = np.empty((len(FIELDS), n))
+    residuals = np.empty((n, parts[0].residuals.shape[1])) if parts[0].residuals is not None else None
+    at = 0
+    for p in parts:
+        where = place[at : at + p.values.shape[1]]
+        values[:, where] = p.values
+        if residuals is not None:
+            residuals[where] = p.residuals
+        at += p.values.shape[1]
     paths = None
     if parts[0].paths is not None:
         width = max(p.paths[0].shape[0] for p in parts)
