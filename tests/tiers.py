@@ -202,6 +202,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
     "test_kernel_rules.py": "unit",
     "test_layers.py": "unit",
     "test_metrics.py": "unit",
+    "test_multiple.py": "unit",
     "test_no_lookahead.py": "integration",
     "test_notebook.py": "e2e",
     "test_overfit.py": "unit",
