@@ -405,7 +405,7 @@ def drifting_case():
 
 def test_walk_forward_chooses_on_strictly_earlier_events_only():
     x, dates = drifting_case()
-    out = mt.walk_forward(x, dates, n_folds=3, min_train_dates=3, n_boot=200)
+    out = mt.walk_forward(x, dates, n_folds=3, min_train_dates=3, n_boot=200, min_dates=1)
     assert out["n_folds"] == 3 and [f["n_fold_dates"] for f in out["folds"]] == [3, 3, 3]
     for fold in out["folds"]:
         earlier = dates < np.datetime64(fold["cutoff"], "D")
@@ -443,7 +443,7 @@ def test_walk_forward_chooses_on_strictly_earlier_events_only():
 def test_walk_forward_choice_rules(name, x, chosen):
     x = np.array(x)
     dates = DAY0 + np.arange(4)
-    out = mt.walk_forward(x, dates, n_folds=1, min_train_dates=2, n_boot=50)
+    out = mt.walk_forward(x, dates, n_folds=1, min_train_dates=2, n_boot=50, min_dates=1)
     assert [f["chosen"] for f in out["folds"]] == chosen, name
     if chosen == [None]:
         assert out["oos_n"] == 0 and out["oos_untraded"] == 2 and math.isnan(out["oos_mean"])
@@ -486,3 +486,22 @@ def test_invalid_input_is_one_line(call, message):
     with pytest.raises(ValueError, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def test_sets_with_events_on_too_few_dates_are_neither_tested_nor_chosen():
+    """MIN_DATES: a set that traded 4 dates is not tested by StepM or SPA, nor chosen by the
+    walk-forward, however high its mean; with min_dates=4 it is."""
+    rng = np.random.default_rng(5)
+    dates = DAY0 + np.arange(40)
+    x = rng.normal(0.0, 0.01, (3, 40))
+    x[2] = np.nan
+    x[2, [1, 5, 9, 13]] = [0.2, 0.21, 0.19, 0.2]  # four dates, before the first cut-off
+    assert not mt.stepm(x, dates, n_boot=200)["eligible"][2]
+    assert not mt.spa(x, dates, n_boot=200)["eligible"][2]
+    assert mt.stepm(x, dates, n_boot=200, min_dates=4)["eligible"][2]
+    chosen = [
+        f["chosen"] for f in mt.walk_forward(x, dates, n_folds=2, min_train_dates=20, n_boot=50)["folds"]
+    ]
+    assert 2 not in chosen
+    looser = mt.walk_forward(x, dates, n_folds=2, min_train_dates=20, n_boot=50, min_dates=4)["folds"]
+    assert [f["chosen"] for f in looser] == [2, 2]

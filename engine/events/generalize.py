@@ -249,7 +249,10 @@ def generalize(
     grid_table = pd.concat([_grid_frame(sets, swept), pd.DataFrame(table)], axis=1)
     for key, values in _intervals(headline, dates, n_boot, seed).items():
         grid_table[key] = values
-    placebo_stats = _placebo(grid_table["mean_car"].to_numpy(float), pl, design, n_sets, placebo_sets, seed)
+    event_of = _event_of(events, design)
+    placebo_stats = _placebo(
+        grid_table["mean_car"].to_numpy(float), pl, design, modelled, event_of, placebo_sets, seed
+    )
     grid_table["placebo_p"] = [p["p_value"] for p in placebo_stats]
     grid_table["placebo_se"] = [p["mc_se"] for p in placebo_stats]
     grid_table["placebo_mean"] = [p["mean"] for p in placebo_stats]
@@ -440,13 +443,27 @@ def _statistics(values, resid, first, stop, dates) -> dict:
     }
 
 
-def _placebo(event_means, pl, design: pd.DataFrame, n_sets: int, placebo_sets: int, seed: int) -> list[dict]:
-    """crossevent.placebo_sets of every set: its placebo replays' CARs summed and counted per
-    (event date, replay)."""
+def _event_of(events: pd.DataFrame, design: pd.DataFrame) -> np.ndarray:
+    """The event each placebo run replays (its position in `events`)."""
+    dates = np.sort(events["date"].unique())
+    at = {(d, g): n for n, (d, g) in enumerate(zip(events["date"].to_numpy(), events["group"], strict=True))}
+    return np.array(
+        [at[(dates[d], g)] for d, g in zip(design["replay_of"], design["group"], strict=True)], dtype=np.int64
+    )
+
+
+def _placebo(
+    event_means, pl, design: pd.DataFrame, modelled, event_of, placebo_sets: int, seed: int
+) -> list[dict]:
+    """crossevent.placebo_sets of every set: the CARs of the replays of the set's own events
+    (those it traded, with a CAR), summed and counted per (event date, replay), so a placebo
+    set has the set's number of events on its dates."""
+    n_sets = modelled.shape[0]
     if pl is None:
         nothing = np.zeros((n_sets, 0, 0))
         return crossevent.placebo_sets(event_means, nothing, nothing, placebo_sets, seed)
     values = np.where((pl["traded"] > 0) & np.isfinite(pl["car"]), pl["car"], np.nan).reshape(n_sets, -1)
+    values = np.where(modelled[:, event_of], values, np.nan)
     r = int(design["replay"].max()) + 1
     d = int(design["replay_of"].max()) + 1
     key = design["replay_of"].to_numpy() * r + design["replay"].to_numpy()

@@ -37,6 +37,10 @@ from engine.events import crossevent
 
 BLOCK_BYTES = 64 * 2**20  # largest temporary block of a bootstrap product or statistic (bytes)
 ZERO_SE = 1e-10  # a standard error at most this times the set's largest |value| is zero (rounding)
+# A set is tested (StepM, SPA) or chosen (walk-forward) only with events on at least this many
+# dates: a bootstrap over 2 to 4 dates has 3 to 35 distinct resamples, and its standard error
+# is too coarse to studentize by (on the AI roles, sets trading 2 dates made SPA's p 0.0006).
+MIN_DATES = 5
 
 
 # --- the date-cluster bootstrap core ------------------------------------------------------
@@ -190,12 +194,14 @@ def _column_blocks(n_rows: int, n_cols: int):
     return (slice(j, min(j + step, n_cols)) for j in range(0, n_cols, step))
 
 
-def _bootstrap(X, clusters, n_boot: int, seed, per_replication: bool = False) -> dict:
+def _bootstrap(
+    X, clusters, n_boot: int, seed, per_replication: bool = False, min_dates: int = MIN_DATES
+) -> dict:
     """The shared first stage of `stepm` and `spa`: each set's mean, its standard error and
     its numbers of events and of dates; the B x S bootstrap means (`per_replication` False:
     se = their standard deviation) or bootstrap-t statistics (True: se = the sample's
-    cluster-robust standard error); and which sets are testable: events on at least 2 dates
-    (so at least 2 events) and a standard error that is finite and not zero up to rounding
+    cluster-robust standard error); and which sets are testable: events on at least
+    `min_dates` dates (MIN_DATES; at least 2) and a standard error that is finite and not zero up to rounding
     (> ZERO_SE times the set's largest absolute value: the same value on every event gives an
     exactly zero standard error only up to rounding)."""
     x = _matrix(X)
@@ -220,7 +226,7 @@ def _bootstrap(X, clusters, n_boot: int, seed, per_replication: bool = False) ->
             for cols in _column_blocks(n_boot, x.shape[0]):
                 se[cols] = np.nanstd(boot[:, cols], axis=0, ddof=1)
     n_dates = (counts > 0).sum(axis=1)
-    eligible = (n_dates >= 2) & np.isfinite(se) & (se > ZERO_SE * size)
+    eligible = (n_dates >= max(min_dates, 2)) & np.isfinite(se) & (se > ZERO_SE * size)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = mean / se
     return {
@@ -249,7 +255,16 @@ def _row_max(boot: np.ndarray, centre: np.ndarray, scale: np.ndarray, cols: np.n
 # --- Romano-Wolf StepM ----------------------------------------------------------------------
 
 
-def stepm(X, clusters, alpha: float = 0.05, n_boot: int = 10_000, seed=0, *, se: str = "replication") -> dict:
+def stepm(
+    X,
+    clusters,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed=0,
+    *,
+    se: str = "replication",
+    min_dates: int = MIN_DATES,
+) -> dict:
     """Which sets have a positive mean, with the family-wise error rate (the chance of calling
     any set with a true mean <= 0 positive) held at `alpha` over all S sets: the studentized
     StepM of Romano and Wolf, "Stepwise Multiple Testing as Formalized Data Snooping",
@@ -296,7 +311,7 @@ def stepm(X, clusters, alpha: float = 0.05, n_boot: int = 10_000, seed=0, *, se:
         raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha}")
     if se not in ("replication", "fixed"):
         raise ValueError(f"se must be 'replication' or 'fixed', got {se!r}")
-    b = _bootstrap(X, clusters, n_boot, seed, per_replication=se == "replication")
+    b = _bootstrap(X, clusters, n_boot, seed, per_replication=se == "replication", min_dates=min_dates)
     mean, t, eligible = b["mean"], b["t"], b["eligible"]
     if se == "replication":
         centre, scale = np.zeros_like(mean), np.ones_like(mean)
@@ -336,7 +351,9 @@ def stepm(X, clusters, alpha: float = 0.05, n_boot: int = 10_000, seed=0, *, se:
 # --- Hansen SPA -----------------------------------------------------------------------------
 
 
-def spa(X, clusters, n_boot: int = 10_000, seed=0, *, studentize: bool = True) -> dict:
+def spa(
+    X, clusters, n_boot: int = 10_000, seed=0, *, studentize: bool = True, min_dates: int = MIN_DATES
+) -> dict:
     """Is any set's mean positive, once the search over all S sets is allowed for? Hansen's test
     for Superior Predictive Ability ("A Test for Superior Predictive Ability", Journal of
     Business & Economic Statistics 23(4), 2005), on the date-cluster bootstrap; its upper
@@ -376,7 +393,7 @@ def spa(X, clusters, n_boot: int = 10_000, seed=0, *, studentize: bool = True) -
     when no set is tested), best_mean, best_t, mean, se, t (S,), n_dates (S,), eligible (S,),
     n_eligible, n_sets, studentize, n_boot, seed, n_clusters. With no set tested (e.g. fewer
     than 2 dates) the p-values, statistic, best_mean and best_t are NaN."""
-    b = _bootstrap(X, clusters, n_boot, seed)
+    b = _bootstrap(X, clusters, n_boot, seed, min_dates=min_dates)
     mean, se, t, eligible, n_dates = b["mean"], b["se"], b["t"], b["eligible"], b["n_dates"]
     cols = np.flatnonzero(eligible)
     out = {
@@ -429,6 +446,7 @@ def walk_forward(
     n_boot: int = 10_000,
     seed=0,
     level: float = 0.95,
+    min_dates: int = MIN_DATES,
 ) -> dict:
     """Out of sample across events: the set chosen on earlier events, scored on later ones.
 
@@ -441,7 +459,8 @@ def walk_forward(
     min(n_folds, K - min_train_dates) consecutive folds of as equal a number of dates as
     possible (numpy.array_split). A fold's cut-off is its first date. At each cut-off the set
     with the largest event-weighted mean over ALL events dated strictly before the cut-off is
-    chosen (a set needs at least one in-sample event; ties -> lowest index), and it is scored
+    chosen (a set needs in-sample events on at least `min_dates` dates; ties -> lowest index),
+    and it is scored
     on the events of that fold only. An out-of-sample event the chosen set did not trade (NaN)
     contributes nothing and is counted in oos_untraded. The pooled out-of-sample outcomes of all
     folds get a date-cluster bootstrap interval of their mean (crossevent.cluster_bootstrap_ci,
@@ -472,15 +491,17 @@ def walk_forward(
     pieces = np.array_split(tested, min(n_folds, len(tested))) if len(tested) else []
     folds, events, sets = [], [], []
     untraded = 0
+    _, per_date = _table(x, codes, len(labels))
     for piece in pieces:
         before = codes < piece[0]
         is_n = valid[:, before].sum(axis=1)
+        is_dates = (per_date[:, : piece[0]] > 0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            is_mean = np.where(is_n > 0, filled[:, before].sum(axis=1) / is_n, -np.inf)
+            is_mean = np.where(is_dates >= max(min_dates, 1), filled[:, before].sum(axis=1) / is_n, -np.inf)
         fold = {"cutoff": labels[piece[0]], "last": labels[piece[-1]], "n_fold_dates": len(piece)}
         inside = np.flatnonzero((codes >= piece[0]) & (codes <= piece[-1]))
         inside = inside[np.argsort(codes[inside], kind="stable")]
-        if not (is_n > 0).any():
+        if not np.isfinite(is_mean).any():
             fold |= {"chosen": None, "is_mean": math.nan, "is_n": 0}
             fold |= {"oos_mean": math.nan, "oos_n": 0, "oos_untraded": len(inside)}
             untraded += len(inside)
