@@ -110,8 +110,8 @@ def event_page(cfg: Config, day: str) -> Path:
 
 
 def generalize_page(cfg: Config) -> Path:
-    """Thesis 1 on every AI-role shock of the data (engine.generalize, the default 500
-    placebo days), written beside the tearsheets."""
+    """Thesis 1 on every AI-role shock of the data (engine.generalize with its defaults: every
+    eligible placebo day replays each event date), written beside the tearsheets."""
     from reports import generalize_page as page
 
     g = engine.generalize("oversold_rebound", "ai", "role", config=cfg)

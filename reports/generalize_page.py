@@ -1,14 +1,18 @@
 """The generalisation page: one engine.events.generalize.Generalization as one self-contained HTML
 file (plotly.js inline once, nothing fetched): a verdict in words, the settings, the
-cross-event statistics, the mean event-time path, the placebo distribution, the
-calendar-time equity and the per-event table.
+cross-event statistics each with its definition, for a grid of parameter sets the stability
+surface, StepM, SPA and the walk-forward, the mean event-time path, the events against the
+placebo replays, the calendar-time equity and the per-event table.
 
-Numbers are formatted here, not computed: the page only takes means, bands and cumulative
-products for its plots. Inputs are fractions; the page shows percent."""
+Numbers are formatted here, not computed: the page only takes means, bands, cumulative
+products and selections of the grid's rows for its plots (the stability surface shows each
+set's own mean CAR, never an average over sets). Inputs are fractions; the page shows percent."""
 
 from __future__ import annotations
 
 import html
+import itertools
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,32 +25,47 @@ from engine.outputs import write_atomic
 from reports import figures
 from reports.event_page import fmt
 from reports.index_page import STYLE
+from reports.sweep_page import _labels
 
 if TYPE_CHECKING:
     from engine.events.generalize import Generalization
 
 LEVEL = 0.05  # the verdict's significance level
 MAX_MEMBERS = 8  # members named per event; the rest counted
+MAX_SKIPPED = 12  # skipped groups named; the rest counted
+GRID_ROWS = 20  # sets listed in the grid table (the best by mean CAR)
+MAX_SURFACE_CELLS = 250_000  # cells over all the surface's precomputed heatmaps (page size)
+MAX_CELL_TEXT = 400  # a heatmap writes its values in its cells up to this many cells
+SURVIVES = "★"  # marks a StepM survivor on the surface
 BLUE, GREY, RED, ORANGE = "#1f4e9a", "#777", "#b22222", "#d9822b"
 EXTRA_STYLE = (
     "td.t{text-align:left} .verdict{font-size:1.05rem;max-width:900px;background:#f6f8fb;"
     "border-left:4px solid #1f4e9a;padding:.6rem .9rem}"
     " table.events td,table.events th{padding:.2rem .45rem;font-size:13px} .muted{color:#666}"
     " table.settings th,table.summary th:last-child,th.t{text-align:left} td.d{white-space:nowrap}"
+    " .controls{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:.5rem 0}"
+    " .controls select{margin-left:.3rem}"
+    " tr.shown td{background:#fff8e6} .quote{max-width:900px}"
 )
+# column: (heading, kind); "ratio" is n_picked / n_members, marked when every member was bought
 EVENT_TABLE = {
     "date": ("Date", "date"),
     "group": ("Group", "text"),
     "members": ("Members", "members"),
-    "n_members": ("n", "count"),
-    "start": ("Start", "date"),
+    "picked": ("Picked", "members"),
+    "n_picked": ("Picked / members", "ratio"),
+    "traded": ("Traded", "yesno"),
     "end": ("End", "date"),
     "days": ("Days", "count"),
     "group_return": ("Group day 0", "pct"),
     "market_return": ("Market day 0", "pct"),
     "strategy_return": ("Strategy", "pct"),
+    "costs": ("Costs", "cost"),
+    "market_return_window": ("Market, holding", "pct"),
     "excess_market": ("Excess vs market", "pct"),
-    "excess_group": ("Excess vs group", "pct"),
+    "car": ("CAR", "pct"),
+    "scar": ("SCAR", "num"),
+    "beta": ("Beta", "num"),
 }
 TEXT_KINDS = ("text", "members", "date")
 
@@ -56,10 +75,12 @@ def _missing(value) -> bool:
 
 
 def cell(value, kind: str) -> str:
-    """A value's text, escaped: event_page.fmt's kinds (pct signed, num 2 decimals, p 3
-    significant digits, count, text) plus share (unsigned %), num0 (no decimals), date,
-    members (a comma list of up to MAX_MEMBERS names and a count of the rest) and interval
-    ([low, high] in %)."""
+    """A value's text, escaped: event_page.fmt's kinds (pct signed 1 decimal, num 2 decimals,
+    count, text) plus pct2 (signed, 2 decimals), cost (unsigned, 2 decimals), share (unsigned
+    whole %), p (3 decimals, '<0.001' below 0.0005), p_se ((p, its Monte Carlo standard
+    error)), num0 (no decimals), num3 (3 decimals), date, yesno, ratio ((n_picked,
+    n_members), '= all' when equal), members (a comma list of up to MAX_MEMBERS names and a
+    count of the rest) and interval ([low, high] in %, 2 decimals)."""
     if kind == "members":
         names = [str(m) for m in value]
         more = len(names) - MAX_MEMBERS
@@ -67,83 +88,124 @@ def cell(value, kind: str) -> str:
         return html.escape(shown)
     if kind == "interval":
         low, high = value
-        return f"{fmt(low, 'pct')} to {fmt(high, 'pct')}"
+        return f"{cell(low, 'pct2')} to {cell(high, 'pct2')}"
+    if kind == "p_se":
+        p, se = value
+        if _missing(p):
+            return "–"
+        return f"{cell(p, 'p')} ± {'–' if _missing(se) else f'{se:.3f}' if se >= 0.0005 else f'{se:.1g}'}"
+    if kind == "ratio":
+        picked, members = value
+        return f"{int(picked)} / {int(members)}" + (" = all" if picked == members else "")
     if kind == "text":
         return fmt(value, "text")
     if _missing(value) or (kind == "date" and pd.isna(value)):
         return "–"
+    if kind == "yesno":
+        return "yes" if value else "no"
+    if kind == "pct2":
+        return f"{value:+.2%}"
+    if kind == "cost":
+        return f"{value:.2%}"
     if kind == "share":
         return f"{value:.0%}"
+    if kind == "p":
+        return "&lt;0.001" if value < 0.0005 else f"{value:.3f}"
     if kind == "num0":
         return f"{value:.0f}"
+    if kind == "num3":
+        return f"{value:.3f}"
     if kind == "date":
         return html.escape(str(pd.Timestamp(value).date()))
     return fmt(value, kind)
 
 
-def _count(value) -> str:
-    return f"{value:,}" if isinstance(value, int | np.integer) else "–" if value is None else str(value)
-
-
 def _td(value, kind: str) -> str:
-    sign = kind == "pct" and not _missing(value)
+    sign = kind in ("pct", "pct2") and not _missing(value)
     cls = "t d" if kind == "date" else "t" if kind in ("text", "members") else ""
     cls = cls or ("neg" if sign and value < 0 else "pos" if sign and value > 0 else "")
     return f'<td class="{cls}">{cell(value, kind)}</td>' if cls else f"<td>{cell(value, kind)}</td>"
 
 
+def _set_text(g: Generalization, row: int) -> str:
+    """The swept values of grid row `row`, as name=value, escaped ('' for one set)."""
+    r = g.grid.iloc[row]
+    return html.escape(", ".join(f"{name}={r[name]}" for name in g.swept))
+
+
+def _is_grid(g: Generalization) -> bool:
+    return g.stepm is not None and len(g.grid) > 1
+
+
 def verdict(g: Generalization) -> str:
-    """One plain-language paragraph (plain text) built only from the page's numbers."""
-    s, pl = g.summary, g.placebo
-    mean, t_kp, p_kp, p_pl = s["mean_excess_market"], s["t_kp"], s["p_kp"], pl["p_value"]
+    """One plain-language paragraph (HTML, escaped) built only from the page's numbers: the
+    headline (mean market-model CAR, its interval, the adjusted t and the placebo p) and, for
+    a grid, that the set is the in-sample best and what StepM and the walk-forward say."""
+    s = g.summary
+    mean, p_adj, p_pl = s["mean_car"], s["p_adj"], s["placebo_p"]
     n = s["n_events"]
     if _missing(mean):
-        return f"No event outcomes to judge ({n} events)."
-    way = "beat" if mean > 0 else "trailed"
+        return f"No market-model CAR to judge ({n} events traded, {s['n_no_model']} without a market model)."
     horizon = g.settings.get("horizon")
     over = f" over {horizon} trading days" if horizon is not None else ""
-    kp_text = f"KP-adjusted t = {cell(t_kp, 'num')} (p = {cell(p_kp, 'p')})"
-    placebo = f"placebo p = {cell(p_pl, 'p')}" if not _missing(p_pl) else "no placebo comparison"
-    beats_market = mean > 0 and not _missing(p_kp) and p_kp < LEVEL
+    placebo = (
+        f"placebo p = {cell((p_pl, s['placebo_se']), 'p_se')}" if not _missing(p_pl) else "no placebo replays"
+    )
+    beats_model = mean > 0 and not _missing(p_adj) and p_adj < LEVEL
     beats_placebo = mean > 0 and not _missing(p_pl) and p_pl < LEVEL
     if mean <= 0:
-        conclusion = "no evidence it beats the market after these shocks."
-    elif beats_market and beats_placebo:
-        conclusion = "evidence it beats both the market and buying after ordinary days."
-    elif beats_market:
+        conclusion = "no evidence of an abnormal return after these shocks."
+    elif beats_model and beats_placebo:
+        conclusion = "evidence of an abnormal return, above the market model and above ordinary days."
+    elif beats_model:
         conclusion = (
-            "it beats the market, but no evidence it beats buying after ordinary days."
+            "an abnormal return above the market model, but no evidence it beats the same rule after "
+            "ordinary days."
             if not _missing(p_pl)
-            else "it beats the market; no placebo days to compare with."
+            else "an abnormal return above the market model; no placebo replays to compare with."
         )
     elif beats_placebo:
-        conclusion = (
-            "better than buying after ordinary days, but the KP-adjusted test cannot tell "
-            "the excess over the market from zero."
-        )
+        conclusion = "above the placebo replays, but the adjusted test cannot tell the mean CAR from zero."
     else:
-        conclusion = "no evidence it beats buying after ordinary days."
-    return (
-        f"Across {n} events the strategy {way} the market by a mean {abs(mean):.1%}"
-        f"{over}; hit rate {cell(s['hit_rate'], 'share')}; {kp_text}; {placebo}: {conclusion}"
+        conclusion = "no evidence the mean CAR differs from zero or from ordinary days."
+    text = (
+        f"Across {n} events on {s['n_dates']} dates the mean market-model CAR was {cell(mean, 'pct2')}"
+        f"{over} (95% interval {cell((s['ci_low'], s['ci_high']), 'interval')}, event dates resampled); "
+        f"adjusted t = {cell(s['t_adj'], 'num')} (p = {cell(p_adj, 'p')}); {placebo}: {conclusion}"
     )
+    if _is_grid(g):
+        n_sets = len(g.grid)
+        survivors = int(np.asarray(g.stepm["rejected"], dtype=bool).sum())
+        text = (
+            f"The set shown ({_set_text(g, g.shown)}) has the best mean CAR of the {n_sets} sets, chosen "
+            f"in sample, so its figures flatter it. {text} {survivors} of {n_sets} sets survive StepM at "
+            f"{g.stepm['alpha']:.0%}. "
+        ) + _walk_forward_sentence(g)
+    return text
 
 
 def _settings_table(g: Generalization) -> str:
-    st = g.settings
+    st, pl = g.settings, g.placebo
 
     def share(key: str) -> str:
         return cell(st[key], "share") if key in st else "–"
 
+    replays = st.get("placebo")
     rows = {
         "k (sd)": st.get("k"),
         "Min fall": share("min_fall"),
         "Max market drop": share("max_market_drop"),
         "Min members": st.get("min_members"),
         "Horizon (days)": st.get("horizon"),
-        "Placebo days": f"{st.get('placebo', '–')} asked, {g.placebo.get('n', len(g.placebo_events))} run",
+        "Overlap": st.get("overlap"),
+        "Placebo replays a date": f"{replays:,} asked, up to {pl.get('n_replays', 0):,} run"
+        if isinstance(replays, int)
+        else "–",
+        "Placebo sets": f"{pl.get('n_sets', 0):,}",
+        "Bootstrap draws": f"{st['n_boot']:,}" if "n_boot" in st else "–",
         "Seed": st.get("seed"),
         "Market": st.get("market"),
+        "Sets": st.get("n_sets", len(g.grid)),
         "Parameters": ", ".join(f"{k}={v}" for k, v in (st.get("params") or {}).items()) or "defaults",
     }
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows)
@@ -152,36 +214,112 @@ def _settings_table(g: Generalization) -> str:
 
 
 def summary_rows(g: Generalization) -> list[tuple[str, object, str, str]]:
-    """(statistic, value, kind, note) for the summary table."""
-    s, pl, ct = g.summary, g.placebo, g.calendar_time
+    """(statistic, value, kind, its definition in one line) for the statistics table."""
+    s, pl, ct, st = g.summary, g.placebo, g.calendar_time, g.settings
+    est = f"{st.get('est_days', 120)} trading days ending {st.get('est_gap', 10)} before the event"
+    boot = f"{st['n_boot']:,}" if "n_boot" in st else "the"
     return [
-        ("Events", s["n_events"], "count", f"on {s['n_dates']} distinct dates"),
-        ("Mean excess over market", s["mean_excess_market"], "pct", "strategy minus market, event window"),
-        ("Median excess over market", s["median_excess_market"], "pct", ""),
         (
-            "Mean excess over the group",
-            s["mean_excess_group"],
-            "pct",
-            "strategy minus the group's equal weight",
+            "Mean CAR (market model)",
+            s["mean_car"],
+            "pct2",
+            "CAR = sum over the holding days of r - alpha - beta r_market, alpha and beta by OLS over "
+            f"the {est}; mean over the events with a market model",
         ),
-        ("Hit rate", s["hit_rate"], "share", "share of events with excess > 0"),
         (
-            f"{s['ci_level']:.0%} bootstrap interval of the mean",
+            "95% interval of the mean CAR",
             (s["ci_low"], s["ci_high"]),
             "interval",
-            f"dates resampled as clusters ({s['ci_n_clusters']} dates, {_count(s['ci_n_boot'])} draws)",
+            f"percentile interval of {boot} bootstrap means, event dates (not events) resampled",
         ),
-        ("BMP t", s["t_bmp"], "num", f"{s['n_kp']} events with an estimation window"),
-        ("BMP p", s["p_bmp"], "p", "two-sided"),
-        ("Mean cross-correlation r̄", s["r_bar"], "num", f"{s['n_pairs']} pairs"),
-        ("KP-adjusted t", s["t_kp"], "num", "BMP t corrected for events sharing dates"),
-        ("KP-adjusted p", s["p_kp"], "p", "two-sided"),
-        ("Placebo mean excess", pl["mean"], "pct", f"{pl['n']} random non-event days"),
-        ("Placebo p", pl["p_value"], "p", "share of placebo means at or above the event mean"),
-        ("Event mean's placebo percentile", pl.get("percentile"), "num0", "0..100, among placebo means"),
-        ("Calendar-time alpha (annual)", ct["alpha_annual"], "pct", "daily alpha × trading days"),
+        ("Median CAR", s["median_car"], "pct2", "the middle event's CAR"),
+        (
+            "Date-clustered mean CAR",
+            s["clustered_mean_car"],
+            "pct2",
+            "mean over event dates of each date's mean CAR: every date weighs the same",
+        ),
+        ("Hit rate", s["hit_rate"], "share", "share of events with CAR > 0"),
+        (
+            "Mean SCAR",
+            s["mean_scar"],
+            "num",
+            "CAR over its standard error (variance with the estimation error of alpha and beta, CLM 4.4.14)",
+        ),
+        (
+            "BMP t",
+            s["t_bmp"],
+            "num",
+            "Boehmer, Musumeci and Poulsen (1991): mean SCAR x sqrt(N) / sd(SCAR), N events",
+        ),
+        ("BMP p", s["p_bmp"], "p", "two-sided, standard normal"),
+        (
+            "Mean cross-correlation c̄",
+            s["c_bar"],
+            "num3",
+            f"mean over all event pairs of c = rho x shared days / sqrt(L_i L_j), rho of the estimation "
+            f"residuals ({s['n_pairs']} pairs share days, the rest count 0)",
+        ),
+        (
+            "Adjusted t",
+            s["t_adj"],
+            "num",
+            "BMP t x sqrt((1 - c̄) / (1 + (N - 1) c̄)); Kolari and Pynnönen (2010) when all share one date",
+        ),
+        ("Adjusted p", s["p_adj"], "p", "two-sided, standard normal"),
+        (
+            "Placebo p ± Monte Carlo error",
+            (s["placebo_p"], s["placebo_se"]),
+            "p_se",
+            f"(1 + placebo sets with a mean CAR >= the events') / (1 + {pl.get('n_sets', 0):,} sets), "
+            "each set one replay of every event date on a non-event day; error sqrt(p (1 - p) / sets)",
+        ),
+        ("Placebo mean CAR", s["placebo_mean"], "pct2", "mean over the placebo sets of their mean CAR"),
+        (
+            "Mean excess over the market",
+            s["mean_excess_market"],
+            "pct2",
+            "return after costs minus the market's over the run's own holding interval, at its fill prices",
+        ),
+        ("Mean excess before costs", s["mean_gross_excess"], "pct2", "the same without fees and slippage"),
+        ("Mean costs", s["mean_costs"], "cost", "return before costs minus return after costs"),
+        ("Mean beta", s["mean_beta"], "num", f"market-model beta of the portfolio held, over the {est}"),
+        (
+            "Events traded",
+            s["n_events"],
+            "count",
+            f"the set's rule fired and it ordered a weight; {s['n_dates']} dates have one with a "
+            "market model",
+        ),
+        (
+            "Not traded",
+            s["n_not_traded"],
+            "count",
+            "the group fell less than the set's threshold, or no order: not the set's events, left out",
+        ),
+        (
+            "Without a market model",
+            s["n_no_model"],
+            "count",
+            "no estimation window (too early in the data): left out of the CAR statistics",
+        ),
+        (
+            "Dropped: truncated",
+            g.dropped.get("truncated"),
+            "count",
+            "windows cut by the data's end, dropped before running",
+        ),
+        (
+            "Dropped: merged",
+            g.dropped.get("merged"),
+            "count",
+            "inside an earlier kept window of the same group: merged into that event"
+            if st.get("overlap", "merge") == "merge"
+            else "overlap=keep: none merged",
+        ),
+        ("Calendar-time alpha (annual)", ct["alpha_annual"], "pct2", "daily alpha x trading days"),
         ("t of alpha", ct["t_alpha"], "num", f"Newey-West, {ct['maxlags']} lags"),
-        ("Beta", ct["beta"], "num", f"{ct['n_days']} days with an event open"),
+        ("Calendar-time beta", ct["beta"], "num", f"{ct['n_days']} days with an event open"),
     ]
 
 
@@ -192,8 +330,24 @@ def _summary_table(g: Generalization) -> str:
         for name, value, kind, note in summary_rows(g)
     )
     return (
-        "<table class=summary><thead><tr><th>Statistic</th><th>Value</th><th>Note</th></tr></thead>"
+        "<table class=summary><thead><tr><th>Statistic</th><th>Value</th><th>Definition</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
+    )
+
+
+def whole_groups(events: pd.DataFrame) -> str:
+    """The sentence on events where every member of the group was bought (n_picked ==
+    n_members): there the strategy holds the whole group, not a choice within it."""
+    every = events["n_picked"].to_numpy() == events["n_members"].to_numpy()
+    traded = events["traded"].to_numpy(dtype=bool)
+    n, k = len(events), int(every.sum())
+    if k == 0:
+        return f"<p>In none of the {n} events did the strategy buy every member of the group.</p>"
+    return (
+        f"<p><b>Every member bought</b> (picked = members) in {k} of the {n} events "
+        f"({int((every & traded).sum())} of the {int(traded.sum())} traded): there the strategy held the "
+        "whole group, not its worst "
+        "decliners.</p>"
     )
 
 
@@ -202,18 +356,393 @@ def events_table(events: pd.DataFrame) -> str:
     head = "<th>#</th>" + "".join(
         f'<th class="t">{h}</th>' if k in TEXT_KINDS else f"<th>{h}</th>" for h, k in cols.values()
     )
+
+    def value(row, c: str, kind: str):
+        return (row["n_picked"], row["n_members"]) if kind == "ratio" else row[c]
+
     rows = "".join(
-        f"<tr><td>{n}</td>" + "".join(_td(row[c], k) for c, (_, k) in cols.items()) + "</tr>"
+        f"<tr><td>{n}</td>" + "".join(_td(value(row, c, k), k) for c, (_, k) in cols.items()) + "</tr>"
         for n, (_, row) in enumerate(events.iterrows())
     )
-    return f"<table class=events><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    table = f"<table class=events><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    return f"<div class=wide>{table}</div>"
 
 
 def _skipped(skipped: dict) -> str:
     if not skipped:
         return "<p><b>Skipped groups</b> (too few members with prices): none.</p>"
-    items = "; ".join(f"{html.escape(str(group))} ({int(n)})" for group, n in skipped.items())
-    return f"<p><b>Skipped groups</b> (too few members with prices; how many have prices): {items}.</p>"
+    items = [f"{html.escape(str(group))} ({int(n)})" for group, n in skipped.items()]
+    more = len(items) - MAX_SKIPPED
+    shown = "; ".join(items[:MAX_SKIPPED]) + (f"; … +{more} more" if more > 0 else "")
+    return f"<p><b>Skipped groups</b> (too few members with prices; how many have prices): {shown}.</p>"
+
+
+# -- the grid: stability surface, StepM, SPA, walk-forward ----------------------------------
+
+
+def _value(v):
+    """A swept value as a dictionary key: None for a missing one (None or NaN)."""
+    return None if _missing(v) else v
+
+
+def _axis_values(column: pd.Series) -> list:
+    """A swept parameter's distinct values: sorted when they are all numbers (None first),
+    else in grid order."""
+    values = list(dict.fromkeys(_value(v) for v in column.tolist()))
+    numbers = [v for v in values if v is not None]
+    if all(isinstance(v, int | float | np.integer | np.floating) for v in numbers):
+        return sorted(values, key=lambda v: (v is not None, v if v is not None else 0))
+    return values
+
+
+def surface_traces(g: Generalization, value: str = "mean_car") -> tuple[list[go.Heatmap], dict, int]:
+    """The stability surface's heatmaps: for every ordered pair of swept parameters (x, y) and
+    every combination of values of the others, one heatmap of `value` (percent) over x and y,
+    the others fixed at that combination. A cell is the one grid row with those values (the
+    first, should a value repeat): nothing is averaged over sets. Returns (traces, {key: trace
+    index}, the index of the trace shown first), key "xi|yi|v..." with xi, yi the swept
+    parameters' positions and v the value positions of the other parameters in swept order;
+    the first trace shown is x = the first swept parameter, y = the second, the others at the
+    shown set's values. One swept parameter: one heatmap of one row, key "0|0"."""
+    grid, swept = g.grid, list(g.swept)
+    values = {name: _axis_values(grid[name]) for name in swept}
+    where = {name: {v: i for i, v in enumerate(vals)} for name, vals in values.items()}
+    rows: dict[tuple, int] = {}
+    for n, key in enumerate(zip(*(grid[name].tolist() for name in swept), strict=True)):
+        rows.setdefault(tuple(where[name][_value(v)] for name, v in zip(swept, key, strict=True)), n)
+    z_all = grid[value].to_numpy(dtype=float) * 100.0
+    finite = np.isfinite(z_all)
+    limit = float(np.abs(z_all[finite]).max()) if finite.any() else 1.0
+    survives = (
+        np.asarray(grid["survives_stepm"], dtype=bool)
+        if "survives_stepm" in grid
+        else np.zeros(len(grid), bool)
+    )
+    shown = tuple(where[name][_value(grid.iloc[g.shown][name])] for name in swept)
+    pairs = list(itertools.permutations(range(len(swept)), 2)) if len(swept) > 1 else [(0, 0)]
+    traces, index, first = [], {}, 0
+    for xi, yi in pairs:
+        others = [p for p in range(len(swept)) if p not in (xi, yi)]
+        for fixed in itertools.product(*(range(len(values[swept[p]])) for p in others)):
+            key = "|".join(map(str, (xi, yi, *fixed)))
+            if (xi, yi) == pairs[0] and all(fixed[j] == shown[p] for j, p in enumerate(others)):
+                first = len(traces)
+            index[key] = len(traces)
+            traces.append(
+                _heatmap(
+                    g, values, rows, (xi, yi), dict(zip(others, fixed, strict=True)), z_all, survives, limit
+                )
+            )
+    for n, t in enumerate(traces):
+        t.visible = n == first
+    return traces, index, first
+
+
+def _heatmap(g, values, rows, axes, fixed, z_all, survives, limit) -> go.Heatmap:
+    swept = list(g.swept)
+    xi, yi = axes
+    xname = swept[xi]
+    xs = values[xname]
+    one_row = xi == yi
+    yname = None if one_row else swept[yi]
+    ys = [None] if one_row else values[yname]
+    z = np.full((len(ys), len(xs)), np.nan)
+    text = [["" for _ in xs] for _ in ys]
+    custom = [[["", "", "", "", "", ""] for _ in xs] for _ in ys]
+    grid = g.grid
+    write_values = len(xs) * len(ys) <= MAX_CELL_TEXT
+    for a in range(len(ys)):
+        for b in range(len(xs)):
+            pos = [0] * len(swept)
+            for p, v in fixed.items():
+                pos[p] = v
+            pos[xi] = b
+            if not one_row:
+                pos[yi] = a
+            row = rows.get(tuple(pos))
+            if row is None:
+                continue
+            z[a, b] = z_all[row]
+            r = grid.iloc[row]
+            mark = f" {SURVIVES}" if survives[row] else ""
+            text[a][b] = (
+                (f"{z_all[row]:+.2f}%" if np.isfinite(z_all[row]) else "–") + mark if write_values else mark
+            )
+            custom[a][b] = [
+                _interval_text(r.get("ci_low"), r.get("ci_high")),
+                "–" if _missing(r.get("t_adj")) else f"{r['t_adj']:.2f}",
+                "–" if _missing(r.get("p_adj")) else f"{r['p_adj']:.3f}",
+                str(int(r["n_events"])) if "n_events" in r else "–",
+                "survives StepM" if survives[row] else "does not survive StepM",
+                _set_text(g, row),
+            ]
+    xlabels = [html.escape(s) for s in _labels(xs)]
+    ylabels = ["mean CAR"] if one_row else [html.escape(s) for s in _labels(ys)]
+    held = ", ".join(f"{swept[p]}={_labels(values[swept[p]])[v]}" for p, v in fixed.items())
+    title = (f"Mean CAR by {xname}" if one_row else f"Mean CAR by {yname} and {xname}") + (
+        f"; {held}" if held else ""
+    )
+    return go.Heatmap(
+        z=z,
+        x=list(range(len(xs))),
+        y=list(range(len(ys))),
+        text=text,
+        texttemplate="%{text}",
+        customdata=custom,
+        colorscale="RdYlGn",
+        zmin=-limit,
+        zmax=limit,
+        colorbar={"title": {"text": "mean CAR (%)"}},
+        hovertemplate="%{customdata[5]}<br>mean CAR %{z:+.2f}%<br>95% interval %{customdata[0]}"
+        "<br>adjusted t %{customdata[1]} (p %{customdata[2]})<br>%{customdata[3]} events, "
+        "%{customdata[4]}<extra></extra>",
+        hoverongaps=False,
+        xgap=1,
+        ygap=1,
+        name=html.escape(title),
+        meta={
+            "x": html.escape(xname),
+            "y": None if yname is None else html.escape(yname),
+            "fixed": {swept[p]: _labels(values[swept[p]])[v] for p, v in fixed.items()},
+            "xlabels": xlabels,
+            "ylabels": ylabels,
+            "title": html.escape(title),
+        },
+    )
+
+
+def _interval_text(low, high) -> str:
+    if _missing(low) or _missing(high):
+        return "–"
+    return f"{low:+.2%} to {high:+.2%}"
+
+
+def surface_cells(g: Generalization) -> int:
+    """How many cells the surface's heatmaps hold together (see surface_traces)."""
+    sizes = [len(_axis_values(g.grid[name])) for name in g.swept]
+    if len(sizes) < 2:
+        return sizes[0] if sizes else 0
+    total = math.prod(sizes)
+    return total * len(sizes) * (len(sizes) - 1)
+
+
+SURFACE_SCRIPT = """<script>(function(){
+var div=document.getElementById("gen-surface"),box=document.getElementById("gen-surface-controls");
+var index=%s,n=%d;
+function sel(q){return box.querySelector(q);}
+function pick(ev){
+ var sx=sel('select[data-axis="x"]'),sy=sel('select[data-axis="y"]');
+ var x=+sx.value,y=+sy.value;
+ if(x===y){y=(ev&&ev.target===sy)?y:(x+1)%%n;if(y===x){x=(y+1)%%n;sx.value=String(x);}sy.value=String(y);}
+ var key=[x,y];
+ for(var p=0;p<n;p++){var free=p!==x&&p!==y;sel('[data-fixed="'+p+'"]').style.display=free?"":"none";
+  if(free){key.push(sel('select[data-param="'+p+'"]').value);}}
+ var t=index[key.join("|")];if(t===undefined){return;}
+ var m=div.data[t].meta,vis=div.data.map(function(_,i){return i===t;});
+ Plotly.update(div,{visible:vis},{"title.text":m.title,"xaxis.title.text":m.x,"yaxis.title.text":m.y,
+  "xaxis.tickvals":m.xlabels.map(function(_,i){return i;}),"xaxis.ticktext":m.xlabels,
+  "yaxis.tickvals":m.ylabels.map(function(_,i){return i;}),"yaxis.ticktext":m.ylabels,
+  "xaxis.range":[-0.5,m.xlabels.length-0.5],"yaxis.range":[-0.5,m.ylabels.length-0.5]});
+}
+box.addEventListener("change",pick);
+})();</script>"""
+
+
+def surface_html(g: Generalization, first_figure: bool) -> str:
+    """The stability surface: a heatmap of each set's mean CAR over two swept parameters chosen
+    with the dropdowns (x, y), every other swept parameter fixed at the value its dropdown
+    holds (at first: x, y = the first two swept parameters, the others at the set shown), a
+    star on the sets that survive StepM. Every (x, y, fixed values) heatmap is precomputed
+    (surface_traces); the dropdowns only switch which one is visible."""
+    swept = list(g.swept)
+    if not swept:
+        return ""
+    cells = surface_cells(g)
+    if cells > MAX_SURFACE_CELLS:
+        return (
+            f"<p>The grid is too large for a surface on one page ({cells:,} cells over every choice of "
+            "axes); the grid CSV (--csv) and --json have every set.</p>"
+        )
+    traces, index, first = surface_traces(g)
+    fig = go.Figure(traces)
+    meta = traces[first].meta
+    fig.update_xaxes(
+        tickvals=list(range(len(meta["xlabels"]))), ticktext=meta["xlabels"], showgrid=False, zeroline=False
+    )
+    fig.update_yaxes(
+        tickvals=list(range(len(meta["ylabels"]))), ticktext=meta["ylabels"], showgrid=False, zeroline=False
+    )
+    rows = max(len(_axis_values(g.grid[name])) for name in swept)
+    height = int(min(max(160 + 50 * rows, 320), 800))
+    figures.layout(fig, meta["title"], meta["x"], meta["y"] or "", height=height, legend=False)
+    controls = ""
+    if len(swept) > 1:
+        xi, yi = 0, 1
+
+        def options(chosen: int) -> str:
+            return "".join(
+                f'<option value="{i}"{" selected" if i == chosen else ""}>{html.escape(name)}</option>'
+                for i, name in enumerate(swept)
+            )
+
+        shown = g.grid.iloc[g.shown]
+        fixed = []
+        for p, name in enumerate(swept):
+            vals = _axis_values(g.grid[name])
+            labels = _labels(vals)
+            at = vals.index(_value(shown[name]))
+            opts = "".join(
+                f'<option value="{i}"{" selected" if i == at else ""}>{html.escape(label)}</option>'
+                for i, label in enumerate(labels)
+            )
+            hidden = ' style="display:none"' if p in (xi, yi) else ""
+            fixed.append(
+                f'<span data-fixed="{p}"{hidden}><label>{html.escape(name)} fixed at '
+                f'<select data-param="{p}">{opts}</select></label></span>'
+            )
+        controls = (
+            '<div class=controls id="gen-surface-controls">'
+            f'<label>x axis<select data-axis="x">{options(xi)}</select></label>'
+            f'<label>y axis<select data-axis="y">{options(yi)}</select></label>{"".join(fixed)}</div>'
+        )
+    script = SURFACE_SCRIPT % (json.dumps(index), len(swept)) if len(swept) > 1 else ""
+    return (
+        "<p>Each cell is one parameter set's mean CAR (no averaging over sets): choose the two swept "
+        "parameters on the axes and the value every other swept parameter is fixed at. "
+        f"{SURVIVES} marks a set that survives StepM at {g.stepm['alpha']:.0%}.</p>"
+        + controls
+        + figures.div(fig, "gen-surface", first_figure)
+        + script
+    )
+
+
+def stepm_html(g: Generalization) -> str:
+    """The sets that survive StepM (a table), or a sentence that none does."""
+    st = g.stepm
+    rejected = np.asarray(st["rejected"], dtype=bool)
+    n = len(rejected)
+    alpha = f"{st['alpha']:.0%}"
+    intro = (
+        f"<p>Romano and Wolf's StepM (2005) asks which sets have a mean CAR above 0 while holding the "
+        f"chance of calling any set with a mean at or below 0 positive at {alpha} over all {n} sets "
+        f"(studentized, one-sided; event dates resampled, {st['n_boot']:,} draws; "
+        f"{int(np.asarray(st['eligible']).sum())} sets testable).</p>"
+    )
+    if not rejected.any():
+        return intro + f"<p><b>No set survives StepM at {alpha}.</b></p>"
+    grid = g.grid
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in g.swept)
+    rows = []
+    for s in np.flatnonzero(rejected):
+        r = grid.iloc[s]
+        rows.append(
+            "<tr>"
+            + "".join(f"<td>{html.escape(str(r[name]))}</td>" for name in g.swept)
+            + _td(int(r["n_events"]), "count")
+            + _td(r["mean_car"], "pct2")
+            + _td((r["ci_low"], r["ci_high"]), "interval")
+            + _td(r["t_adj"], "num")
+            + _td(float(np.asarray(st["t"])[s]), "num")
+            + _td(int(np.asarray(st["step"])[s]), "count")
+            + "</tr>"
+        )
+    return (
+        intro
+        + f"<p><b>{len(rows)} of {n} sets survive StepM at {alpha}.</b></p>"
+        + f"<table class=grid><thead><tr>{head}<th>Events</th><th>Mean CAR</th><th>95% interval</th>"
+        "<th>Adjusted t</th><th>StepM t</th><th>Step</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def spa_html(g: Generalization) -> str:
+    sp = g.spa
+    p = sp["pvalues"]
+    best = (
+        ""
+        if sp["best"] is None
+        else f" The best studentized set: {_set_text(g, sp['best'])} (t {sp['best_t']:.2f})."
+    )
+    return (
+        "<p>Hansen's test for superior predictive ability (2005): is any of the "
+        f"{sp['n_sets']} sets' mean CAR above 0, the search over all of them allowed for? "
+        f"p = {cell(p['consistent'], 'p')} (consistent; "
+        f"lower {cell(p['lower'], 'p')}, upper {cell(p['upper'], 'p')}: the upper is White's Reality Check, "
+        f"2000; {sp['n_eligible']} sets tested, event dates resampled, {sp['n_boot']:,} draws).{best}</p>"
+    )
+
+
+def _walk_forward_sentence(g: Generalization) -> str:
+    wf = g.walk_forward
+    if not wf["n_folds"]:
+        return (
+            f"No walk-forward: the events fall on {wf['n_dates']} dates and the first "
+            f"{wf['min_train_dates']} are in sample only."
+        )
+    ci = wf["ci"]
+    return (
+        f"Walk-forward: at each of {wf['n_folds']} cut-offs the set with the best mean CAR on every earlier "
+        f"event was chosen and scored on the next fold's events only; pooled out of sample the chosen sets' "
+        f"mean CAR was {cell(wf['oos_mean'], 'pct2')} over {wf['oos_n']} events on {ci['n_clusters']} dates "
+        f"({ci['level']:.0%} interval {cell((ci['low'], ci['high']), 'interval')}, event dates resampled, "
+        f"{ci['n_boot']:,} draws); {wf['oos_untraded']} out-of-sample events were not traded by the "
+        "chosen set."
+    )
+
+
+def walk_forward_html(g: Generalization) -> str:
+    wf = g.walk_forward
+    text = f"<p class=quote>{_walk_forward_sentence(g)}</p>"
+    if not wf["n_folds"]:
+        return text
+    rows = []
+    for n, f in enumerate(wf["folds"], start=1):
+        chosen = "no set had an in-sample event" if f["chosen"] is None else _set_text(g, f["chosen"])
+        rows.append(
+            f"<tr><td>{n}</td>{_td(f['cutoff'], 'date')}{_td(f['last'], 'date')}"
+            f"{_td(f['n_fold_dates'], 'count')}<td class=t>{chosen}</td>{_td(f['is_mean'], 'pct2')}"
+            f"{_td(f['is_n'], 'count')}{_td(f['oos_mean'], 'pct2')}{_td(f['oos_n'], 'count')}"
+            f"{_td(f['oos_untraded'], 'count')}</tr>"
+        )
+    return (
+        text + "<table class=folds><thead><tr><th>Fold</th><th>Cut-off</th><th>Last date</th><th>Dates</th>"
+        '<th class="t">Chosen set</th><th>In-sample mean CAR</th><th>Events</th>'
+        "<th>Out-of-sample mean CAR</th><th>Events</th><th>Not traded</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def grid_table_html(g: Generalization) -> str:
+    """The GRID_ROWS sets with the best mean CAR, the set shown highlighted."""
+    grid = g.grid.assign(_row=np.arange(len(g.grid)))
+    top = grid.sort_values("mean_car", ascending=False, na_position="last").head(GRID_ROWS)
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in g.swept)
+    rows = []
+    for _, r in top.iterrows():
+        cls = " class=shown" if r["_row"] == g.shown else ""
+        rows.append(
+            f"<tr{cls}>"
+            + "".join(f"<td>{html.escape(str(r[name]))}</td>" for name in g.swept)
+            + _td(int(r["n_events"]), "count")
+            + _td(r["mean_car"], "pct2")
+            + _td((r["ci_low"], r["ci_high"]), "interval")
+            + _td(r["t_adj"], "num")
+            + _td(r["p_adj"], "p")
+            + _td((r["placebo_p"], r["placebo_se"]), "p_se")
+            + f"<td>{'yes' if r.get('survives_stepm') else 'no'}</td></tr>"
+        )
+    what = (
+        f"The {len(top)} sets with the best mean CAR of {len(grid)}" if len(top) < len(grid) else "Every set"
+    )
+    return (
+        f"<p>{what} (highlighted: the set shown; every set is in --json and the grid CSV).</p>"
+        f"<table class=grid><thead><tr>{head}<th>Events</th><th>Mean CAR</th><th>95% interval</th>"
+        "<th>Adjusted t</th><th>Adjusted p</th><th>Placebo p</th><th>Survives StepM</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+# -- figures ---------------------------------------------------------------------------------
 
 
 def path_figure(paths: pd.DataFrame) -> go.Figure:
@@ -255,20 +784,31 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=0, line={"color": GREY, "width": 1})
     return figures.layout(
         fig,
-        "Mean cumulative excess return over the market in event time",
+        "Mean cumulative excess return over the market in event time (events traded)",
         "trading days after the event day",
         "excess over market (%)",
         hovermode="x",
     )
 
 
+def _traded_paths(g: Generalization) -> pd.DataFrame:
+    """The event-time paths of the events the set traded (columns are event positions)."""
+    traded = g.events["traded"].to_numpy(dtype=bool)
+    if len(traded) != g.paths.shape[1]:
+        return g.paths
+    return g.paths.loc[:, traded]
+
+
 def placebo_figure(g: Generalization) -> go.Figure:
-    """Placebo excess returns (%) and the events' as translucent histograms (share of each
-    set), a vertical line at the event mean."""
+    """The market-model CARs (%) of the placebo replays and of the events the set traded, as
+    translucent histograms (share of each), a vertical line at the events' mean CAR."""
     fig = go.Figure()
-    placebo = g.placebo_events["excess_market"].astype(float) * 100.0
-    events = g.events["excess_market"].astype(float) * 100.0
-    both = pd.concat([placebo, events]).dropna()
+    pl = g.placebo_events
+    keep = pl["traded"].to_numpy(dtype=bool) if "traded" in pl else np.ones(len(pl), dtype=bool)
+    placebo = pl.loc[keep, "car"].astype(float).dropna() * 100.0
+    ev = g.events
+    events = ev.loc[ev["traded"].to_numpy(dtype=bool), "car"].astype(float).dropna() * 100.0
+    both = pd.concat([placebo, events])
     size = (both.max() - both.min()) / 40 if len(both) > 1 and both.max() > both.min() else None
     bins = {"size": size} if size else None
     if len(placebo):
@@ -277,10 +817,10 @@ def placebo_figure(g: Generalization) -> go.Figure:
                 x=placebo,
                 histnorm="percent",
                 xbins=bins,
-                name=f"placebo days ({len(placebo)})",
+                name=f"placebo replays ({len(placebo)})",
                 marker={"color": GREY},
                 opacity=0.55,
-                hovertemplate="%{x}%: %{y:.1f}% of placebo days<extra></extra>",
+                hovertemplate="%{x}%: %{y:.1f}% of placebo replays<extra></extra>",
             )
         )
     fig.add_trace(
@@ -294,7 +834,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
             hovertemplate="%{x}%: %{y:.1f}% of events<extra></extra>",
         )
     )
-    mean = g.summary["mean_excess_market"]
+    mean = g.summary["mean_car"]
     if not _missing(mean):
         fig.add_vline(
             x=mean * 100.0,
@@ -305,9 +845,9 @@ def placebo_figure(g: Generalization) -> go.Figure:
     fig.update_layout(barmode="overlay")
     return figures.layout(
         fig,
-        "Excess return over the market: placebo days vs events",
-        "excess over market over the window (%)",
-        "% of the set",
+        "Market-model CAR: placebo replays vs events",
+        "CAR over the holding window (%)",
+        "% of each",
         hovermode="x",
     )
 
@@ -350,18 +890,30 @@ def _parts(g: Generalization):
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
         f"<style>{STYLE}{EXTRA_STYLE}</style></head><body>"
     )
+    sets = f" ({len(g.grid)} parameter sets)" if _is_grid(g) else ""
     yield (
-        f"<h1>{html.escape(title)}</h1><p class=sub>One run of {html.escape(g.strategy)} per "
-        f"{html.escape(g.by)} shock of {html.escape(str(label))}, against the market, against random "
-        "non-event days (placebo) and in calendar time. Returns in percent.</p>"
+        f"<h1>{html.escape(title)}</h1><p class=sub>One run of {html.escape(g.strategy)}{sets} per "
+        f"{html.escape(g.by)} shock of {html.escape(str(label))}: its market-model abnormal return, its "
+        "return against the market, against the same rule replayed on non-event days (placebo) and in "
+        "calendar time. Returns in percent.</p>"
     )
-    yield f"<p class=verdict>{html.escape(verdict(g))}</p>"
+    yield f"<p class=verdict>{verdict(g)}</p>"
     yield "<h2>Settings</h2>" + _settings_table(g)
-    yield "<h2>Statistics</h2>" + _summary_table(g)
-    yield "<h2>Event time</h2>" + figures.div(path_figure(g.paths), "gen-path", True)
+    shown = f" of the set shown ({_set_text(g, g.shown)})" if _is_grid(g) else ""
+    yield f"<h2>Statistics{shown}</h2>" + _summary_table(g) + whole_groups(g.events)
+    first = True
+    if _is_grid(g):
+        surface = surface_html(g, first)
+        first = 'id="gen-surface"' not in surface  # the surface may be too large to draw
+        yield "<h2>Stability surface</h2>" + surface
+        yield "<h2>Multiple testing: StepM</h2>" + stepm_html(g)
+        yield "<h2>Multiple testing: SPA</h2>" + spa_html(g)
+        yield "<h2>Walk-forward</h2>" + walk_forward_html(g)
+        yield "<h2>The sets</h2>" + grid_table_html(g)
+    yield "<h2>Event time</h2>" + figures.div(path_figure(_traded_paths(g)), "gen-path", first)
     yield "<h2>Placebo</h2>" + figures.div(placebo_figure(g), "gen-placebo", False)
     yield "<h2>Calendar time</h2>" + figures.div(calendar_figure(g.calendar), "gen-calendar", False)
-    yield f"<h2>Every event ({len(g.events)})</h2>" + events_table(g.events)
+    yield f"<h2>Every event{shown} ({len(g.events)})</h2>" + events_table(g.events)
     yield _skipped(g.skipped)
     yield "</body></html>\n"
 

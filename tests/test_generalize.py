@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -17,7 +18,7 @@ from aishock.cli import main
 from engine.config import PROJECT_ROOT
 from engine.data.panel import load_prices
 from engine.events import shocks
-from engine.events.generalize import generalize
+from engine.events.generalize import EVENT_COLUMNS, generalize
 
 SP500 = str(PROJECT_ROOT.parent / "shared" / "market" / "sp500_constituents_2024-12-27.csv")
 
@@ -82,7 +83,7 @@ def test_event_figures_are_consistent(roles):
     assert roles.dropped == {"truncated": 1, "merged": 2}
     assert list(roles.paths.index) == list(range(roles.settings["horizon"] + 1))
     assert e["n_picked"].le(e["n_members"]).all() and (e["n_picked"] == e["picked"].map(len)).all()
-    modelled = e["traded"] & e["car"].notna()
+    modelled = e["traded"] & e["car"].notna()  # an event the set did not trade is not one of its own
     assert modelled.sum() == roles.summary["n_events"] - roles.summary["n_no_model"]
     assert roles.summary["n_events"] + roles.summary["n_not_traded"] == len(e)
     fell = e["group_return"] <= -0.07  # oversold_rebound's min_drop: the rule fires on these only
@@ -225,20 +226,91 @@ def test_thesis_two_runs_across_role_events(strategy):
 
 def test_cli_json_csv_and_page(out_dir, tmp_path, capsys):
     csv = tmp_path / "events.csv"
-    argv = ["generalize", "oversold_rebound", "--universe", "ai", "--by", "role", "--placebo", "10"]
+    argv = ["generalize", "oversold_rebound", "--universe", "ai", "--by", "role", "--placebo", "10",
+            "--placebo-sets", "2000"]  # fmt: skip
     assert main([*argv, "--json", "--csv", str(csv)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"events", "summary", "placebo", "calendar_time", "html"} <= set(out)
-    assert {"date", "group", "members", "start", "end", "group_return", "market_return", "strategy_return",
-            "excess_market", "excess_group"} <= set(out["events"][0])  # fmt: skip
-    assert {"n_events", "mean_excess_market", "median_excess_market", "hit_rate", "t_kp", "p_kp", "ci_low",
-            "ci_high"} <= set(out["summary"])  # fmt: skip
-    assert {"n", "mean", "p_value"} <= set(out["placebo"]) and out["placebo"]["n"] == 10
+    assert {"events", "summary", "placebo", "calendar_time", "grid", "stepm", "spa", "walk_forward",
+            "dropped", "swept", "shown", "html", "csv", "grid_csv"} <= set(out)  # fmt: skip
+    assert list(out["events"][0]) == list(EVENT_COLUMNS)
+    assert {"n_events", "n_not_traded", "n_no_model", "n_dates", "mean_car", "median_car",
+            "clustered_mean_car", "hit_rate", "mean_excess_market", "mean_costs", "t_bmp", "c_bar", "t_adj",
+            "p_adj", "placebo_p", "placebo_se", "ci_low", "ci_high"} <= set(out["summary"])  # fmt: skip
+    assert all(
+        isinstance(out["summary"][k], int) for k in ("n_events", "n_not_traded", "n_no_model", "n_dates")
+    )
+    assert out["grid"] == [out["summary"] | {"shown": True}] and out["swept"] == [] and out["shown"] == 0
+    assert out["stepm"] is out["spa"] is out["walk_forward"] is out["grid_csv"] is None
+    assert out["placebo"]["n_replays"] == 10 and out["placebo"]["n_sets"] == 2000
+    assert out["dropped"] == {"truncated": 1, "merged": 2}
     assert {"alpha_annual", "t_alpha"} <= set(out["calendar_time"])
     table = pd.read_csv(csv)
-    assert len(table) == out["summary"]["n_events"] == len(out["events"])
+    assert list(table.columns) == list(EVENT_COLUMNS) and len(table) == len(out["events"])
+    assert out["summary"]["n_events"] == sum(e["traded"] for e in out["events"])
     assert table["members"].iloc[0].split() == out["events"][0]["members"]
+    assert table["picked"].iloc[0].split() == out["events"][0]["picked"]
     assert out["html"].endswith(".html") and "generalize-oversold_rebound-ai-role" in out["html"]
+
+
+def test_cli_grid_json_csv_and_summary(out_dir, tmp_path, capsys, monkeypatch):
+    """A 2 x 2 grid: one JSON row per set (the swept values, the statistics, survives_stepm),
+    StepM, SPA and the walk-forward as plain JSON, the grid CSV beside the events CSV, and the
+    terminal summary in percentages and 3-decimal p-values (the second call reuses the result)."""
+    import engine.events.generalize as generalization
+
+    real, kept = generalization.generalize, []
+
+    def once(*a, **k):
+        kept or kept.append(real(*a, **k))
+        return kept[0]
+
+    monkeypatch.setattr(generalization, "generalize", once)
+    csv = tmp_path / "events.csv"
+    argv = ["generalize", "oversold_rebound", "--grid", "top_k=2,4", "--grid", "hold_days=5,10",
+            "--placebo", "2", "--placebo-sets", "1000", "--no-progress", "--csv", str(csv)]  # fmt: skip
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["swept"] == ["top_k", "hold_days"]
+    assert [(r["top_k"], r["hold_days"]) for r in out["grid"]] == [(2, 5), (2, 10), (4, 5), (4, 10)]
+    for row in out["grid"]:
+        assert {"n_events", "mean_car", "ci_low", "ci_high", "t_adj", "p_adj", "placebo_p", "placebo_se",
+                "mean_excess_market", "mean_costs", "survives_stepm", "shown"} <= set(row)  # fmt: skip
+        assert isinstance(row["n_events"], int) and isinstance(row["survives_stepm"], bool)
+    means = [r["mean_car"] for r in out["grid"]]
+    assert out["grid"][out["shown"]]["shown"] and out["grid"][out["shown"]]["mean_car"] == max(means)
+    assert out["summary"]["top_k"] == out["grid"][out["shown"]]["top_k"]
+    assert {e["days"] for e in out["events"]} == {out["summary"]["hold_days"] + 1}
+    stepm, spa, wf = out["stepm"], out["spa"], out["walk_forward"]
+    assert [type(v) for v in stepm["rejected"]] == [bool] * 4 and stepm["rejected"] == [
+        r["survives_stepm"] for r in out["grid"]
+    ]
+    assert all(isinstance(v, int) for v in stepm["n_events"] + stepm["step"] + stepm["n_dates"])
+    assert len(stepm["t"]) == 4 and stepm["alpha"] == 0.05 and stepm["n_boot"] == 10_000
+    assert set(spa["pvalues"]) == {"lower", "consistent", "upper"} and spa["n_sets"] == 4
+    assert spa["pvalues"]["lower"] <= spa["pvalues"]["consistent"] <= spa["pvalues"]["upper"]
+    assert {"folds", "oos_mean", "oos_n", "ci", "n_dates", "min_train_dates"} <= set(wf)
+    assert isinstance(wf["n_dates"], int) and isinstance(wf["oos_values"], list)
+    grid_csv = tmp_path / "events-grid.csv"
+    assert out["grid_csv"] == str(grid_csv)
+    table = pd.read_csv(grid_csv)
+    assert len(table) == 4 and list(table.columns[:2]) == ["top_k", "hold_days"] and table["shown"].sum() == 1
+    assert len(pd.read_csv(csv)) == len(out["events"])
+
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    head = text.splitlines()[0]
+    assert head.startswith(f"oversold_rebound (top_k={out['summary']['top_k']}, hold_days=")
+    assert re.search(
+        r"mean CAR \(market model against SPY\) [+-]\d+\.\d\d%, 95% interval [+-]\d+\.\d\d% to", text
+    )
+    assert re.search(r"adjusted t -?\d+\.\d\d, p (\d\.\d{3}|<0\.001)", text)
+    assert re.search(r"placebo p (\d\.\d{3}|<0\.001) ± \d", text)
+    assert re.search(r"mean costs \d+\.\d\d%", text)
+    n = sum(out["stepm"]["rejected"])
+    assert f"StepM (Romano-Wolf) at 5%: {n} of 4 sets have a mean CAR above 0" in text
+    assert f"SPA (Hansen) p that no set's mean CAR is above 0: {spa['pvalues']['consistent']:.3f}" in text
+    assert "walk-forward: " in text and f"grid: {grid_csv}" in text
+    assert not re.search(r"(?<![\d.])0\.\d{4,}", text)  # no bare fractions anywhere
 
 
 @pytest.mark.parametrize(
@@ -249,7 +321,31 @@ def test_cli_json_csv_and_page(out_dir, tmp_path, capsys):
         (["generalize", "oversold_rebound", "--set", "hold_dayz=3"], "did you mean"),
         (["generalize", "oversold_rebound", "--k", "0"], "--k must be a positive"),
         (["generalize", "oversold_rebound", "--placebo", "-1"], "--placebo must be >= 0"),
+        (["generalize", "oversold_rebound", "--placebo-sets", "0"], "--placebo-sets must be at least 1"),
         (["generalize", "oversold_rebound", "--csv", "/nonexistent/dir/x.csv"], "does not exist"),
+        (["generalize", "oversold_rebound", "--overlap", "sometimes"], "invalid choice: 'sometimes'"),
+        (["generalize", "oversold_rebound", "--grid", "top_kk=2,4"], "did you mean 'top_k'"),
+        (
+            ["generalize", "oversold_rebound", "--grid", "top_k=2,4", "--set", "top_k=3"],
+            "given both by --set",
+        ),
+        (
+            ["generalize", "oversold_rebound", "--grid", "top_k=2", "--grid", "top_k=4"],
+            "--grid top_k is given twice",
+        ),
+        (["generalize", "oversold_rebound", "--grid", "top_k"], "--grid"),
+        (["generalize", "oversold_rebound", "--grid", "universe=power,grid"], "sets universe per event"),
+        (["generalize", "oversold_rebound", "--grid", "hold_days=1:2000:1"], "--grid has 2,000 combinations"),
+        (["generalize", "oversold_rebound", "--workers", "2"], "--workers only applies to --executor dask"),
+        (
+            ["generalize", "oversold_rebound", "--scheduler", "tcp://h:1"],
+            "--scheduler only applies to --executor",
+        ),
+        (
+            ["generalize", "oversold_rebound", "--executor", "dask", "--workers", "0"],
+            "--workers must be at least 1",
+        ),
+        (["generalize", "oversold_rebound", "--executor", "spark"], "invalid choice: 'spark'"),
         (["shocks", "--universe", "ai", "--by", "sector"], "cannot group by sector"),
         (["shocks", "--by", "role", "--min-members", "0"], "--min-members must be at least 1"),
     ],

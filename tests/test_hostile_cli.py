@@ -373,7 +373,7 @@ def test_the_sweep_table_lists_the_lowest_volatility_first(out_dir, capsys):
         (["generalize", "oversold_rebound", "--seed", "-1"], "--seed must be a whole number >= 0, got -1"),
         (
             ["generalize", "oversold_rebound", "--placebo", "1000000000"],
-            "--placebo must be >= 0 and at most 10,000 random days",
+            "--placebo must be >= 0 and at most 10,000 replays of each event date",
         ),
         (["generalize", "oversold_rebound", "--placebo", "-5"], "--placebo must be >= 0 and at most 10,000"),
     ],

@@ -57,3 +57,37 @@ def costs(args) -> Costs:
         financing=args.financing,
         borrow_fee=args.borrow_fee,
     )
+
+
+def add_executor_options(p) -> None:
+    """--executor local|dask, --scheduler ADDRESS and --workers N on parser `p` (`aishock
+    sweep` and `aishock generalize`)."""
+    p.add_argument("--executor", choices=("local", "dask"), default="local")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
+    )
+    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+
+
+def check_executor(args) -> None:
+    """Refuse, before any work, --scheduler or --workers without --executor dask, --workers
+    with --scheduler or below 1, and a --scheduler that is no Dask address."""
+    from engine.errors import AishockError
+    from engine.sweeps import executors
+
+    dask = args.executor == "dask"
+    if args.scheduler and not dask:
+        raise AishockError("--scheduler only applies to --executor dask; add --executor dask or drop it")
+    if args.workers is not None:
+        if not dask:
+            raise AishockError("--workers only applies to --executor dask; add --executor dask or drop it")
+        if args.scheduler:
+            raise AishockError(
+                "--workers sizes a local Dask cluster; with --scheduler the cluster has its own"
+            )
+        if args.workers < 1:
+            raise AishockError(f"--workers must be at least 1, got {args.workers}")
+    if args.scheduler:
+        executors.check_address(args.scheduler)

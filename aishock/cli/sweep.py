@@ -16,7 +16,6 @@ from engine.config import load_config
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
 from engine.strategy import params
-from engine.sweeps import executors
 from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
 
@@ -40,13 +39,7 @@ def add(sub) -> None:
         type=Path,
         help="results parquet (default reports/out/sweep-STRATEGY-KEY.parquet, KEY a hash of every input)",
     )
-    p.add_argument("--executor", choices=("local", "dask"), default="local")
-    p.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster)",
-    )
-    p.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    execution.add_executor_options(p)
     p.add_argument(
         "--max-combinations",
         type=int,
@@ -100,21 +93,9 @@ def check_options(args) -> None:
                 )
     elif args.anchored:
         raise AishockError("--anchored only applies to --walk-forward FOLDS; add --walk-forward or drop it")
-    if args.scheduler and not dask:
-        raise AishockError("--scheduler only applies to --executor dask; add --executor dask or drop it")
-    if args.workers is not None:
-        if not dask:
-            raise AishockError("--workers only applies to --executor dask; add --executor dask or drop it")
-        if args.scheduler:
-            raise AishockError(
-                "--workers sizes a local Dask cluster; with --scheduler the cluster has its own"
-            )
-        if args.workers < 1:
-            raise AishockError(f"--workers must be at least 1, got {args.workers}")
+    execution.check_executor(args)
     if args.max_combinations is not None and args.max_combinations < 1:
         raise AishockError(f"--max-combinations must be at least 1, got {args.max_combinations}")
-    if args.scheduler:
-        executors.check_address(args.scheduler)
     sweep_grid.check_metric(args.metric)
     grid = parse_grid(args.grid)
     fixed = params.parse_assignments(args.sets)
