@@ -37,7 +37,7 @@ SWEEP = ["sweep", "oversold_rebound", "--grid", "top_k=3,5"]
         ),
         (["run", "oversold_rebound", "--set", "stop_loss=-inf"], "stop_loss='-inf' is not a finite number"),
         (["run", "inference_rotation", "--set", "fraction=NaN"], "fraction='NaN' is not a finite number"),
-        (["run", "oversold_rebound", "--set", "top_k=inf"], "top_k='inf' is not an int"),
+        (["run", "oversold_rebound", "--set", "top_k=inf"], "top_k='inf' is not a finite number"),
         (["run", "oversold_rebound", "--set", "top_k=3", "--set", "top_k=4"], "--set top_k is given twice"),
         # costs and cash
         (["run", "buy_and_hold", "--cash", "inf"], "--cash must be a finite number, got inf"),

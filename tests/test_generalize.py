@@ -337,6 +337,7 @@ def test_cli_grid_json_csv_and_summary(out_dir, tmp_path, capsys, monkeypatch):
         (["generalize", "oversold_rebound", "--grid", "universe=power,grid"], "sets universe per event"),
         (["generalize", "oversold_rebound", "--grid", "hold_days=1:2000:1"], "--grid has 2,000 combinations"),
         (["generalize", "oversold_rebound", "--workers", "2"], "--workers only applies to --executor dask"),
+        (["generalize", "oversold_rebound", "--warmup", "10"], "unrecognized arguments: --warmup"),
         (
             ["generalize", "oversold_rebound", "--scheduler", "tcp://h:1"],
             "--scheduler only applies to --executor",

@@ -8,7 +8,6 @@ market snapshot is needed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +17,8 @@ import engine
 from engine.config import Config
 from engine.data.panel import Prices
 from engine.errors import AishockError
-from engine.events.generalize import _Runner
+from engine.events import runs
+from engine.events.generalize import _paths
 from engine.sim import kernel
 from engine.sim.simulate import Costs, daily_returns, run_schedule
 from engine.strategy import registry
@@ -325,15 +325,18 @@ def test_returns_after_a_wipe_out_are_zero_in_every_path(crash, tmp_path):
         "sweep chunks (executors.evaluate)": evaluate(
             Job(LEVER, None, None, COSTS, None, 0.0, 252, True), crash, [Lever()]
         )[1][:, 0],
-        "generalize (after the event day)": np.concatenate(
-            [
-                expected[:1],
-                _Runner(
-                    LEVER, {}, crash, "A", COSTS, SimpleNamespace(risk_free=0.0, trading_days=252), None, 6
-                ).run(Lever(), crash.index[0], crash.index[-1])[1],
-            ]
-        ),
+        "generalize (after the event day)": np.concatenate([expected[:1], _generalize_daily(crash)]),
     }
     for name, returns in paths.items():
         assert np.isfinite(returns).all(), name
         assert (returns == expected).all(), name
+
+
+def _generalize_daily(prices) -> np.ndarray:
+    """The daily returns engine.generalize derives for a run over the whole window (its
+    event-time path, engine.events.runs, turned into returns by generalize._paths)."""
+    chunk = runs.Chunk(
+        [Lever()], (), [()], np.array([0]), np.array([0]), np.array([0]), np.array([len(prices.index)])
+    )
+    stats = runs.evaluate(runs.Job(LEVER, "A", COSTS, 252, keep_paths=True), prices, chunk)
+    return _paths(stats, np.array([0]), prices.index, np.array([True]))[1][0].to_numpy()

@@ -10,9 +10,10 @@ def add_set_option(p, help: str) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
-def add_options(p) -> None:
+def add_options(p, warmup: bool = True) -> None:
     """--fees, --slippage, --cash, --fill, --max-gross, --cash-rate, --financing, --borrow-fee
-    and --warmup on parser `p`."""
+    and (unless warmup=False: a command whose strategy always sees the whole history) --warmup
+    on parser `p`."""
     p.add_argument("--fees", type=float, default=Costs.fees, help="fraction of traded value (default 0.0005)")
     p.add_argument("--slippage", type=float, default=Costs.slippage, help="fraction (default 0.0005)")
     p.add_argument("--cash", type=float, default=Costs.init_cash, help="initial equity (default 100000)")
@@ -37,6 +38,8 @@ def add_options(p) -> None:
         p.add_argument(
             f"--{name}", type=float, default=0.0, metavar="RATE", help=f"annual rate {what} (default 0)"
         )
+    if not warmup:
+        return
     p.add_argument(
         "--warmup",
         type=int,

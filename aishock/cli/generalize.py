@@ -139,7 +139,7 @@ def add(sub) -> None:
     p.add_argument("--start", help="first event date to include (YYYY-MM-DD)")
     p.add_argument("--end", help="last event date to include (YYYY-MM-DD)")
     execution.add_executor_options(p)
-    execution.add_options(p)
+    execution.add_options(p, warmup=False)  # every event's strategy sees the whole history
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument(
         "--csv",

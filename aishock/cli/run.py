@@ -54,7 +54,7 @@ def check_execution(args) -> None:
         value = getattr(args, option)
         if not math.isfinite(value):
             raise AishockError(f"--{option} must be a finite number, got {value}")
-    if args.warmup is not None and args.warmup < 0:
+    if getattr(args, "warmup", None) is not None and args.warmup < 0:
         raise AishockError(f"--warmup must be >= 0 trading days, got {args.warmup}")
 
 

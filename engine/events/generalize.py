@@ -41,10 +41,14 @@ whole window H inside the data. By default every such day (for one set; so the r
 not depend on the seed), or `placebo` of them per date drawn at random (seeded, without
 replacement; GRID_PLACEBO for a grid). `placebo_sets` placebo sets each take one replay of
 every date (crossevent.placebo_sets): the p-value of the mean CAR is (1 + count) / (1 +
-sets) with its Monte Carlo standard error. Drawing 20 or 250 days instead of all moved the
-p-value by up to 0.09 and 0.06 between seeds 0-4 on the AI-role study.
+sets) with its Monte Carlo standard error. A placebo set replays only the events the set
+traded (with a CAR), so it has the set's number of events on the set's dates. Drawing 20 or
+250 days instead of all moved the p-value by up to 0.09 and 0.06 between seeds 0-4 on the
+AI-role study; and with R replays per date the placebo sets' spread is (R - 1) / R of what
+every day would give (the plug-in variance of R draws), which makes the p-value slightly too
+small for small R (0.9 of it for a grid's 10; negligible for the default).
 
-Calendar time (the set shown): each day after an event's t up to its window's end, that
+Calendar time (the set shown): each day after a traded event's t up to its window's end, that
 event's daily return is held; the portfolio's return is the mean over the events open.
 """
 
@@ -273,7 +277,7 @@ def generalize(
     event_rows = _event_rows(events, ev.values[:, cols], detail, index, horizons[shown])
     shown_pl = None if pl is None else pl.values[:, shown * n_pl : (shown + 1) * n_pl]
     placebo_rows = _placebo_rows(design, shown_pl)
-    paths, daily = _paths(detail, ev_pos, index)
+    paths, daily = _paths(detail, ev_pos, index, event_rows["traded"].to_numpy(dtype=bool))
     calendar = _calendar(daily, mkt)
     ct = crossevent.calendar_time_alpha(calendar["portfolio"], calendar["market"], cfg.trading_days)
     summary = {k: plain(v) for k, v in grid_table.iloc[[shown]].to_dict("records")[0].items()}
@@ -552,12 +556,15 @@ def _placebo_rows(design: pd.DataFrame, values: np.ndarray | None) -> pd.DataFra
     return out
 
 
-def _paths(detail: runs.RunStats, pos: np.ndarray, index) -> tuple[pd.DataFrame, dict]:
-    """(event days x events cumulative return minus the market's; {event: daily returns after t})."""
+def _paths(detail: runs.RunStats, pos: np.ndarray, index, traded: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """(event days x events cumulative return minus the market's, every event; {event: daily
+    returns after t} of the events the set traded, for calendar time)."""
     strat, market = detail.paths
     paths = pd.DataFrame(strat - market)
     daily = {}
     for n, p in enumerate(pos):
+        if not traded[n]:
+            continue
         cum = strat[:, n]
         length = int(np.isfinite(cum).sum())
         growth = 1.0 + cum[:length]
