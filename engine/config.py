@@ -104,7 +104,7 @@ def _aishock_table(path: Path) -> dict:
 
 
 _ENV = (CONFIG_ENV, "AISHOCK_DATA", "AISHOCK_REPORTS", "AISHOCK_OFFLINE")
-_LOADED: dict[tuple, Config] = {}
+_LOADED: dict[tuple, tuple[tuple, Config]] = {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -135,18 +135,35 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
     list. Refuses a pyproject that is not TOML.
 
     The result is kept and returned again while the arguments, the working directory, the
-    AISHOCK_* variables and every file it could be read from (the modification time and size
-    of each candidate pyproject.toml) are unchanged: strategies resolve their universes once
-    per parameter set, and each resolution reads the configuration."""
+    AISHOCK_* variables, the file it was read from and every candidate file nearer the
+    working directory (the modification time and size of each; a nearer pyproject.toml that
+    appears would be read instead) are unchanged: strategies resolve their universes once per
+    parameter set, and each resolution reads the configuration."""
     cwd = os.getcwd()
     env = tuple(map(os.environ.get, _ENV))
     key = (repr(data), str(pyproject), cwd, env)
-    key += tuple(map(_stamp, _candidates(cwd, str(pyproject or env[0] or ""))))
-    if key not in _LOADED:
-        if len(_LOADED) > 32:
-            _LOADED.clear()
-        _LOADED[key] = _read_config(data, pyproject)
-    return _LOADED[key]
+    candidates = _candidates(cwd, str(pyproject or env[0] or ""))
+    kept = _LOADED.get(key)
+    if kept is not None and tuple(map(_stamp, candidates[: len(kept[0])])) == kept[0]:
+        return kept[1]
+    stamps = tuple(map(_stamp, candidates))  # before reading: a change while reading reads again
+    config = _read_config(data, pyproject)
+    used = str(pyproject or find_config() or "")
+    upto = candidates.index(used) + 1 if used in candidates else len(candidates)
+    if len(_LOADED) > 32:
+        _LOADED.clear()
+    _LOADED[key] = (stamps[:upto], config)
+    return config
+
+
+def current() -> Config:
+    """The configuration `load_config()` last returned for this working directory and these
+    AISHOCK_* variables, without checking its files again (loaded if there is none): for the
+    look-ups a strategy repeats per parameter set. Every command loads the configuration when
+    it starts, so an edit of the file is seen by the next command."""
+    key = (repr(None), str(None), os.getcwd(), tuple(map(os.environ.get, _ENV)))
+    kept = _LOADED.get(key)
+    return kept[1] if kept is not None else load_config()
 
 
 def _read_config(data: str | os.PathLike | None, pyproject: Path | None) -> Config:

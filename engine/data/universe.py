@@ -177,11 +177,12 @@ def _items(spec: str | tuple[str, ...]) -> list[str]:
 
 def resolve(spec: str | tuple[str, ...] | list[str]) -> list[str]:
     """Tickers named by `spec`: basket names, tickers and/or membership CSV paths,
-    comma-separated or a sequence."""
+    comma-separated or a sequence. The project's baskets file is that of the configuration
+    last loaded (engine.config.current): strategies resolve their universes per parameter set."""
     key = spec if isinstance(spec, str) else tuple(spec)
-    from engine.config import load_config
+    from engine.config import current
 
-    return list(_resolve(key, os.environ.get("AISHOCK_BASKETS"), load_config().baskets))
+    return list(_resolve(key, os.environ.get("AISHOCK_BASKETS"), current().baskets))
 
 
 @cache
