@@ -95,8 +95,14 @@ def test_unknown_parameter_gets_a_did_you_mean():
         params.make(spec.params, {"top_k": "many"})
     with pytest.raises(AishockError, match="must be one of"):
         params.make(spec.params, {"weighting": "random"})
-    with pytest.raises(AishockError, match="top_k must be at least 1"):
+    with pytest.raises(AishockError, match="top_k must be a whole number of names"):
         params.make(spec.params, {"top_k": 0})
+    with pytest.raises(AishockError, match="top_k must be a whole number of names"):
+        params.make(spec.params, {"top_k": 2.5})  # a count above 1 must be whole
+    assert params.make(spec.params, {"top_k": "0.33"}).top_k == 0.33
+    assert params.make(spec.params, {"top_k": "3"}).top_k == 3 and isinstance(
+        params.make(spec.params, {"top_k": "3"}).top_k, int
+    )
 
 
 def test_unknown_strategy_gets_a_did_you_mean():

@@ -163,7 +163,7 @@ def test_dask_results_are_identical_to_local(cfg):
         ({}, "grid is empty"),
         ({"topk": [1, 2]}, "did you mean 'top_k'"),
         ({"top_k": []}, "no values"),
-        ({"top_k": [0, 1]}, "top_k must be at least 1"),
+        ({"top_k": [0, 1]}, "top_k must be a whole number of names"),
     ],
 )
 def test_bad_grids_are_refused(cfg, grid, message):
