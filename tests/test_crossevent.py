@@ -315,26 +315,3 @@ def test_placebo_sets_extremes_and_dates_without_replays():
 def test_date_clustered_mean(values, dates, want):
     got = ce.date_clustered_mean(values, dates)
     assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want)
-
-
-# --- summarize ----------------------------------------------------------------------------
-
-
-def test_summarize_edge_cases():
-    empty = ce.summarize([], [])
-    assert empty["n_events"] == 0 and empty["n_dates"] == 0
-    assert math.isnan(empty["mean_excess"]) and math.isnan(empty["median_excess"])
-    assert math.isnan(empty["hit_rate"])
-    neg = ce.summarize([-0.01, -0.03, -0.02], ["2024-01-02", "2024-01-02", "2024-02-05"])
-    assert neg == {
-        "n_events": 3,
-        "mean_excess": pytest.approx(-0.02),
-        "median_excess": pytest.approx(-0.02),
-        "hit_rate": 0.0,
-        "n_dates": 2,
-    }
-    mixed = ce.summarize([0.01, 0.0, -0.01, 0.03], pd.to_datetime(["2024-01-02"] * 4))
-    assert mixed["hit_rate"] == 0.5  # zero is not a hit
-    assert mixed["n_dates"] == 1
-    with pytest.raises(ValueError):
-        ce.summarize([0.01], [])

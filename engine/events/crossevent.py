@@ -1,7 +1,8 @@
 """Statistics across events, for a strategy run once per event (a group of stocks that had a
 one-day shock): a cross-sectional test of the events' abnormal returns that allows for events
-sharing dates, a bootstrap interval that resamples dates rather than events, the alpha of a
-calendar-time portfolio, a placebo p-value and a plain summary.
+sharing days, a bootstrap interval that resamples dates rather than events, the alpha of a
+calendar-time portfolio, a placebo p-value from sets that mirror the events' dates, and the
+date-clustered mean.
 
 Pure functions over numpy/pandas inputs: no I/O, no printing. Units: returns are simple daily
 fractions (0.01 = +1 %); a year is `periods` = 252 trading days. Invalid input (NaN where a
@@ -343,24 +344,3 @@ def date_clustered_mean(values, dates) -> float:
     if not ok.any():
         return math.nan
     return float(pd.Series(v[ok]).groupby(np.asarray(dates)[ok]).mean().mean())
-
-
-def summarize(excess, dates) -> dict:
-    """Plain summary of per-event outcomes.
-
-    Inputs: excess (N,) each event's excess return (fraction; NaN is a ValueError); dates (N,)
-    each event's date (any labels). Returns a dict: n_events, mean_excess, median_excess,
-    hit_rate (share of events with excess > 0), n_dates (distinct dates). With no events the
-    statistics are NaN and the counts 0."""
-    x = _vector(excess, "excess")
-    d = pd.Index(np.asarray(dates))
-    if len(d) != len(x):
-        raise ValueError(f"dates has {len(d)} labels, expected one per event ({len(x)})")
-    n = len(x)
-    return {
-        "n_events": n,
-        "mean_excess": float(x.mean()) if n else math.nan,
-        "median_excess": float(np.median(x)) if n else math.nan,
-        "hit_rate": float((x > 0).mean()) if n else math.nan,
-        "n_dates": int(d.nunique(dropna=False)),
-    }
