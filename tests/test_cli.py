@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,25 @@ def test_run_table_output(out_dir, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "Sharpe ratio" in out and "Max drawdown [%]" in out and "tearsheet:" in out
+    assert "Sharpe ratio" in out and "Max drawdown" in out and "tearsheet:" in out
+    # every figure rounded and carrying its unit (issue 18: "Total return [%] -3.131807")
+    assert re.search(r"Total return +[+-]\d+\.\d{2}%\n", out), out
+    assert re.search(r"Sharpe ratio +-?\d+\.\d{3}\n", out), out
+    assert re.search(r"Orders +\d+\n", out) and re.search(r"Final equity +[\d,]+\.\d{2}\n", out), out
+    assert not re.search(r"\d\.\d{5,}", out), out  # no unrounded number
+
+
+def test_sweep_prints_rounded_figures_with_units_and_whole_numbers_in_json(out_dir, capsys):
+    argv = ["sweep", "oversold_rebound", "--grid", "hold_days=5,10", "--grid", "top_k=2,4"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    table = out.split("\n\n")[0]
+    assert "Total return" in table and "%" in table and not re.search(r"\d\.\d{5,}", table), table
+    assert re.search(r"^ +(5|10) +(2|4) +[+-]\d+\.\d{2}%", table, re.M), table  # parameters as given
+    assert main([*argv, "--json"]) == 0
+    best = json.loads(capsys.readouterr().out)["best"]
+    assert isinstance(best["hold_days"], int) and isinstance(best["top_k"], int)
+    assert isinstance(best["n_trades"], int) and isinstance(best["sharpe"], float)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import engine
-from aishock.cli import execution
+from aishock.cli import execution, tables
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.warned import printed
 from engine.config import load_config
@@ -104,7 +104,7 @@ def _run(args) -> int:
         out |= uncertainty_and_attribution(result, spec, cfg, args.intervals)
         print(dumps(out, indent=2))
     else:
-        print(result.stats_table().to_string())
+        print(tables.columns(result.stats).to_string())
         print(f"\ntearsheet: {tearsheet or 'none (--no-tearsheet)'}\nequity:    {paths['equity_csv']}")
     return 0
 
