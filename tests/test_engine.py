@@ -155,6 +155,12 @@ def test_to_vectorbt_gives_the_same_equity(cfg, name, p, costs):
     value = np.asarray(pf.value()).reshape(r.equity.shape)
     np.testing.assert_allclose(value, r.equity.to_numpy(), rtol=1e-9)
     assert len(pf.orders.records) == len(r.orders)
+    # one figure, one value: vectorbt's year is the result's 252 trading days (issue 18: its
+    # default 365 calendar days gave a Sharpe of -0.242 where aishock gave -0.201)
+    sharpe = pf.sharpe_ratio()  # one per run (a group of columns)
+    stats = pf.stats(column=sharpe.index[0])
+    assert stats["Sharpe Ratio"] == pytest.approx(r.stats["sharpe"].iloc[0], rel=1e-9)
+    np.testing.assert_allclose(np.asarray(sharpe), r.stats["sharpe"].to_numpy(), rtol=1e-9)
 
 
 def test_to_vectorbt_refuses_what_vectorbt_cannot_express(cfg):
