@@ -61,7 +61,9 @@ def tickers(p: Params) -> list[str]:
     many=True,
     universes=("long", "short", "universe"),
     event=EventParams("universe", "event_date", market="market"),
-    attribution_benchmark="ai",
+    # no attribution benchmark: a dollar- or beta-neutral long/short has no long-only basket to
+    # be active against (against the AI basket its "active return" was -81.9%, mostly the
+    # basket's own rise); its return splits by role (attribution.contributions) instead
 )
 def schedule(prices: Prices, sets: list[Params]) -> Schedule:
     """Long inference/ASIC, short training+power from the shock on, dollar- or beta-neutral."""

@@ -192,12 +192,15 @@ def test_run_json_brinson_fachler_only_for_the_rotation_strategies(out_dir, caps
     assert "brinson_fachler" not in att
     assert att["windows"]["before_shock"]["start"] == "2025-01-02"
     assert list(att["windows"]["before_shock"]["contributions"]) == ["other", "cash & costs"]
-    pair = run_json(["inference_pair", "--start", "2025-01-02", "--end", "2025-03-31"], capsys)
-    assert set(pair["attribution"]["brinson_fachler"]["windows"]) == {
+    rotation = run_json(["inference_rotation", "--start", "2025-01-02", "--end", "2025-03-31"], capsys)
+    assert set(rotation["attribution"]["brinson_fachler"]["windows"]) == {
         "before_shock",
         "shock_and_recovery",
         "full_span",
     }
+    # the market-neutral pair is not measured against a long-only basket (issue 18)
+    pair = run_json(["inference_pair", "--start", "2025-01-02", "--end", "2025-03-31"], capsys)
+    assert "brinson_fachler" not in pair["attribution"]
 
 
 def test_run_json_a_window_outside_the_run_and_a_short_run_are_null_not_errors(out_dir, capsys):
