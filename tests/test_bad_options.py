@@ -279,3 +279,50 @@ def test_sweep_json_is_strict_json(out_dir, capsys):
 )
 def test_an_empty_window_is_refused_saying_what_the_data_covers(out_dir, capsys, argv, message):
     assert message in one_line_error(capsys, argv)
+
+
+# -- issue 18: messages that name what the user wrote --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "oversold_rebound", "--set", "topk=5"],
+        ["sweep", "oversold_rebound", "--grid", "topk=3,5"],
+        ["sweep", "oversold_rebound", "--set", "topk=3", "--grid", "top_k=3,5"],
+        ["sweep", "oversold_rebound", "--grid", "topk=3,5", "--walk-forward", "3"],
+        ["generalize", "oversold_rebound", "--set", "topk=5"],
+        ["generalize", "oversold_rebound", "--grid", "topk=3,5"],
+    ],
+)
+def test_an_unknown_parameter_names_the_strategy(out_dir, capsys, no_sweep, argv):
+    line = one_line_error(capsys, argv)
+    assert "unknown parameter 'topk' for oversold_rebound; did you mean 'top_k'?" in line
+    assert "Params" not in line
+
+
+def test_the_python_api_names_the_strategy_too():
+    from engine.backtest.run import param_sets
+    from engine.strategy import registry
+
+    spec = registry.get("oversold_rebound")
+    with pytest.raises(AishockError, match="unknown parameter 'topk' for oversold_rebound; did you mean"):
+        param_sets(spec, {"topk": 5})
+    with pytest.raises(AishockError, match="for Params"):  # the class alone knows no strategy
+        params.make(spec.params, {"topk": 5})
+
+
+@pytest.mark.parametrize(
+    ("argv", "example"),
+    [
+        (["sweep", "oversold_rebound", "--grid", "top_k=3-8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "top_k=3..8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "top_k=3:8"], "top_k=3:8:1"),
+        (["generalize", "oversold_rebound", "--grid", "top_k=3-8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "min_drop=0.04-0.08"], "min_drop=0.04:0.08:0.01"),
+    ],
+)
+def test_a_grid_range_written_otherwise_is_shown_the_syntax(out_dir, capsys, no_sweep, argv, example):
+    line = one_line_error(capsys, argv)
+    assert "start:stop:step (stop included) or a comma list" in line
+    assert f"e.g. {example}" in line

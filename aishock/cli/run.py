@@ -71,7 +71,7 @@ def _run(args) -> int:
     spec = engine.strategy.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     bench_name = normalise_symbol(args.benchmark or cfg.benchmark)
-    p = params.make(spec.params, overrides)
+    p = params.make(spec.params, overrides, spec.name)
     writable_folder(cfg.reports_dir)  # before computing: a bad reports folder fails now
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
     prices = engine.load_prices(tickers, end=end, config=cfg)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from aishock.cli.warned import printed
 from engine.config import load_config
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
-from engine.strategy import params
+from engine.strategy import params, registry
 from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
 
@@ -80,6 +82,42 @@ def parse_grid(items: list[str]) -> dict[str, list]:
     return {name: parse_values(value) for name, value in raw.items()}
 
 
+# A range written another way (3-8, 3..8, 3 to 8): the numbers of its ends.
+_OTHER_RANGE = re.compile(r"^\s*([-+]?[\d.]+)\s*(?:-|\.\.|–|to)\s*([-+]?[\d.]+)\s*$")
+
+
+def grid_syntax(name: str, value: str) -> str:
+    """How --grid spells values, with an example for `name` (from the ends of `value` when it
+    is a range written another way, `top_k=3-8` -> `top_k=3:8:1`)."""
+    ends = _OTHER_RANGE.match(value)
+    example = f"{name}=3:8:1"
+    if ends:
+        a, b = ends.groups()
+        whole = all(v.lstrip("+-").isdigit() for v in (a, b))
+        with contextlib.suppress(ValueError):
+            step = 1 if whole else abs(float(b) - float(a)) / 4 or 1
+            example = f"{name}={a}:{b}:{step:g}"
+    return f"--grid takes a range start:stop:step (stop included) or a comma list of values, e.g. {example}"
+
+
+def check_names_and_values(spec, grid: dict, fixed: dict) -> None:
+    """Before any work: refuse a --set or --grid name `spec` has no parameter for (naming the
+    strategy, with a "did you mean"), and a --grid list value its parameter cannot take; for
+    a number parameter the refusal says how --grid spells ranges (grid_syntax). A range
+    (params.Range) is left to the sweep: it is counted, not built, before the size guard."""
+    params.check_names(spec.params, [*grid, *fixed], spec.name)
+    for name, values in grid.items():
+        if isinstance(values, params.Range):
+            continue
+        for value in values:
+            try:
+                params.convert(spec.params, name, value, spec.name)
+            except AishockError as e:
+                if not params.is_number(spec.params, name):
+                    raise
+                raise AishockError(f"{e}; {grid_syntax(name, value)}") from None
+
+
 def check_options(args) -> None:
     """Refuse options that would be silently ignored or make no sense, before any work."""
     dask = args.executor == "dask"
@@ -106,6 +144,7 @@ def check_options(args) -> None:
         )
     if args.out is not None and args.out.is_dir():
         raise AishockError(f"--out {args.out} is a folder; give a file name ending in .parquet")
+    check_names_and_values(registry.get(args.strategy), grid, fixed)
 
 
 def handle(args) -> int:
