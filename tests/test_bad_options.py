@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import tempfile
 
+import numpy as np
 import pytest
 from cli_errors import one_line_error
 
@@ -326,3 +328,48 @@ def test_a_grid_range_written_otherwise_is_shown_the_syntax(out_dir, capsys, no_
     line = one_line_error(capsys, argv)
     assert "start:stop:step (stop included) or a comma list" in line
     assert f"e.g. {example}" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "day"),
+    [
+        (
+            ["run", "buy_and_hold", "--set", "weight=3", "--start", "2024-01-02", "--end", "2024-06-28"],
+            "2024-01-02",
+        ),
+        (
+            ["run", "buy_and_hold", "--set", "weight=-2.5", "--start", "2025-03-03", "--end", "2025-06-30"],
+            "2025-03-03",
+        ),
+        (
+            ["sweep", "buy_and_hold", "--grid", "weight=1,3", "--window", "2024-01-02:2024-06-28"],
+            "2024-01-02",
+        ),
+    ],
+)
+def test_gross_exposure_above_max_gross_names_a_day_of_the_window(out_dir, capsys, argv, day):
+    """buy_and_hold decides on the first day of its warm-up, before the window: the refusal
+    names the window's first day, where those weights take effect, not the warm-up's."""
+    line = one_line_error(capsys, argv)
+    assert "above max_gross 1" in line
+    assert f"in effect on {day}, the window's first day" in line
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", line)
+    assert dates == [day]
+
+
+def test_gross_exposure_names_the_execution_day_when_only_the_decision_is_before_the_window():
+    import pandas as pd
+
+    from engine.strategy.schedule import Schedule
+
+    index = pd.bdate_range("2024-01-01", periods=10)
+    # decided on bar 2 (executed on bar 3), bar 3 is the window's first
+    s = Schedule.from_parts(index, ["A", "B"], [np.array([3, 3])], [np.array([0, 1])], [np.array([1.0, 1.0])])
+    with pytest.raises(AishockError, match=f"executed on {index[3].date()} \\(decided the day before"):
+        s.check(1.0, first=3)
+    with pytest.raises(AishockError, match=f"decided on {index[2].date()}"):
+        s.check(1.0, first=2)
+    with pytest.raises(AishockError, match=f"decided on {index[2].date()}"):
+        s.check(1.0)  # no window given: the decision date, as before
+    with pytest.raises(AishockError, match=f"in effect on {index[5].date()}, the window's first day"):
+        s.check(1.0, first=np.array([5]))
