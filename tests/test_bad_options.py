@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import re
+import shlex
 import tempfile
 
 import numpy as np
@@ -373,3 +374,33 @@ def test_gross_exposure_names_the_execution_day_when_only_the_decision_is_before
         s.check(1.0)  # no window given: the decision date, as before
     with pytest.raises(AishockError, match=f"in effect on {index[5].date()}, the window's first day"):
         s.check(1.0, first=np.array([5]))
+
+
+@pytest.mark.parametrize("command", ["list", "run", "demo", "sweep", "event", "shocks", "generalize"])
+def test_every_help_ends_with_an_example_that_parses(capsys, command):
+    from aishock.cli import parser
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^examples?:$", text, re.MULTILINE)
+    lines = [line.strip() for line in text.splitlines() if line.startswith(f"  aishock {command}")]
+    assert lines
+    for line in lines:
+        args = parser().parse_args(shlex.split(line)[1:])  # argparse exits on a bad line
+        assert args.command == command
+
+
+def test_sweep_help_lists_the_metrics_and_the_windows(capsys, cfg):
+    from engine.analytics import run_stats
+
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for metric in run_stats.BETTER:
+        assert metric in text
+    assert "highest is best: total_return" in text and "lowest is best: volatility" in text
+    assert cfg.windows
+    for name, _, _ in cfg.windows:
+        assert name in text

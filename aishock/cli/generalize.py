@@ -91,6 +91,9 @@ def add(sub) -> None:
         "generalize",
         help="run a strategy (or a grid of its parameter sets) on every sector/industry/role shock and "
         "test it across events",
+        **execution.with_examples(
+            "aishock generalize oversold_rebound --universe ai --by role --grid top_k=3,5 --placebo 10"
+        ),
     )
     p.add_argument("strategy", help="a strategy with universe and event_date parameters (see 'aishock list')")
     p.add_argument(

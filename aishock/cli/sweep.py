@@ -14,6 +14,7 @@ from aishock.cli import execution
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.run import check_execution
 from aishock.cli.warned import printed
+from engine.analytics import run_stats
 from engine.config import load_config
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
@@ -23,7 +24,14 @@ from reports.artifacts import writable_folder
 
 
 def add(sub) -> None:
-    p = sub.add_parser("sweep", help="evaluate every combination of a parameter grid")
+    p = sub.add_parser(
+        "sweep",
+        help="evaluate every combination of a parameter grid",
+        **execution.with_examples(
+            "aishock sweep oversold_rebound --grid top_k=3:8:1 --grid min_drop=0.05,0.1 "
+            "--window shock_and_recovery --metric sharpe"
+        ),
+    )
     p.add_argument("strategy", help="strategy name (see 'aishock list')")
     p.add_argument(
         "--grid",
@@ -34,8 +42,15 @@ def add(sub) -> None:
         help="v1,v2,... or start:stop:step (stop included); repeat per parameter",
     )
     execution.add_set_option(p, "fix a non-swept parameter (repeatable)")
-    p.add_argument("--window", help="a configured window name or START:END (default: the configured span)")
-    p.add_argument("--metric", default="sharpe", help="what 'best' means (default sharpe)")
+    p.add_argument(
+        "--window",
+        help=f"a configured window ({window_names()}) or START:END (default: the configured span)",
+    )
+    p.add_argument(
+        "--metric",
+        default="sharpe",
+        help=f"what 'best' means (default sharpe): {metric_choices()}",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -60,6 +75,23 @@ def add(sub) -> None:
     )
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.set_defaults(handler=handle)
+
+
+def window_names() -> str:
+    """The named windows of the configuration ([tool.aishock.windows]) for --help; a
+    configuration that does not load is left for the command to report."""
+    try:
+        names = [name for name, _, _ in load_config().windows]
+    except AishockError:
+        names = []
+    return ", ".join(names) if names else "none configured"
+
+
+def metric_choices() -> str:
+    """The sweep metrics with the direction that makes one best (run_stats.BETTER), for --help."""
+    higher = [m for m, d in run_stats.BETTER.items() if d > 0 and m in sweep_grid.STAT_COLUMNS]
+    lower = [m for m, d in run_stats.BETTER.items() if d < 0 and m in sweep_grid.STAT_COLUMNS]
+    return f"highest is best: {', '.join(higher)}; lowest is best: {', '.join(lower)}"
 
 
 def parse_values(text: str) -> list | params.Range:
