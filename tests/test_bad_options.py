@@ -404,3 +404,27 @@ def test_sweep_help_lists_the_metrics_and_the_windows(capsys, cfg):
     assert cfg.windows
     for name, _, _ in cfg.windows:
         assert name in text
+
+
+def test_a_mistyped_basket_near_no_basket_lists_the_baskets(out_dir, capsys):
+    """No basket is called 'nuclear' by default (it is the README's example of a user
+    basket), so 'nucelar' is near no basket and is read as a ticker: the refusal lists the
+    baskets instead of only saying that NUCELAR could not be found or downloaded."""
+    line = one_line_error(capsys, ["run", "oversold_rebound", "--set", "universe=nucelar"])
+    assert "unknown ticker NUCELAR" in line
+    assert "if it was meant as a basket: the baskets are power, grid," in line
+
+
+def test_a_near_miss_of_a_user_basket_says_did_you_mean(out_dir, capsys, monkeypatch, tmp_path):
+    """With the README's user basket [nuclear] the near miss is refused before any price is
+    read (the cutoff, 0.8, and the lower-casing were never the problem)."""
+    path = tmp_path / "baskets.toml"
+    path.write_text('[nuclear]\ntickers = ["CEG", "TLN", "OKLO", "SMR", "CCJ"]\n')
+    monkeypatch.setenv("AISHOCK_BASKETS", str(path))
+    for argv in (
+        ["run", "oversold_rebound", "--set", "universe=nucelar"],
+        ["run", "oversold_rebound", "--set", "universe=NUCELAR"],
+        ["run", "buy_and_hold", "--set", "hold=nucelar"],
+    ):
+        line = one_line_error(capsys, argv)
+        assert "is neither a basket nor a ticker with prices; did you mean 'nuclear'?" in line
