@@ -7,8 +7,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
+import shlex
 import tempfile
 
+import numpy as np
 import pytest
 from cli_errors import one_line_error
 
@@ -279,3 +282,149 @@ def test_sweep_json_is_strict_json(out_dir, capsys):
 )
 def test_an_empty_window_is_refused_saying_what_the_data_covers(out_dir, capsys, argv, message):
     assert message in one_line_error(capsys, argv)
+
+
+# -- issue 18: messages that name what the user wrote --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "oversold_rebound", "--set", "topk=5"],
+        ["sweep", "oversold_rebound", "--grid", "topk=3,5"],
+        ["sweep", "oversold_rebound", "--set", "topk=3", "--grid", "top_k=3,5"],
+        ["sweep", "oversold_rebound", "--grid", "topk=3,5", "--walk-forward", "3"],
+        ["generalize", "oversold_rebound", "--set", "topk=5"],
+        ["generalize", "oversold_rebound", "--grid", "topk=3,5"],
+    ],
+)
+def test_an_unknown_parameter_names_the_strategy(out_dir, capsys, no_sweep, argv):
+    line = one_line_error(capsys, argv)
+    assert "unknown parameter 'topk' for oversold_rebound; did you mean 'top_k'?" in line
+    assert "Params" not in line
+
+
+def test_the_python_api_names_the_strategy_too():
+    from engine.backtest.run import param_sets
+    from engine.strategy import registry
+
+    spec = registry.get("oversold_rebound")
+    with pytest.raises(AishockError, match="unknown parameter 'topk' for oversold_rebound; did you mean"):
+        param_sets(spec, {"topk": 5})
+    with pytest.raises(AishockError, match="for Params"):  # the class alone knows no strategy
+        params.make(spec.params, {"topk": 5})
+
+
+@pytest.mark.parametrize(
+    ("argv", "example"),
+    [
+        (["sweep", "oversold_rebound", "--grid", "top_k=3-8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "top_k=3..8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "top_k=3:8"], "top_k=3:8:1"),
+        (["generalize", "oversold_rebound", "--grid", "top_k=3-8"], "top_k=3:8:1"),
+        (["sweep", "oversold_rebound", "--grid", "min_drop=0.04-0.08"], "min_drop=0.04:0.08:0.01"),
+    ],
+)
+def test_a_grid_range_written_otherwise_is_shown_the_syntax(out_dir, capsys, no_sweep, argv, example):
+    line = one_line_error(capsys, argv)
+    assert "start:stop:step (stop included) or a comma list" in line
+    assert f"e.g. {example}" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "day"),
+    [
+        (
+            ["run", "buy_and_hold", "--set", "weight=3", "--start", "2024-01-02", "--end", "2024-06-28"],
+            "2024-01-02",
+        ),
+        (
+            ["run", "buy_and_hold", "--set", "weight=-2.5", "--start", "2025-03-03", "--end", "2025-06-30"],
+            "2025-03-03",
+        ),
+        (
+            ["sweep", "buy_and_hold", "--grid", "weight=1,3", "--window", "2024-01-02:2024-06-28"],
+            "2024-01-02",
+        ),
+    ],
+)
+def test_gross_exposure_above_max_gross_names_a_day_of_the_window(out_dir, capsys, argv, day):
+    """buy_and_hold decides on the first day of its warm-up, before the window: the refusal
+    names the window's first day, where those weights take effect, not the warm-up's."""
+    line = one_line_error(capsys, argv)
+    assert "above max_gross 1" in line
+    assert f"in effect on {day}, the window's first day" in line
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", line)
+    assert dates == [day]
+
+
+def test_gross_exposure_names_the_execution_day_when_only_the_decision_is_before_the_window():
+    import pandas as pd
+
+    from engine.strategy.schedule import Schedule
+
+    index = pd.bdate_range("2024-01-01", periods=10)
+    # decided on bar 2 (executed on bar 3), bar 3 is the window's first
+    s = Schedule.from_parts(index, ["A", "B"], [np.array([3, 3])], [np.array([0, 1])], [np.array([1.0, 1.0])])
+    with pytest.raises(AishockError, match=f"executed on {index[3].date()} \\(decided the day before"):
+        s.check(1.0, first=3)
+    with pytest.raises(AishockError, match=f"decided on {index[2].date()}"):
+        s.check(1.0, first=2)
+    with pytest.raises(AishockError, match=f"decided on {index[2].date()}"):
+        s.check(1.0)  # no window given: the decision date, as before
+    with pytest.raises(AishockError, match=f"in effect on {index[5].date()}, the window's first day"):
+        s.check(1.0, first=np.array([5]))
+
+
+@pytest.mark.parametrize("command", ["list", "run", "demo", "sweep", "event", "shocks", "generalize"])
+def test_every_help_ends_with_an_example_that_parses(capsys, command):
+    from aishock.cli import parser
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert re.search(r"^examples?:$", text, re.MULTILINE)
+    lines = [line.strip() for line in text.splitlines() if line.startswith(f"  aishock {command}")]
+    assert lines
+    for line in lines:
+        args = parser().parse_args(shlex.split(line)[1:])  # argparse exits on a bad line
+        assert args.command == command
+
+
+def test_sweep_help_lists_the_metrics_and_the_windows(capsys, cfg):
+    from engine.analytics import run_stats
+
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for metric in run_stats.BETTER:
+        assert metric in text
+    assert "highest is best: total_return" in text and "lowest is best: volatility" in text
+    assert cfg.windows
+    for name, _, _ in cfg.windows:
+        assert name in text
+
+
+def test_a_mistyped_basket_near_no_basket_lists_the_baskets(out_dir, capsys):
+    """No basket is called 'nuclear' by default (it is the README's example of a user
+    basket), so 'nucelar' is near no basket and is read as a ticker: the refusal lists the
+    baskets instead of only saying that NUCELAR could not be found or downloaded."""
+    line = one_line_error(capsys, ["run", "oversold_rebound", "--set", "universe=nucelar"])
+    assert "unknown ticker NUCELAR" in line
+    assert "if it was meant as a basket: the baskets are power, grid," in line
+
+
+def test_a_near_miss_of_a_user_basket_says_did_you_mean(out_dir, capsys, monkeypatch, tmp_path):
+    """With the README's user basket [nuclear] the near miss is refused before any price is
+    read (the cutoff, 0.8, and the lower-casing were never the problem)."""
+    path = tmp_path / "baskets.toml"
+    path.write_text('[nuclear]\ntickers = ["CEG", "TLN", "OKLO", "SMR", "CCJ"]\n')
+    monkeypatch.setenv("AISHOCK_BASKETS", str(path))
+    for argv in (
+        ["run", "oversold_rebound", "--set", "universe=nucelar"],
+        ["run", "oversold_rebound", "--set", "universe=NUCELAR"],
+        ["run", "buy_and_hold", "--set", "hold=nucelar"],
+    ):
+        line = one_line_error(capsys, argv)
+        assert "is neither a basket nor a ticker with prices; did you mean 'nuclear'?" in line

@@ -95,7 +95,10 @@ def refused(cfg, problem: str) -> str:
     message = str(info.value)
     assert message.splitlines() == [message], f"not one line: {message!r}"
     places = ", ".join(str(d) for d in cfg.data_dirs)
-    assert message == f"unknown ticker {TICKER}: no {TICKER}.csv in {places}, and {problem}"
+    from engine.data.universe import baskets
+
+    named = f" (if it was meant as a basket: the baskets are {', '.join(baskets())})"
+    assert message == f"unknown ticker {TICKER}: no {TICKER}.csv in {places}, and {problem}{named}"
     return message
 
 

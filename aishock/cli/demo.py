@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sys
 
+from aishock.cli.execution import with_examples
 from aishock.cli.warned import printed
 from engine.config import load_config
 
 
 def add(sub) -> None:
-    p = sub.add_parser("demo", help="run both theses and the baselines; write reports/out/index.html")
+    p = sub.add_parser(
+        "demo",
+        help="run both theses and the baselines; write reports/out/index.html",
+        **with_examples("aishock demo --no-progress"),
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=handle)
 

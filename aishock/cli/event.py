@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from aishock.cli.execution import with_examples
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.warned import printed
 from engine import outputs
@@ -78,7 +79,11 @@ ESTIMATION = 250
 
 
 def add(sub) -> None:
-    p = sub.add_parser("event", help="event study: what a universe did around a date")
+    p = sub.add_parser(
+        "event",
+        help="event study: what a universe did around a date",
+        **with_examples("aishock event 2025-01-27 --universe ai --window -10:60"),
+    )
     p.add_argument("date", help="the event day (YYYY-MM-DD), a trading day in the data")
     p.add_argument(
         "--universe",

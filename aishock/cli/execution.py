@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+
 from engine.sim.simulate import Costs
+
+
+def with_examples(*commands: str) -> dict:
+    """`add_parser` keywords giving the command's --help an epilog of example command
+    lines, printed as written."""
+    label = "example:" if len(commands) == 1 else "examples:"
+    return {
+        "formatter_class": argparse.RawDescriptionHelpFormatter,
+        "epilog": "\n".join([label, *(f"  {c}" for c in commands)]),
+    }
 
 
 def add_set_option(p, help: str) -> None:

@@ -15,7 +15,7 @@ from aishock.cli import execution
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.run import check_execution
 from aishock.cli.shocks import add_scaled_options, check_scaled
-from aishock.cli.sweep import parse_grid, print_notes
+from aishock.cli.sweep import check_names_and_values, parse_grid, print_notes
 from aishock.cli.warned import printed
 from engine.config import load_config
 from engine.errors import AishockError
@@ -62,17 +62,21 @@ def check_draws(args) -> None:
 def check_grid(args, spec) -> tuple[dict | None, list[str]]:
     """The --grid as engine.generalize takes it ({name: distinct values}, None without --grid)
     and the notes on repeated values dropped; refused in one line before any work: a name
-    both swept and fixed by --set, a value the parameter cannot take, a grid above MAX_SETS."""
+    both swept and fixed by --set, a name the strategy does not have, a value the parameter
+    cannot take, a grid above MAX_SETS."""
+    fixed = params.parse_assignments(args.sets)
     if not args.grid:
+        check_names_and_values(spec, {}, fixed)
         return None, []
     from engine.sweeps import grid as sweep_grid
 
     grid = parse_grid(args.grid)
-    both = sorted(set(grid) & set(params.parse_assignments(args.sets)))
+    both = sorted(set(grid) & set(fixed))
     if both:
         raise AishockError(
             f"{', '.join(both)} given both by --set and by --grid; sweep it or fix it, not both"
         )
+    check_names_and_values(spec, grid, fixed)
     n = sweep_grid.grid_size(grid)
     if n > MAX_SETS:
         raise AishockError(
@@ -87,6 +91,9 @@ def add(sub) -> None:
         "generalize",
         help="run a strategy (or a grid of its parameter sets) on every sector/industry/role shock and "
         "test it across events",
+        **execution.with_examples(
+            "aishock generalize oversold_rebound --universe ai --by role --grid top_k=3,5 --placebo 10"
+        ),
     )
     p.add_argument("strategy", help="a strategy with universe and event_date parameters (see 'aishock list')")
     p.add_argument(

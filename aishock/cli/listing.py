@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from aishock.cli.execution import with_examples
 from engine.strategy import params, registry
 
 
 def add(sub) -> None:
-    p = sub.add_parser("list", help="show strategies and their parameters")
+    p = sub.add_parser(
+        "list",
+        help="show strategies and their parameters",
+        **with_examples("aishock list"),
+    )
     p.set_defaults(handler=handle)
 
 

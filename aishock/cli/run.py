@@ -6,6 +6,7 @@ import math
 
 import engine
 from aishock.cli import execution, tables
+from aishock.cli.execution import with_examples
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.warned import printed
 from engine.config import load_config
@@ -18,7 +19,11 @@ JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_
 
 
 def add(sub) -> None:
-    p = sub.add_parser("run", help="backtest one strategy and write its tearsheet")
+    p = sub.add_parser(
+        "run",
+        help="backtest one strategy and write its tearsheet",
+        **with_examples("aishock run oversold_rebound --set top_k=5 --start 2025-01-02 --end 2025-06-30"),
+    )
     p.add_argument("strategy", help="strategy name (see 'aishock list')")
     p.add_argument("--start", help="first trading day (YYYY-MM-DD); default: the configured span")
     p.add_argument("--end", help="last day (YYYY-MM-DD); default: the configured span")
@@ -71,7 +76,7 @@ def _run(args) -> int:
     spec = engine.strategy.registry.get(args.strategy)
     overrides = params.parse_assignments(args.sets)
     bench_name = normalise_symbol(args.benchmark or cfg.benchmark)
-    p = params.make(spec.params, overrides)
+    p = params.make(spec.params, overrides, spec.name)
     writable_folder(cfg.reports_dir)  # before computing: a bad reports folder fails now
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
     prices = engine.load_prices(tickers, end=end, config=cfg)

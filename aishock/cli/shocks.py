@@ -9,6 +9,7 @@ import math
 import pandas as pd
 
 from aishock.cli.event import check_fraction
+from aishock.cli.execution import with_examples
 from aishock.cli.jsonout import dumps
 from aishock.cli.warned import printed
 from engine.config import load_config
@@ -21,7 +22,11 @@ from engine.symbols import normalise_symbol
 
 
 def add(sub) -> None:
-    p = sub.add_parser("shocks", help="list sector-specific shock days apart from market-wide sell-offs")
+    p = sub.add_parser(
+        "shocks",
+        help="list sector-specific shock days apart from market-wide sell-offs",
+        **with_examples("aishock shocks --universe ai --start 2025-01-01 --end 2025-06-30"),
+    )
     p.add_argument(
         "--universe",
         default="ai",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -13,16 +15,24 @@ from aishock.cli import execution, tables
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.run import check_execution
 from aishock.cli.warned import printed
+from engine.analytics import run_stats
 from engine.config import load_config
 from engine.errors import AishockError
 from engine.outputs import check_outputs, is_stream, output_folder, write_atomic
-from engine.strategy import params
+from engine.strategy import params, registry
 from engine.sweeps import grid as sweep_grid
 from reports.artifacts import writable_folder
 
 
 def add(sub) -> None:
-    p = sub.add_parser("sweep", help="evaluate every combination of a parameter grid")
+    p = sub.add_parser(
+        "sweep",
+        help="evaluate every combination of a parameter grid",
+        **execution.with_examples(
+            "aishock sweep oversold_rebound --grid top_k=3:8:1 --grid min_drop=0.05,0.1 "
+            "--window shock_and_recovery --metric sharpe"
+        ),
+    )
     p.add_argument("strategy", help="strategy name (see 'aishock list')")
     p.add_argument(
         "--grid",
@@ -33,8 +43,15 @@ def add(sub) -> None:
         help="v1,v2,... or start:stop:step (stop included); repeat per parameter",
     )
     execution.add_set_option(p, "fix a non-swept parameter (repeatable)")
-    p.add_argument("--window", help="a configured window name or START:END (default: the configured span)")
-    p.add_argument("--metric", default="sharpe", help="what 'best' means (default sharpe)")
+    p.add_argument(
+        "--window",
+        help=f"a configured window ({window_names()}) or START:END (default: the configured span)",
+    )
+    p.add_argument(
+        "--metric",
+        default="sharpe",
+        help=f"what 'best' means (default sharpe): {metric_choices()}",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -61,6 +78,23 @@ def add(sub) -> None:
     p.set_defaults(handler=handle)
 
 
+def window_names() -> str:
+    """The named windows of the configuration ([tool.aishock.windows]) for --help; a
+    configuration that does not load is left for the command to report."""
+    try:
+        names = [name for name, _, _ in load_config().windows]
+    except AishockError:
+        names = []
+    return ", ".join(names) if names else "none configured"
+
+
+def metric_choices() -> str:
+    """The sweep metrics with the direction that makes one best (run_stats.BETTER), for --help."""
+    higher = [m for m, d in run_stats.BETTER.items() if d > 0 and m in sweep_grid.STAT_COLUMNS]
+    lower = [m for m, d in run_stats.BETTER.items() if d < 0 and m in sweep_grid.STAT_COLUMNS]
+    return f"highest is best: {', '.join(higher)}; lowest is best: {', '.join(lower)}"
+
+
 def parse_values(text: str) -> list | params.Range:
     """'a,b,c' -> [a, b, c]; 'start:stop:step' -> a params.Range from start to stop
     inclusive (counted, not built: a grid too big is refused from its count)."""
@@ -79,6 +113,42 @@ def parse_values(text: str) -> list | params.Range:
 def parse_grid(items: list[str]) -> dict[str, list]:
     raw = params.parse_assignments(items, "--grid")
     return {name: parse_values(value) for name, value in raw.items()}
+
+
+# A range written another way (3-8, 3..8, 3 to 8): the numbers of its ends.
+_OTHER_RANGE = re.compile(r"^\s*([-+]?[\d.]+)\s*(?:-|\.\.|–|to)\s*([-+]?[\d.]+)\s*$")
+
+
+def grid_syntax(name: str, value: str) -> str:
+    """How --grid spells values, with an example for `name` (from the ends of `value` when it
+    is a range written another way, `top_k=3-8` -> `top_k=3:8:1`)."""
+    ends = _OTHER_RANGE.match(value)
+    example = f"{name}=3:8:1"
+    if ends:
+        a, b = ends.groups()
+        whole = all(v.lstrip("+-").isdigit() for v in (a, b))
+        with contextlib.suppress(ValueError):
+            step = 1 if whole else abs(float(b) - float(a)) / 4 or 1
+            example = f"{name}={a}:{b}:{step:g}"
+    return f"--grid takes a range start:stop:step (stop included) or a comma list of values, e.g. {example}"
+
+
+def check_names_and_values(spec, grid: dict, fixed: dict) -> None:
+    """Before any work: refuse a --set or --grid name `spec` has no parameter for (naming the
+    strategy, with a "did you mean"), and a --grid list value its parameter cannot take; for
+    a number parameter the refusal says how --grid spells ranges (grid_syntax). A range
+    (params.Range) is left to the sweep: it is counted, not built, before the size guard."""
+    params.check_names(spec.params, [*grid, *fixed], spec.name)
+    for name, values in grid.items():
+        if isinstance(values, params.Range):
+            continue
+        for value in values:
+            try:
+                params.convert(spec.params, name, value, spec.name)
+            except AishockError as e:
+                if not params.is_number(spec.params, name):
+                    raise
+                raise AishockError(f"{e}; {grid_syntax(name, value)}") from None
 
 
 def check_options(args) -> None:
@@ -107,6 +177,7 @@ def check_options(args) -> None:
         )
     if args.out is not None and args.out.is_dir():
         raise AishockError(f"--out {args.out} is a folder; give a file name ending in .parquet")
+    check_names_and_values(registry.get(args.strategy), grid, fixed)
 
 
 def handle(args) -> int:

@@ -26,7 +26,7 @@ def param_sets(spec: registry.StrategySpec, params: Any) -> list:
     out = []
     for p in params:
         if p is None or isinstance(p, Mapping):
-            out.append(params_mod.make(spec.params, p))
+            out.append(params_mod.make(spec.params, p, spec.name))
         elif isinstance(p, spec.params):
             out.append(p)
         else:

@@ -219,9 +219,24 @@ def _remote(ticker: str, cfg: Config, problems: list[str]) -> pd.DataFrame:
     if not cfg.online:
         raise AishockError(
             f"unknown ticker {ticker}: no {ticker}.csv in {places}, and offline "
-            "(AISHOCK_OFFLINE is set); check the symbol or add its CSV"
+            f"(AISHOCK_OFFLINE is set); check the symbol or add its CSV{_not_a_basket()}"
         )
     try:
         return yahoo.download(ticker, cfg.cache_dir, problems)
     except AishockError as e:
-        raise AishockError(f"unknown ticker {ticker}: no {ticker}.csv in {places}, and {e}") from None
+        raise AishockError(
+            f"unknown ticker {ticker}: no {ticker}.csv in {places}, and {e}{_not_a_basket()}"
+        ) from None
+
+
+def _not_a_basket() -> str:
+    """The end of an unknown ticker's message: a universe name that is neither a basket nor
+    near one (engine.data.universe refuses a near miss itself) is read as a ticker, so a
+    mistyped basket name ends here; the baskets are named so that it can be told."""
+    from engine.data.universe import baskets  # universe builds on this module
+
+    try:
+        names = ", ".join(baskets())
+    except AishockError:
+        return ""
+    return f" (if it was meant as a basket: the baskets are {names})"

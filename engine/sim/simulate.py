@@ -222,18 +222,18 @@ def run_schedule(
 ) -> Raw:
     """Simulate every run of `schedule` (built on `prices`) from the first bar on or after
     `start`: the one path from a schedule to a simulation. Refuses a decision above
-    costs.max_gross (rule 2), takes the market arrays of the schedule's tickers (once per
-    panel, engine.data.derived), runs the compiled simulator (engine.sim.kernel) and refuses runs whose
-    numbers overflowed. record: "stats" (accumulators only), "equity" (+ daily equity, cash
-    and returns) or "full" (+ shares and orders). `rf` (annual) is the risk-free rate of the
-    downside accumulator, `periods` the trading days per year.
+    costs.max_gross (rule 2; the refusal names a day of the run's window, Schedule.check),
+    takes the market arrays of the schedule's tickers (once per panel, engine.data.derived),
+    runs the compiled simulator (engine.sim.kernel) and refuses runs whose numbers overflowed.
+    record: "stats" (accumulators only), "equity" (+ daily equity, cash and returns) or "full"
+    (+ shares and orders). `rf` (annual) is the risk-free rate of the downside accumulator,
+    `periods` the trading days per year.
 
     `bars` = (first, stop), int64 arrays with one entry per run, gives each run its own
     window instead: run r is simulated on bars first[r] .. stop[r] - 1 only, exactly as if the
     data began at first[r] (rule 3 carries its earlier targets in) and ended at stop[r] - 1
     (`start` is then ignored; Raw.first is the smallest first). Its daily rows are rows 0 ..
     stop[r] - first[r] - 1 of the recorded arrays (zeros after them)."""
-    schedule.check(costs.max_gross)
     tickers, fill = schedule.tickers, costs.fill
     market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
     n_runs, n_tk = schedule.n_runs, len(tickers)
@@ -248,6 +248,7 @@ def run_schedule(
         if n_runs and not (firsts.min() >= 0 and (firsts < stops).all() and stops.max() <= len(market.index)):
             raise AishockError("every run's bars must satisfy 0 <= first < stop <= the number of days")
         first = int(firsts.min()) if n_runs else 0
+    schedule.check(costs.max_gross, firsts)  # the message names a day of each run's window
     n_days = int((stops - firsts).max()) if n_runs else 0
     acc = np.zeros((kernel.N_ACC, n_runs))
     rec_eq = record in ("equity", "full")

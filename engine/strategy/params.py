@@ -2,7 +2,9 @@
 
 Overrides come as Python values (scripts, notebooks) or strings (`--set name=value`);
 strings are converted to the field's declared type. An unknown name is refused with a
-"did you mean" hint; a value that does not convert is refused naming the field and its type;
+"did you mean" hint naming the strategy (callers holding a StrategySpec pass
+`strategy=spec.name`; the params class alone knows no strategy name); a value that does not
+convert is refused naming the field and its type;
 a float that is NaN or infinite is refused for every field (no strategy can mean it), and a
 field declared with bounds (`param(..., low=0)`) refuses values outside them. A field named in
 TICKER_FIELDS holds one ticker symbol and is spelled as universes spell tickers
@@ -123,12 +125,22 @@ def _hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def convert(cls, name: str, value: Any) -> Any:
-    """`value` converted to the declared type of field `name` of `cls`; an unknown name is
-    refused with a "did you mean" hint."""
+def check_names(cls, names: Iterable[str], strategy: str | None = None) -> None:
+    """Refuse a name that is not a field of `cls`, with a "did you mean" hint, naming
+    `strategy` (the registered strategy whose parameters `cls` holds; every caller that has a
+    StrategySpec passes spec.name) or else the class."""
     hints = _hints(cls)
-    if name not in hints:
-        raise AishockError(f"unknown parameter '{name}' for {cls.__name__}{_hint(name, fields(cls))}")
+    for name in names:
+        if name not in hints:
+            owner = strategy or cls.__name__
+            raise AishockError(f"unknown parameter '{name}' for {owner}{_hint(name, fields(cls))}")
+
+
+def convert(cls, name: str, value: Any, strategy: str | None = None) -> Any:
+    """`value` converted to the declared type of field `name` of `cls`; an unknown name is
+    refused with a "did you mean" hint naming `strategy` (check_names)."""
+    check_names(cls, [name], strategy)
+    hints = _hints(cls)
     converted = _convert(value, hints[name], name)
     if name in TICKER_FIELDS and isinstance(converted, str):
         from engine.symbols import normalise_symbol
@@ -152,6 +164,13 @@ def convert(cls, name: str, value: Any) -> Any:
     return converted
 
 
+def is_number(cls, name: str) -> bool:
+    """Whether field `name` of `cls` takes a number (int or float, optionally None)."""
+    kind = _hints(cls).get(name)
+    kinds = typing.get_args(kind) if typing.get_origin(kind) in (typing.Union, types.UnionType) else (kind,)
+    return any(k in (int, float) for k in kinds)
+
+
 def build(cls, values: Mapping[str, Any]):
     """`cls(**values)` for already converted values, its own checks as AishockError."""
     try:
@@ -160,9 +179,12 @@ def build(cls, values: Mapping[str, Any]):
         raise AishockError(f"{cls.__name__}: {e}") from None
 
 
-def make(cls, overrides: Mapping[str, Any] | None = None):
-    """An instance of the params dataclass `cls` with `overrides` applied and converted."""
-    return build(cls, {name: convert(cls, name, value) for name, value in (overrides or {}).items()})
+def make(cls, overrides: Mapping[str, Any] | None = None, strategy: str | None = None):
+    """An instance of the params dataclass `cls` with `overrides` applied and converted
+    (`strategy` names the strategy in the refusal of an unknown name)."""
+    return build(
+        cls, {name: convert(cls, name, value, strategy) for name, value in (overrides or {}).items()}
+    )
 
 
 def parse_assignments(items: Iterable[str], option: str = "--set") -> dict[str, str]:
@@ -243,14 +265,14 @@ def _sameness(kind: Any, value: Any) -> Any:
     )
 
 
-def distinct(cls, name: str, values: Iterable[Any]) -> tuple[list, list]:
+def distinct(cls, name: str, values: Iterable[Any], strategy: str | None = None) -> tuple[list, list]:
     """(the values of field `name` converted, each distinct value once, in first-seen order;
-    the values dropped as repeats, as given)."""
+    the values dropped as repeats, as given). `strategy` as in convert."""
     kind = _hints(cls).get(name)
     seen: dict = {}
     dropped = []
     for v in values:
-        converted = convert(cls, name, v)
+        converted = convert(cls, name, v, strategy)
         key = _sameness(kind, converted)
         if key in seen:
             dropped.append(v)
@@ -264,13 +286,14 @@ def grid(
     lists: Mapping[str, Iterable[Any]],
     where: Callable[[Any], bool] | None = None,
     fixed: Mapping[str, Any] | None = None,
+    strategy: str | None = None,
 ) -> list:
     """Every combination of `lists` ({name: values}), with the `fixed` values, as params
     instances, optionally filtered by `where(params) -> bool`. Order: the first name varies
-    slowest. Each value is converted once, not once per combination."""
+    slowest. Each value is converted once, not once per combination. `strategy` as in convert."""
     names = list(lists)
-    base = {n: convert(cls, n, v) for n, v in (fixed or {}).items()}
-    converted = [[convert(cls, n, v) for v in lists[n]] for n in names]
+    base = {n: convert(cls, n, v, strategy) for n, v in (fixed or {}).items()}
+    converted = [[convert(cls, n, v, strategy) for v in lists[n]] for n in names]
     out = (build(cls, {**base, **dict(zip(names, c, strict=True))}) for c in itertools.product(*converted))
     return [p for p in out if where is None or where(p)]
 

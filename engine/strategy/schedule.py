@@ -131,14 +131,26 @@ class Schedule:
         out[self.bar[s] - 1, self.col[s]] = self.weight[s]
         return pd.DataFrame(out, index=self.index, columns=pd.Index(self.tickers, name="ticker"))
 
-    def check(self, max_gross: float) -> None:
+    def check(self, max_gross: float, first=None) -> None:
         """Raise AishockError if a decision of any run has gross exposure (sum of |w| over
-        the tickers it sets) above `max_gross`."""
+        the tickers it sets) above `max_gross`.
+
+        `first` (a bar, or one per run) is where the simulated window begins; the message
+        then names a day inside it. A decision before the window still counts (its targets
+        are carried into the window, rule 3 of engine.sim.simulate), but its own date is not
+        one the user asked about: the message names the day it executes if that is inside
+        the window, else the window's first day, where the carried targets take effect."""
         gross, run, bar = _worst_gross(self.lo, self.hi, self.bar, self.weight)
         if gross > max_gross + 1e-9:
-            day = self.index[bar - 1].date()
+            start = None if first is None else int(np.broadcast_to(first, (max(self.n_runs, 1),))[run])
+            if start is None or bar - 1 >= start:
+                when = f"decided on {self.index[bar - 1].date()}"
+            elif bar >= start:
+                when = f"executed on {self.index[bar].date()} (decided the day before the window)"
+            else:
+                when = f"in effect on {self.index[start].date()}, the window's first day (decided before it)"
             raise AishockError(
-                f"weights of run {run} decided on {day} have gross exposure {gross:.4g} "
+                f"weights of run {run} {when} have gross exposure {gross:.4g} "
                 f"(sum of |w|) above max_gross {max_gross:g}; lower them or raise max_gross (--max-gross)"
             )
 

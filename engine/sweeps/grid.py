@@ -119,7 +119,7 @@ def combinations(
     clash = set(names) & set(fixed or {})
     if clash:
         raise AishockError(f"parameter(s) both swept and fixed: {', '.join(sorted(clash))}")
-    out = params_mod.grid(spec.params, {n: list(grid[n]) for n in names}, where, fixed)
+    out = params_mod.grid(spec.params, {n: list(grid[n]) for n in names}, where, fixed, spec.name)
     if not out:
         raise AishockError("the constraint rejects every combination of the grid")
     return out, names
@@ -146,7 +146,7 @@ def distinct_grid(spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, list], 
     repeat would count as one more trial in the Deflated Sharpe and PBO."""
     out, notes = {}, []
     for name, values in grid.items():
-        kept, dropped = params_mod.distinct(spec.params, name, values)
+        kept, dropped = params_mod.distinct(spec.params, name, values, spec.name)
         out[name] = kept
         if dropped:
             shown = ", ".join(map(str, dropped[:5])) + (" ..." if len(dropped) > 5 else "")
