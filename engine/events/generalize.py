@@ -301,7 +301,7 @@ def generalize(
 def _sets(spec, base: dict, grid: dict | None) -> tuple[list, list[str]]:
     """The parameter sets (grid order) and the swept names."""
     if not grid:
-        return [params_mod.make(spec.params, base)], []
+        return [params_mod.make(spec.params, base, spec.name)], []
     from engine.sweeps.grid import combinations
 
     return combinations(spec, grid, base, None)

@@ -183,7 +183,9 @@ def check_size(spec, grid, fixed, start, end, limit: int) -> str:
     if n == 0 or not grid:
         return "an empty grid"  # combinations() says what is wrong with it
     try:
-        first = params_mod.make(spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}})
+        first = params_mod.make(
+            spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}}, spec.name
+        )
         names = len(spec.tickers(first))
         days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
         line = describe_size(n, names, days)
