@@ -327,3 +327,38 @@ def test_cli_sweep_refuses_a_huge_grid_in_one_line(capsys):
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "3,802,000 combinations" in err and "limit" in err
+
+
+def test_a_plain_strategy_is_called_once_per_parameter_set(cfg):
+    """A strategy written the plain way (weights(prices, params), one set at a time) is
+    called exactly once per parameter set: the sweep's SPA benchmark takes the universe from
+    the schedules the sweep built (executors.run_chunks), and the Deflated Sharpe the best
+    set's kept returns, instead of building schedules again."""
+    from collections import Counter
+    from dataclasses import dataclass
+
+    from engine.strategy import registry
+    from engine.strategy.params import param
+
+    @dataclass(frozen=True)
+    class Tilt:
+        weight: float = param(0.5, "weight of NVDA, the rest in AMD")
+        hold: int = param(20, "days between rebalances")
+
+    calls = Counter()
+
+    def tilt(prices, p):
+        calls[(p.weight, p.hold)] += 1
+        w = pd.DataFrame(np.nan, index=prices.index, columns=["NVDA", "AMD"])
+        w.iloc[:: p.hold] = [p.weight, 1.0 - p.weight]
+        return w
+
+    registry.register("test_counted_tilt", Tilt, lambda p: ["NVDA", "AMD"])(tilt)
+    try:
+        grid = {"weight": [0.2, 0.5, 0.8], "hold": [5, 20]}
+        result = sweep("test_counted_tilt", grid, ("2024-01-02", "2024-12-31"), progress=False, config=cfg)
+    finally:
+        registry.REGISTRY.pop("test_counted_tilt")
+    assert calls == Counter({(w, h): 1 for w in grid["weight"] for h in grid["hold"]})
+    assert result.spa is not None and sorted(result.spa["names"]) == ["AMD", "NVDA"]
+    assert np.isfinite(result.pbo) and np.isfinite(result.dsr)

@@ -272,7 +272,9 @@ def sweep(
     prices = history(prices.window(None, end), start, end, warmup)
     keep = len(sets) <= 2_000 if keep_returns is None else keep_returns
     job = executors.Job(spec.name, start, end, costs, warmup, cfg.risk_free, cfg.trading_days, keep)
-    acc, returns = executors.run_chunks(job, prices, sets, executor, scheduler, workers, chunk, progress)
+    acc, returns, universe = executors.run_chunks(
+        job, prices, sets, executor, scheduler, workers, chunk, progress
+    )
     stats = from_accumulators(acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
     frame = pd.DataFrame({n: [getattr(p, n) for p in sets] for n in names})
     table = pd.concat([frame, stats[list(STAT_COLUMNS)]], axis=1)
@@ -280,7 +282,20 @@ def sweep(
         index = prices.index[prices.index.searchsorted(pd.Timestamp(start)) if start else 0 :]
         returns = pd.DataFrame(returns, index=index)
     result = finish(
-        spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps, seed
+        spec,
+        sets,
+        table,
+        names,
+        returns,
+        metric,
+        prices,
+        job,
+        pbo_splits,
+        start,
+        end,
+        spa_reps,
+        seed,
+        universe=universe,
     )
     return dataclasses.replace(result, notes=notes, grid=grid)
 
@@ -293,12 +308,28 @@ def check_metric(metric: str) -> None:
 
 
 def finish(
-    spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps=1000, seed=0
+    spec,
+    sets,
+    table,
+    names,
+    returns,
+    metric,
+    prices,
+    job,
+    pbo_splits,
+    start,
+    end,
+    spa_reps=1000,
+    seed=0,
+    universe: list[str] | None = None,
 ) -> SweepResult:
     """Pick the best row (by `metric` in its direction, engine.analytics.run_stats.BETTER) and attach the
     overfitting guards: the Deflated Sharpe of the best row, PBO ranking by the same metric
     in the same direction, and Hansen's SPA test (both when the daily returns of every
-    combination are kept; see `spa_of`)."""
+    combination are kept; see `spa_of`). `universe`: the tickers the sweep's schedules named
+    (executors.run_chunks), so that SPA's benchmark needs no schedule again; None computes
+    them (`universe_names`). The best row's daily returns come from the kept returns; only
+    without them is its parameter set run again (`single_returns`) for the Deflated Sharpe."""
     scores = run_stats.better(metric) * table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
@@ -325,7 +356,7 @@ def finish(
     else:
         pbo = pbo_cscv(returns.to_numpy(), pbo_splits, rank_by)[0]
     warnings = guards.warnings_for(table, names, metric, best_i)
-    spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed)
+    spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed, universe)
     window = prices.window(start, end).index
     return SweepResult(
         spec.name,
@@ -358,29 +389,37 @@ def universe_names(spec: registry.StrategySpec, prices: Prices, sets: list) -> l
     return [t for t in prices.tickers if t in names]
 
 
-def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index: pd.DatetimeIndex):
+def spa_benchmark(
+    spec: registry.StrategySpec,
+    prices: Prices,
+    sets: list,
+    index: pd.DatetimeIndex,
+    names: list[str] | None = None,
+):
     """(daily returns on `index` or None, names): buy-and-hold of the strategy's universe
-    (`universe_names`) as the SPA benchmark: the equal-weight basket of those names,
+    (`names`, the tickers the sweep's schedules named; None computes them again with
+    `universe_names`) as the SPA benchmark: the equal-weight basket of those names,
     rebalanced daily over those with a price on the previous and the day's close, without
     costs (engine.backtest.attribution.equal_weight_returns; 0 on a day with no such name)."""
     from engine.backtest.attribution import equal_weight_mean, equal_weight_returns
 
-    names = universe_names(spec, prices, sets)
+    names = universe_names(spec, prices, sets) if names is None else names
     if not names:
         return None, names
     return equal_weight_mean(equal_weight_returns(prices, names, index)), names
 
 
-def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
-    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark`, plus
-    "benchmark" and "names"; or None) and a note saying why not when None."""
+def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict | None, str]:
+    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark` of
+    `universe` (None: computed from the schedules again), plus "benchmark" and "names"; or
+    None) and a note saying why not when None."""
     if returns is None:
         return None, "daily returns of every combination were not kept (keep_returns=True computes SPA)"
     if reps < 1:
         return None, "SPA skipped (spa_reps=0)"
     if len(returns) < 10:
         return None, "SPA needs at least 10 days"
-    bench, names = spa_benchmark(spec, prices, sets, returns.index)
+    bench, names = spa_benchmark(spec, prices, sets, returns.index, universe)
     if bench is None:
         return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
     from engine.analytics.overfit import spa_test
@@ -393,5 +432,5 @@ def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
 
 def single_returns(job: executors.Job, prices: Prices, params) -> pd.Series:
     """Daily returns of one parameter set, evaluated alone the way its chunk was."""
-    _, returns = executors.evaluate(dataclasses.replace(job, keep_returns=True), prices, [params])
+    _, returns, _ = executors.evaluate(dataclasses.replace(job, keep_returns=True), prices, [params])
     return pd.Series(returns[:, 0])
