@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numba as nb
 import numpy as np
 from scipy import stats as sps
 
@@ -90,6 +91,8 @@ def pbo_cscv(returns: np.ndarray, n_splits: int = 16, score=None) -> tuple[float
     Array form: each block's sums (of returns, squared returns, ...) are computed once
     (n_splits x N); a half's sums are then a 0/1 matrix product of the combinations with the
     block sums, and the IS argmax and the OOS rank are taken for many combinations at once.
+    The plain Sharpe (score None, a sweep's default) sums the same block statistics in one
+    compiled pass per combination (numba, parallel over combinations), without C x N arrays.
     The `score` of a metric in BLOCK_METRICS made by run_stats.ranking goes the same way; any
     other `score` is called on each half's rows (exact, at the old cost of the calls).
     """
@@ -113,6 +116,10 @@ def pbo_cscv(returns: np.ndarray, n_splits: int = 16, score=None) -> tuple[float
     else:
         half = _RowScores(m, starts, sizes, score)
     logits = np.empty(len(chosen))
+    if metric == "plain":  # the default: one compiled pass per combination, no C x N arrays
+        rank = _plain_sharpe_ranks(m, starts, sizes, chosen, others)
+        w = rank / (n + 1)
+        return float(np.mean(np.log(w / (1 - w)) <= 0)), np.log(w / (1 - w))
     step = max(1, min(len(chosen), PBO_CELLS // n))
     for lo in range(0, len(chosen), step):
         hi = lo + step
@@ -140,6 +147,65 @@ def _logits(is_scores: np.ndarray, oos_scores: np.ndarray, n: int) -> np.ndarray
     w = rank / (n + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.log(w / (1 - w))
+
+
+def _plain_sharpe_ranks(m, starts, sizes, chosen, others) -> np.ndarray:
+    """OOS rank (average of ties) of the IS-best plain Sharpe for every combination: the
+    block sums of `_BlockStats`, then `_sharpe_ranks` (compiled, parallel over combinations)."""
+    mu = m.mean(axis=0)
+    x = m - mu
+    s1 = np.add.reduceat(x, starts, axis=0)
+    s2 = np.add.reduceat(x * x, starts, axis=0)
+    lo, hi = np.minimum.reduceat(m, starts, axis=0), np.maximum.reduceat(m, starts, axis=0)
+    flat = (lo == hi).any(axis=0)
+    return _sharpe_ranks(chosen, others, sizes.astype(float), s1, s2, mu, lo, hi, flat)
+
+
+@nb.njit(cache=True, inline="always")
+def _half_sharpe(blocks, n, j, s1, s2, mu, lo, hi, flat):
+    a = 0.0
+    b = 0.0
+    for k in range(len(blocks)):
+        a += s1[blocks[k], j]
+        b += s2[blocks[k], j]
+    var = (b - a * a / n) / (n - 1)
+    sd = math.sqrt(var) if var > 0 else 0.0
+    if flat[j] and sd > 0:  # all returns of the half equal: no dispersion
+        low, high = lo[blocks[0], j], hi[blocks[0], j]
+        for k in range(1, len(blocks)):
+            low = min(low, lo[blocks[k], j])
+            high = max(high, hi[blocks[k], j])
+        if low == high:
+            sd = 0.0
+    return (a / n + mu[j]) / sd if sd > 0 else -np.inf
+
+
+@nb.njit(cache=True, parallel=True)
+def _sharpe_ranks(chosen, others, sizes, s1, s2, mu, lo, hi, flat):
+    out = np.empty(len(chosen))
+    trials = s1.shape[1]
+    for c in nb.prange(len(chosen)):
+        n_in = 0.0
+        n_out = 0.0
+        for k in range(chosen.shape[1]):
+            n_in += sizes[chosen[c, k]]
+            n_out += sizes[others[c, k]]
+        best, top = 0, -np.inf
+        for j in range(trials):
+            v = _half_sharpe(chosen[c], n_in, j, s1, s2, mu, lo, hi, flat)
+            if v > top:
+                best, top = j, v
+        vb = _half_sharpe(others[c], n_out, best, s1, s2, mu, lo, hi, flat)
+        below = 0
+        equal = 0
+        for j in range(trials):
+            v = _half_sharpe(others[c], n_out, j, s1, s2, mu, lo, hi, flat)
+            if v < vb:
+                below += 1
+            elif v == vb:
+                equal += 1
+        out[c] = below + (equal + 1) / 2
+    return out
 
 
 class _BlockStats:
