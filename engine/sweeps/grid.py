@@ -157,10 +157,39 @@ def distinct_grid(spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, list], 
     return out, notes
 
 
-def estimate(n: int, names: int, days: int) -> tuple[float, float]:
+# The overfitting guards (measured on 2 shared cores, issue 18): PBO's compiled pass costs
+# about PBO_SECONDS_PER_CELL per combination and combination of halves (C(S, S/2) of them);
+# SPA about SPA_SECONDS_PER_CELL per bootstrap replication, combination and day (arch's
+# resampled means), plus its block length, SPA_BLOCK_SECONDS per combination and day.
+PBO_SECONDS_PER_CELL = 4e-8
+SPA_SECONDS_PER_CELL = 6e-9
+SPA_BLOCK_SECONDS = 5e-7
+
+
+def estimate_terms(
+    n: int, names: int, days: int, keep: bool | None = None, pbo_splits: int = 16, spa_reps: int = 1000
+) -> dict[str, float]:
+    """Seconds of each step of a sweep of n combinations over `names` tickers and `days`
+    days: "simulate" (strategy, simulator, table), "pbo" and "spa" (0 when the daily returns
+    are not kept: `keep` None means the sweep's default, kept up to 2,000 combinations)."""
+    keep = n <= 2_000 if keep is None else keep
+    halves = math.comb(pbo_splits, pbo_splits // 2) if pbo_splits >= 2 else 0
+    return {
+        "simulate": n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET),
+        "pbo": n * halves * PBO_SECONDS_PER_CELL if keep and n > 1 else 0.0,
+        "spa": n * days * (spa_reps * SPA_SECONDS_PER_CELL + SPA_BLOCK_SECONDS) if keep and spa_reps else 0.0,
+    }
+
+
+def estimate(
+    n: int, names: int, days: int, keep: bool | None = None, pbo_splits: int = 16, spa_reps: int = 1000
+) -> tuple[float, float]:
     """(seconds, bytes) a sweep of n combinations over `names` tickers and `days` days takes,
-    roughly (see ASSET_DAYS_PER_S, SECONDS_PER_SET, BYTES_PER_SET)."""
-    return n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET), n * BYTES_PER_SET
+    roughly, the overfitting guards included (`estimate_terms`; ASSET_DAYS_PER_S,
+    SECONDS_PER_SET, BYTES_PER_SET, PBO_SECONDS_PER_CELL, SPA_SECONDS_PER_CELL)."""
+    seconds = sum(estimate_terms(n, names, days, keep, pbo_splits, spa_reps).values())
+    keep = n <= 2_000 if keep is None else keep
+    return seconds, n * BYTES_PER_SET + (n * days * 8 if keep else 0)
 
 
 def _duration(seconds: float) -> str:
@@ -170,15 +199,17 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86_400:,.0f} days"
 
 
-def describe_size(n: int, names: int, days: int) -> str:
-    seconds, size = estimate(n, names, days)
+def describe_size(n: int, names: int, days: int, **guards) -> str:
+    """One line: the grid's size and `estimate` (`guards`: keep, pbo_splits, spa_reps)."""
+    seconds, size = estimate(n, names, days, **guards)
     took = _duration(seconds)
     return f"{n:,} combinations x {names} names x {days} days: about {took} and {size / 2**30:.2g} GB"
 
 
-def check_size(spec, grid, fixed, start, end, limit: int) -> str:
+def check_size(spec, grid, fixed, start, end, limit: int, **guards) -> str:
     """One line describing the grid's size; refuses a grid above `limit` combinations, from
-    its count alone (with the estimate when the grid's first set is valid)."""
+    its count alone (with the estimate when the grid's first set is valid; `guards` as
+    `estimate`'s keep, pbo_splits, spa_reps)."""
     n = grid_size(grid)
     if n == 0 or not grid:
         return "an empty grid"  # combinations() says what is wrong with it
@@ -186,7 +217,7 @@ def check_size(spec, grid, fixed, start, end, limit: int) -> str:
         first = params_mod.make(spec.params, {**(fixed or {}), **{k: next(iter(v)) for k, v in grid.items()}})
         names = len(spec.tickers(first))
         days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
-        line = describe_size(n, names, days)
+        line = describe_size(n, names, days, **guards)
     except AishockError:
         if n <= limit:
             raise
@@ -260,10 +291,11 @@ def sweep(
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
     limit = max_combinations or cfg.max_combinations
-    size = check_size(spec, grid, fixed, start, end, limit)  # from the count: nothing built yet
+    guard_args = {"keep": keep_returns, "pbo_splits": pbo_splits, "spa_reps": spa_reps}
+    size = check_size(spec, grid, fixed, start, end, limit, **guard_args)  # from the count: nothing built yet
     grid, notes = distinct_grid(spec, grid)
     if notes:
-        size = check_size(spec, grid, fixed, start, end, limit)
+        size = check_size(spec, grid, fixed, start, end, limit, **guard_args)
     if progress:
         print(f"sweep {spec.name}: {size}", file=sys.stderr, flush=True)
     sets, names = combinations(spec, grid, fixed, where)
