@@ -154,7 +154,7 @@ def measure(quick: bool) -> list[dict]:
             job = executors.Job(name, START, END, costs, None, 0.0, 252, False)
 
             def sweep_stats(job=job, prices=prices, sets=sets, costs=costs):
-                acc, _ = executors.run_chunks(job, prices, sets, "local", None, None, None, False)
+                acc, *_ = executors.run_chunks(job, prices, sets, "local", None, None, None, False)
                 return from_accumulators(acc, costs.init_cash)
 
             seconds, table = best_of(sweep_stats, repeats)

@@ -101,3 +101,79 @@ def test_pbo_is_high_when_in_sample_winners_reverse():
 def test_pbo_refuses_unusable_inputs(shape, splits):
     with pytest.raises(ValueError):
         overfit.pbo_cscv(np.zeros(shape), splits)
+
+
+def awkward_returns(t: int, n: int, seed: int) -> np.ndarray:
+    """Random returns with the ties and degenerate trials a real grid has: duplicated trials
+    (far apart in the columns), a trial that never trades, one idle for the first half of the
+    days, one whose returns are rounded to 0.1 % (ties inside it)."""
+    m = np.random.default_rng(seed).normal(0.0005, 0.01, (t, n))
+    m[:, 1] = m[:, 0]
+    m[:, -1] = m[:, 2]
+    m[:, 3] = 0.0
+    m[: t // 2, 4] = 0.0
+    m[:, 5] = np.round(m[:, 5], 3)
+    return m
+
+
+CASES = [(40, 6, 2), (97, 9, 4), (150, 17, 6), (203, 31, 8), (321, 12, 10), (64, 40, 12)]
+
+
+@pytest.mark.parametrize(("t", "n", "splits"), CASES)
+@pytest.mark.parametrize(
+    "metric", [None, "sharpe", "volatility", "sortino", "total_return", "cagr", "max_drawdown", "calmar"]
+)
+def test_array_pbo_equals_the_loop_it_replaced(t, n, splits, metric):
+    """The array form against the old loop (tests/pbo_oracle.py) on random grids with ties,
+    for the plain Sharpe and every ranking a sweep may use (block sums for sharpe,
+    volatility, sortino and growth; the rows themselves for max_drawdown and calmar)."""
+    from pbo_oracle import pbo_cscv_before
+
+    from engine.analytics.run_stats import ranking
+
+    m = awkward_returns(t, n, seed=t * n + splits)
+    score = None if metric is None else ranking(metric, 0.02, 252)
+    want_pbo, want = pbo_cscv_before(m, splits, score)
+    pbo, logits = overfit.pbo_cscv(m, splits, score)
+    assert pbo == want_pbo
+    np.testing.assert_allclose(logits, want, rtol=0, atol=1e-12)
+
+
+def test_array_pbo_equals_the_loop_on_noise_grids_and_a_plain_callable():
+    from pbo_oracle import pbo_cscv_before
+
+    rng = np.random.default_rng(7)
+    for _ in range(5):
+        m = rng.normal(0, 0.01, (int(rng.integers(32, 400)), int(rng.integers(2, 60))))
+        m[rng.random(m.shape) < 0.2] = 0.0
+        want_pbo, want = pbo_cscv_before(m, 8)
+        pbo, logits = overfit.pbo_cscv(m, 8)
+        assert pbo == want_pbo
+        np.testing.assert_allclose(logits, want, rtol=0, atol=1e-12)
+
+    def mean_only(block):  # a score of one's own: called on each half's rows
+        return block.mean(axis=0)
+
+    m = awkward_returns(120, 10, 3)
+    want_pbo, want = pbo_cscv_before(m, 6, mean_only)
+    pbo, logits = overfit.pbo_cscv(m, 6, mean_only)
+    assert pbo == want_pbo
+    np.testing.assert_allclose(logits, want, rtol=0, atol=1e-12)
+
+
+def test_array_pbo_handles_wipe_outs_nans_and_all_equal_trials():
+    from pbo_oracle import pbo_cscv_before
+
+    from engine.analytics.run_stats import ranking
+
+    m = awkward_returns(96, 8, 1)
+    m[10, 6] = -1.0  # wiped out: growth ranks fall back to the rows
+    m[20:30, 7] = np.nan  # NaN = no return
+    for score in (None, ranking("total_return"), ranking("sortino")):
+        want_pbo, want = pbo_cscv_before(m, 8, score)
+        pbo, logits = overfit.pbo_cscv(m, 8, score)
+        assert pbo == want_pbo
+        np.testing.assert_allclose(logits, want, rtol=0, atol=1e-12)
+    same = np.zeros((64, 5))  # every trial equal: every rank is the middle one
+    assert overfit.pbo_cscv(same, 4)[0] == pbo_cscv_before(same, 4)[0] == 1.0
+    np.testing.assert_array_equal(overfit.pbo_cscv(same, 4)[1], 0.0)

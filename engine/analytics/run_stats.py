@@ -109,7 +109,8 @@ FROM_RETURNS = {
 def ranking(metric: str, rf: float = 0.0, periods: int = TRADING_DAYS):
     """A function of a days x runs block of daily returns giving each run's `metric` signed
     by BETTER (higher is better; NaN as -inf), for ranking runs on part of the days (PBO);
-    None for a metric the returns do not determine (see FROM_RETURNS)."""
+    None for a metric the returns do not determine (see FROM_RETURNS). The function carries
+    `metric`, `rf` and `periods` as attributes."""
     if metric not in FROM_RETURNS:
         return None
     fn, sign = FROM_RETURNS[metric], better(metric)
@@ -118,6 +119,8 @@ def ranking(metric: str, rf: float = 0.0, periods: int = TRADING_DAYS):
         values = sign * np.asarray(fn(np.asarray(block, dtype=float), rf, periods), dtype=float)
         return np.where(np.isnan(values), -np.inf, values)
 
+    # what it ranks by, for engine.analytics.overfit.pbo_cscv's array form (BLOCK_METRICS)
+    score.metric, score.rf, score.periods = metric, rf, periods
     return score
 
 

@@ -142,9 +142,11 @@ def chunk_size(prices: Prices, n_sets: int) -> int:
     return int(max(1, min(MAX_CHUNK, CHUNK_BYTES // worst, n_sets)))
 
 
-def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarray | None]:
-    """Accumulators (engine.sim.kernel.ACC_FIELDS x runs) of `sets`, and their daily returns
-    (days x runs) when the job keeps them: one strategy call and one simulator call."""
+def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """Accumulators (engine.sim.kernel.ACC_FIELDS x runs) of `sets`, their daily returns
+    (days x runs) when the job keeps them, and the tickers their schedule names (the names
+    the strategy may trade: the sweep's SPA benchmark): one strategy call and one simulator
+    call."""
     from engine.strategy import registry
 
     if not job.threads:
@@ -154,19 +156,22 @@ def evaluate(job: Job, prices: Prices, sets: list) -> tuple[np.ndarray, np.ndarr
     raw = run_schedule(
         prices, schedule, job.costs, job.start, job.risk_free, job.periods, record, job.threads
     )
-    return raw.acc, raw.returns
+    return raw.acc, raw.returns, list(schedule.tickers)
 
 
 def run_chunks(
     job: Job, prices: Prices, sets: list, executor: str, scheduler, workers, chunk, progress
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """`evaluate` over chunks of `sets`, locally or on Dask, joined in order."""
+) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
+    """`evaluate` over chunks of `sets`, locally or on Dask, joined in order: accumulators,
+    daily returns (or None) and the union of the tickers the schedules name, in the price
+    panel's order."""
     size = chunk or chunk_size(prices, len(sets))
     pieces = [sets[lo : lo + size] for lo in range(0, len(sets), size)]
     parts = map_chunks(evaluate, job, prices, pieces, executor, scheduler, workers, progress)
     acc = np.concatenate([p[0] for p in parts], axis=1)
     returns = np.concatenate([p[1] for p in parts], axis=1) if job.keep_returns else None
-    return acc, returns
+    named = {t for p in parts for t in p[2]}
+    return acc, returns, [t for t in prices.tickers if t in named]
 
 
 def map_chunks(

@@ -157,10 +157,39 @@ def distinct_grid(spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, list], 
     return out, notes
 
 
-def estimate(n: int, names: int, days: int) -> tuple[float, float]:
+# The overfitting guards (measured on 2 shared cores, issue 18): PBO's compiled pass costs
+# about PBO_SECONDS_PER_CELL per combination and combination of halves (C(S, S/2) of them);
+# SPA about SPA_SECONDS_PER_CELL per bootstrap replication, combination and day (arch's
+# resampled means), plus its block length, SPA_BLOCK_SECONDS per combination and day.
+PBO_SECONDS_PER_CELL = 4e-8
+SPA_SECONDS_PER_CELL = 6e-9
+SPA_BLOCK_SECONDS = 5e-7
+
+
+def estimate_terms(
+    n: int, names: int, days: int, keep: bool | None = None, pbo_splits: int = 16, spa_reps: int = 1000
+) -> dict[str, float]:
+    """Seconds of each step of a sweep of n combinations over `names` tickers and `days`
+    days: "simulate" (strategy, simulator, table), "pbo" and "spa" (0 when the daily returns
+    are not kept: `keep` None means the sweep's default, kept up to 2,000 combinations)."""
+    keep = n <= 2_000 if keep is None else keep
+    halves = math.comb(pbo_splits, pbo_splits // 2) if pbo_splits >= 2 else 0
+    return {
+        "simulate": n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET),
+        "pbo": n * halves * PBO_SECONDS_PER_CELL if keep and n > 1 else 0.0,
+        "spa": n * days * (spa_reps * SPA_SECONDS_PER_CELL + SPA_BLOCK_SECONDS) if keep and spa_reps else 0.0,
+    }
+
+
+def estimate(
+    n: int, names: int, days: int, keep: bool | None = None, pbo_splits: int = 16, spa_reps: int = 1000
+) -> tuple[float, float]:
     """(seconds, bytes) a sweep of n combinations over `names` tickers and `days` days takes,
-    roughly (see ASSET_DAYS_PER_S, SECONDS_PER_SET, BYTES_PER_SET)."""
-    return n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET), n * BYTES_PER_SET
+    roughly, the overfitting guards included (`estimate_terms`; ASSET_DAYS_PER_S,
+    SECONDS_PER_SET, BYTES_PER_SET, PBO_SECONDS_PER_CELL, SPA_SECONDS_PER_CELL)."""
+    seconds = sum(estimate_terms(n, names, days, keep, pbo_splits, spa_reps).values())
+    keep = n <= 2_000 if keep is None else keep
+    return seconds, n * BYTES_PER_SET + (n * days * 8 if keep else 0)
 
 
 def _duration(seconds: float) -> str:
@@ -170,15 +199,17 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 86_400:,.0f} days"
 
 
-def describe_size(n: int, names: int, days: int) -> str:
-    seconds, size = estimate(n, names, days)
+def describe_size(n: int, names: int, days: int, **guards) -> str:
+    """One line: the grid's size and `estimate` (`guards`: keep, pbo_splits, spa_reps)."""
+    seconds, size = estimate(n, names, days, **guards)
     took = _duration(seconds)
     return f"{n:,} combinations x {names} names x {days} days: about {took} and {size / 2**30:.2g} GB"
 
 
-def check_size(spec, grid, fixed, start, end, limit: int) -> str:
+def check_size(spec, grid, fixed, start, end, limit: int, **guards) -> str:
     """One line describing the grid's size; refuses a grid above `limit` combinations, from
-    its count alone (with the estimate when the grid's first set is valid)."""
+    its count alone (with the estimate when the grid's first set is valid; `guards` as
+    `estimate`'s keep, pbo_splits, spa_reps)."""
     n = grid_size(grid)
     if n == 0 or not grid:
         return "an empty grid"  # combinations() says what is wrong with it
@@ -188,7 +219,7 @@ def check_size(spec, grid, fixed, start, end, limit: int) -> str:
         )
         names = len(spec.tickers(first))
         days = len(pd.bdate_range(start or "2020-01-01", end or pd.Timestamp.today().normalize()))
-        line = describe_size(n, names, days)
+        line = describe_size(n, names, days, **guards)
     except AishockError:
         if n <= limit:
             raise
@@ -262,10 +293,11 @@ def sweep(
     costs = costs or Costs()
     start, end = resolve_window(window, cfg)
     limit = max_combinations or cfg.max_combinations
-    size = check_size(spec, grid, fixed, start, end, limit)  # from the count: nothing built yet
+    guard_args = {"keep": keep_returns, "pbo_splits": pbo_splits, "spa_reps": spa_reps}
+    size = check_size(spec, grid, fixed, start, end, limit, **guard_args)  # from the count: nothing built yet
     grid, notes = distinct_grid(spec, grid)
     if notes:
-        size = check_size(spec, grid, fixed, start, end, limit)
+        size = check_size(spec, grid, fixed, start, end, limit, **guard_args)
     if progress:
         print(f"sweep {spec.name}: {size}", file=sys.stderr, flush=True)
     sets, names = combinations(spec, grid, fixed, where)
@@ -274,7 +306,9 @@ def sweep(
     prices = history(prices.window(None, end), start, end, warmup)
     keep = len(sets) <= 2_000 if keep_returns is None else keep_returns
     job = executors.Job(spec.name, start, end, costs, warmup, cfg.risk_free, cfg.trading_days, keep)
-    acc, returns = executors.run_chunks(job, prices, sets, executor, scheduler, workers, chunk, progress)
+    acc, returns, universe = executors.run_chunks(
+        job, prices, sets, executor, scheduler, workers, chunk, progress
+    )
     stats = from_accumulators(acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
     frame = pd.DataFrame({n: [getattr(p, n) for p in sets] for n in names})
     table = pd.concat([frame, stats[list(STAT_COLUMNS)]], axis=1)
@@ -282,7 +316,20 @@ def sweep(
         index = prices.index[prices.index.searchsorted(pd.Timestamp(start)) if start else 0 :]
         returns = pd.DataFrame(returns, index=index)
     result = finish(
-        spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps, seed
+        spec,
+        sets,
+        table,
+        names,
+        returns,
+        metric,
+        prices,
+        job,
+        pbo_splits,
+        start,
+        end,
+        spa_reps,
+        seed,
+        universe=universe,
     )
     return dataclasses.replace(result, notes=notes, grid=grid)
 
@@ -295,12 +342,28 @@ def check_metric(metric: str) -> None:
 
 
 def finish(
-    spec, sets, table, names, returns, metric, prices, job, pbo_splits, start, end, spa_reps=1000, seed=0
+    spec,
+    sets,
+    table,
+    names,
+    returns,
+    metric,
+    prices,
+    job,
+    pbo_splits,
+    start,
+    end,
+    spa_reps=1000,
+    seed=0,
+    universe: list[str] | None = None,
 ) -> SweepResult:
     """Pick the best row (by `metric` in its direction, engine.analytics.run_stats.BETTER) and attach the
     overfitting guards: the Deflated Sharpe of the best row, PBO ranking by the same metric
     in the same direction, and Hansen's SPA test (both when the daily returns of every
-    combination are kept; see `spa_of`)."""
+    combination are kept; see `spa_of`). `universe`: the tickers the sweep's schedules named
+    (executors.run_chunks), so that SPA's benchmark needs no schedule again; None computes
+    them (`universe_names`). The best row's daily returns come from the kept returns; only
+    without them is its parameter set run again (`single_returns`) for the Deflated Sharpe."""
     scores = run_stats.better(metric) * table[metric].to_numpy(dtype=float)
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
@@ -327,7 +390,7 @@ def finish(
     else:
         pbo = pbo_cscv(returns.to_numpy(), pbo_splits, rank_by)[0]
     warnings = guards.warnings_for(table, names, metric, best_i)
-    spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed)
+    spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed, universe)
     window = prices.window(start, end).index
     return SweepResult(
         spec.name,
@@ -360,29 +423,37 @@ def universe_names(spec: registry.StrategySpec, prices: Prices, sets: list) -> l
     return [t for t in prices.tickers if t in names]
 
 
-def spa_benchmark(spec: registry.StrategySpec, prices: Prices, sets: list, index: pd.DatetimeIndex):
+def spa_benchmark(
+    spec: registry.StrategySpec,
+    prices: Prices,
+    sets: list,
+    index: pd.DatetimeIndex,
+    names: list[str] | None = None,
+):
     """(daily returns on `index` or None, names): buy-and-hold of the strategy's universe
-    (`universe_names`) as the SPA benchmark: the equal-weight basket of those names,
+    (`names`, the tickers the sweep's schedules named; None computes them again with
+    `universe_names`) as the SPA benchmark: the equal-weight basket of those names,
     rebalanced daily over those with a price on the previous and the day's close, without
     costs (engine.backtest.attribution.equal_weight_returns; 0 on a day with no such name)."""
     from engine.backtest.attribution import equal_weight_mean, equal_weight_returns
 
-    names = universe_names(spec, prices, sets)
+    names = universe_names(spec, prices, sets) if names is None else names
     if not names:
         return None, names
     return equal_weight_mean(equal_weight_returns(prices, names, index)), names
 
 
-def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
-    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark`, plus
-    "benchmark" and "names"; or None) and a note saying why not when None."""
+def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict | None, str]:
+    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark` of
+    `universe` (None: computed from the schedules again), plus "benchmark" and "names"; or
+    None) and a note saying why not when None."""
     if returns is None:
         return None, "daily returns of every combination were not kept (keep_returns=True computes SPA)"
     if reps < 1:
         return None, "SPA skipped (spa_reps=0)"
     if len(returns) < 10:
         return None, "SPA needs at least 10 days"
-    bench, names = spa_benchmark(spec, prices, sets, returns.index)
+    bench, names = spa_benchmark(spec, prices, sets, returns.index, universe)
     if bench is None:
         return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
     from engine.analytics.overfit import spa_test
@@ -395,5 +466,5 @@ def spa_of(spec, sets, returns, prices, reps, seed) -> tuple[dict | None, str]:
 
 def single_returns(job: executors.Job, prices: Prices, params) -> pd.Series:
     """Daily returns of one parameter set, evaluated alone the way its chunk was."""
-    _, returns = executors.evaluate(dataclasses.replace(job, keep_returns=True), prices, [params])
+    _, returns, _ = executors.evaluate(dataclasses.replace(job, keep_returns=True), prices, [params])
     return pd.Series(returns[:, 0])
