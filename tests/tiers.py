@@ -49,6 +49,8 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
                 "test_an_empty_window_is_refused_saying_what_the_data_covers",
                 "test_missing_parents_of_the_reports_folder_are_created",
                 "test_sweep_json_is_strict_json",
+                "test_gross_exposure_above_max_gross_names_a_day_of_the_window",
+                "test_sweep_help_lists_the_metrics_and_the_windows",
             )
         },
     ),
