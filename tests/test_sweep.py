@@ -11,6 +11,8 @@ import pytest
 import engine
 from aishock.cli import main
 from engine import AishockError, Costs
+from engine.strategy import params, registry
+from engine.sweeps import grid as grid_mod
 from engine.sweeps import guards
 from engine.sweeps.grid import STAT_COLUMNS, sweep
 from engine.sweeps.walkforward import fold_bounds, walk_forward
@@ -191,7 +193,22 @@ def test_guards_flag_edges_and_isolated_peaks_but_not_plateaus():
     edge = np.tile(np.arange(5.0), (5, 1))
     t = synthetic(edge)
     w = guards.warnings_for(t, ["x", "y"], "sharpe", int(t.sharpe.idxmax()))
-    assert any("largest x (4)" in m for m in w)
+    assert any("largest x (4)" in m and "e.g. x=5" in m for m in w), w
+
+
+def test_an_edge_warning_suggests_only_values_the_parameter_allows():
+    """Issue 18: the warning said to extend `fraction` below 0. At a bound it now says the
+    grid cannot go further; elsewhere it names the next value, of the axis's type."""
+    t = pd.DataFrame({"fraction": [0.0, 0.1, 0.2, 0.3], "sharpe": [1.0, 0.99, 0.2, 0.1]})  # not a lone peak
+    w = guards.warnings_for(t, ["fraction"], "sharpe", 0, allowed=lambda name, v: v >= 0)
+    assert w == ["best sharpe is at the smallest fraction (0.0) on the edge of the grid, and fraction "
+                 "allows no value past it (-0.1 is refused)"]  # fmt: skip
+    w = guards.warnings_for(t, ["fraction"], "sharpe", 0, allowed=lambda name, v: True)
+    assert w[0].endswith("extend the grid past it (e.g. fraction=-0.1)")
+    # the sweep asks the strategy's own checks: inference_rotation refuses a fraction outside 0..1
+    spec = registry.get("inference_rotation")
+    allowed = grid_mod._allowed(spec, params.make(spec.params, {"fraction": 0.0}))
+    assert not allowed("fraction", -0.1) and allowed("fraction", 0.3) and not allowed("fraction", 1.2)
 
 
 def test_walk_forward_chooses_in_sample_and_reports_out_of_sample(cfg):

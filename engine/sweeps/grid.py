@@ -389,7 +389,7 @@ def finish(
         note = f"PBO needs at least {2 * pbo_splits} days for {pbo_splits} splits"
     else:
         pbo = pbo_cscv(returns.to_numpy(), pbo_splits, rank_by)[0]
-    warnings = guards.warnings_for(table, names, metric, best_i)
+    warnings = guards.warnings_for(table, names, metric, best_i, _allowed(spec, sets[best_i]))
     spa, spa_note = spa_of(spec, sets, returns, prices, spa_reps, seed, universe)
     window = prices.window(start, end).index
     return SweepResult(
@@ -409,6 +409,20 @@ def finish(
         spa=spa,
         spa_note=spa_note,
     )
+
+
+def _allowed(spec, p) -> Callable[[str, Any], bool]:
+    """Whether parameter set `p` with `name` set to `value` passes the parameters' bounds and
+    checks (engine.strategy.params.make): what an edge-of-grid warning may suggest."""
+
+    def allowed(name: str, value) -> bool:
+        try:
+            params_mod.make(spec.params, {**dataclasses.asdict(p), name: value}, spec.name)
+        except AishockError:
+            return False
+        return True
+
+    return allowed
 
 
 def universe_names(spec: registry.StrategySpec, prices: Prices, sets: list) -> list[str]:
