@@ -272,7 +272,8 @@ def summary_rows(g: Generalization) -> list[tuple[str, object, str, str]]:
             (s["placebo_p"], s["placebo_se"]),
             "p_se",
             f"(1 + placebo sets with a mean CAR >= the events') / (1 + {pl.get('n_sets', 0):,} sets), "
-            "each set one replay of every event date on a non-event day; error sqrt(p (1 - p) / sets)",
+            "each set one replay (on a non-event day) of every date of the events the set traded; "
+            "error sqrt(p (1 - p) / sets)",
         ),
         ("Placebo mean CAR", s["placebo_mean"], "pct2", "mean over the placebo sets of their mean CAR"),
         (

@@ -27,7 +27,8 @@ import numba as nb
 import numpy as np
 import pandas as pd
 
-from engine.data.derived import per_panel
+from engine.data.derived import close_returns, per_panel
+from engine.data.derived import closes as closes  # the strategies call steps.closes
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.events.shocks import (
@@ -52,27 +53,8 @@ def by_group(
     )
 
 
-def closes(prices: Prices, names: Sequence[str]) -> np.ndarray:
-    """Needs: closes of `names`. Produces: a days x names float64 array (NaN: no price)."""
-    return per_panel(
-        prices,
-        ("closes", tuple(names)),
-        lambda: np.ascontiguousarray(prices.close[list(names)].to_numpy(dtype=np.float64)),
-    )
-
-
-def returns(close: np.ndarray) -> np.ndarray:
-    """Needs: closes (days x names). Produces: close-to-close returns (fraction), NaN on the
-    first row and wherever either close is missing."""
-    out = np.full(close.shape, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out[1:] = close[1:] / close[:-1] - 1.0
-    return out
-
-
-def close_returns(prices: Prices, names: Sequence[str]) -> np.ndarray:
-    """`returns` of `closes(prices, names)`, kept like `closes`."""
-    return per_panel(prices, ("returns", tuple(names)), lambda: returns(closes(prices, names)))
+# closes(prices, names) and close_returns(prices, names): days x names arrays kept per panel
+# (engine.data.derived), shared with the engine's event runs.
 
 
 # The shock parameters: (name, type, default, help). `universe` and `market` choose the data.

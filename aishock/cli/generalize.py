@@ -33,7 +33,7 @@ EVENT_KEYS = EVENT_COLUMNS
 # The most placebo replays of one event date: each is one more backtest per event of the
 # date and per parameter set (and there are only so many eligible days to replay on).
 MAX_PLACEBO = 10_000
-# The most placebo sets: each draws one replay of every event date, for every parameter set.
+# The most placebo sets: each draws one replay of every date of a set's events, for every parameter set.
 MAX_PLACEBO_SETS = 1_000_000
 # The largest grid: every set runs every event and its placebo replays, and StepM and SPA
 # hold n_boot x sets bootstrap means (80 MB with 1,000 sets and 10,000 draws).
@@ -131,7 +131,8 @@ def add(sub) -> None:
         type=int,
         default=10_000,
         metavar="N",
-        help="placebo sets drawn from the replays, each one replay of every event date (default 10000)",
+        help="placebo sets drawn from the replays, each one replay of every date of the set's events "
+        "(default 10000)",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the placebo draws and bootstraps, >= 0 (default 0)"
@@ -389,7 +390,7 @@ def _placebo_text(g: Generalization) -> str:
         return "placebo: none run (--placebo 0, or no eligible day)"
     return (
         f"placebo p {pval(s['placebo_p'])} ± {mc_se(s['placebo_se'])} (Monte Carlo error; {pl['n_sets']:,} "
-        f"placebo sets, each one replay of every one of {pl['n_dates']} event dates, from up to "
+        f"placebo sets, each one replay of every one of the set's {pl['n_dates']} event dates, from up to "
         f"{pl['n_replays']:,} replays a date; mean CAR of the sets {pct(s['placebo_mean'])})"
     )
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 import numba as nb
 import numpy as np
 
-from engine.data.derived import per_panel
+from engine.data.derived import close_returns
 from engine.data.panel import Prices
 from engine.sim import kernel
 from engine.sim.simulate import Costs, run_schedule
@@ -152,10 +152,8 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
     values[F["entry"]] = entry
 
     tickers = schedule.tickers
-    returns = per_panel(prices, ("returns", tuple(tickers)), lambda: _returns(prices, tickers))
-    market_returns = per_panel(prices, ("returns", (job.market,)), lambda: _returns(prices, [job.market]))[
-        :, 0
-    ]
+    returns = close_returns(prices, tickers)
+    market_returns = np.ascontiguousarray(close_returns(prices, [job.market])[:, 0])
     residuals = np.full((n, EST_DAYS if job.keep_residuals else 0), np.nan)
     fit = np.full((6, n), np.nan)
     _market_model(
@@ -210,11 +208,6 @@ def join(parts: list[RunStats], order: np.ndarray | None = None) -> RunStats:
         paths = tuple(np.concatenate([pad(p.paths[k]) for p in parts], axis=1) for k in (0, 1))
     picked = [t for p in parts for t in p.picked] if parts[0].picked is not None else None
     return RunStats(values, residuals, paths, picked)
-
-
-def _returns(prices: Prices, tickers: list[str]) -> np.ndarray:
-    """Close-to-close daily returns (days x tickers, NaN where either close is missing)."""
-    return np.ascontiguousarray(prices.close[tickers].pct_change(fill_method=None).to_numpy(np.float64))
 
 
 @nb.njit(cache=True, nogil=True)
