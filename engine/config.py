@@ -121,6 +121,12 @@ def _candidates(cwd: str, named: str) -> tuple[str, ...]:
         folder = parent
 
 
+def _key(data, pyproject) -> tuple:
+    """What a loaded configuration is kept under: the arguments, the working directory and the
+    AISHOCK_* variables (the files' stamps are checked beside it)."""
+    return repr(data), str(pyproject), os.getcwd(), tuple(map(os.environ.get, _ENV))
+
+
 def _stamp(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -139,9 +145,8 @@ def load_config(data: str | os.PathLike | None = None, pyproject: Path | None = 
     working directory (the modification time and size of each; a nearer pyproject.toml that
     appears would be read instead) are unchanged: strategies resolve their universes once per
     parameter set, and each resolution reads the configuration."""
-    cwd = os.getcwd()
-    env = tuple(map(os.environ.get, _ENV))
-    key = (repr(data), str(pyproject), cwd, env)
+    key = _key(data, pyproject)
+    cwd, env = key[2], key[3]
     candidates = _candidates(cwd, str(pyproject or env[0] or ""))
     kept = _LOADED.get(key)
     if kept is not None and tuple(map(_stamp, candidates[: len(kept[0])])) == kept[0]:
@@ -161,8 +166,7 @@ def current() -> Config:
     AISHOCK_* variables, without checking its files again (loaded if there is none): for the
     look-ups a strategy repeats per parameter set. Every command loads the configuration when
     it starts, so an edit of the file is seen by the next command."""
-    key = (repr(None), str(None), os.getcwd(), tuple(map(os.environ.get, _ENV)))
-    kept = _LOADED.get(key)
+    kept = _LOADED.get(_key(None, None))
     return kept[1] if kept is not None else load_config()
 
 
