@@ -265,6 +265,19 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             )
         },
     ),
+    "test_trades.py": (
+        "integration",
+        {
+            "unit": (
+                "test_a_partial_close_and_a_reversal_by_hand",
+                "test_a_sale_closes_the_oldest_lot_first",
+                "test_fees_split_in_proportion_to_shares_and_an_open_trade_is_marked_at_the_last_close",
+                "test_a_run_without_orders_has_no_trades",
+                "test_summary_by_trade_on_a_table_of_trades",
+                "test_exposure_of_several_runs_is_labelled_by_run_and_measure",
+            )
+        },
+    ),
     "test_tearsheet.py": (
         "unit",
         {

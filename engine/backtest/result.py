@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from engine.analytics import run_stats as stats_mod
+from engine.backtest import exposure as exposure_mod
+from engine.backtest import trades as trades_mod
 from engine.data.panel import Prices
 from engine.errors import AishockError
 from engine.sim.simulate import Costs, Market
@@ -57,6 +59,33 @@ class Result:
         return pd.DataFrame(
             self.holdings.to_numpy() / eq, index=self.holdings.index, columns=self.holdings.columns
         )
+
+    @functools.cached_property
+    def trades(self) -> pd.DataFrame:
+        """The round trips of every run, one row per trade (engine.backtest.trades: FIFO per
+        ticker, a short a trade like a long, a partial close splitting the trade, open trades
+        marked open at the last close), with each trade's AI role."""
+        from engine.data.universe import role_of
+
+        if self.prices is None:
+            raise AishockError("this result carries no prices to mark its trades with")
+        tickers = list(self.holdings.columns.get_level_values(-1).unique())
+        close = self.prices.close[tickers].ffill().reindex(self.equity.index)
+        return trades_mod.round_trips(self.orders, close, self.equity.columns, role_of())
+
+    def trade_summary(self, by: str | list[str] | None = "run") -> pd.DataFrame:
+        """engine.backtest.trades.summary of `trades`: trade count, win rate by trade, profit
+        factor, average win and loss, expectancy, median and longest duration, best and worst
+        trade, per `by` (default per run; "role", ["run", "role"], or None for all)."""
+        return trades_mod.summary(self.trades, by)
+
+    @functools.cached_property
+    def exposure(self) -> pd.DataFrame:
+        """Daily long, short, gross and net exposure (fractions of equity), names held and
+        turnover (engine.backtest.exposure). One run: the measures as columns; several:
+        columns (run labels..., measure)."""
+        out = exposure_mod.daily(self.holdings, self.equity, self.orders, self.costs.init_cash)
+        return out.droplevel(list(range(out.columns.nlevels - 1)), axis=1) if len(self) == 1 else out
 
     def stats_table(self) -> pd.DataFrame:
         """The stats with unit-labelled rows, percentages in percent, one column per run."""
