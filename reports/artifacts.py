@@ -1,8 +1,9 @@
-"""Files written for one backtest run: tearsheet, daily equity CSV and run manifest, as one
-report set.
+"""Files written for one backtest run: tearsheet, daily equity (with exposure), orders, trades
+and weights CSVs and the run manifest, as one report set.
 
 A set lives in a folder of its own, `<out_dir>/<slug>-<key>/`, holding `<slug>-<key>.html`
-(the tearsheet, unless left out), `<slug>-<key>.equity.csv` and `<slug>-<key>.manifest.json`.
+(the tearsheet, unless left out), `<slug>-<key>.equity.csv`, `.orders.csv`, `.trades.csv`,
+`.weights.csv` (`run_tables`) and `<slug>-<key>.manifest.json`.
 `key` hashes the whole manifest: strategy, parameters, window, costs and fill, warm-up,
 benchmark, the data's fingerprint and folders, conventions, package versions, whether there
 is a tearsheet, and the SHA-256 of the equity CSV itself. So two runs that differ in any
@@ -85,6 +86,28 @@ def run_manifest(
     return info
 
 
+def run_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a single-run report set, by name:
+    equity_csv: per day the equity (currency) and the exposure columns of Result.exposure
+        (long, short, gross and net exposure and turnover as fractions of equity, names held);
+    orders_csv: every fill (date, ticker, side, shares, price after slippage, value, fees);
+    trades_csv: the round trips (Result.trades, engine.backtest.trades' matching rule);
+    weights_csv: the realised end-of-day weights (holdings / equity) of every ticker held."""
+    equity = result.equity.iloc[:, 0].rename("equity").to_frame()
+    orders = result.orders.drop(columns=["run", "label"], errors="ignore").set_index("date")
+    weights = result.weights.droplevel(list(range(result.weights.columns.nlevels - 1)), axis=1)
+    return {
+        "equity_csv": equity.join(result.exposure),
+        "orders_csv": orders,
+        "trades_csv": result.trades.drop(columns="run").set_index("entry_date"),
+        "weights_csv": weights.loc[:, (weights != 0).any()],
+    }
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return csv_safe(frame).to_csv(float_format="%.10g", date_format="%Y-%m-%d")
+
+
 def _complete(paths: dict[str, Path | None]) -> bool:
     return all(p.is_file() for p in paths.values() if p is not None)
 
@@ -102,10 +125,11 @@ def write_run(
 ) -> dict[str, Path | None]:
     """Write the report set of the single-run `result` into its own folder under `out_dir`
     (see the module docstring) and return the paths of `tearsheet` (None when `tearsheet`
-    is false: QuantStats is then not even imported), `equity_csv` and `manifest`."""
+    is false: QuantStats is then not even imported), `equity_csv`, `manifest`, `orders_csv`,
+    `trades_csv` and `weights_csv` (run_tables)."""
     out_dir = writable_folder(Path(out_dir))
-    equity = result.equity.iloc[:, 0].rename("equity")
-    csv_text = csv_safe(equity.to_frame()).to_csv(float_format="%.6f", date_format="%Y-%m-%d")
+    tables = run_tables(result)
+    csv_text = _csv(tables["equity_csv"])
     info = run_manifest(result, label, prices, benchmark=benchmark_name, warmup=warmup, tearsheet=tearsheet)
     info["equity_csv_sha256"] = hashlib.sha256(csv_text.encode()).hexdigest()
     text = manifest_text(info)
@@ -115,6 +139,9 @@ def write_run(
         "tearsheet": f"{stem}.html",
         "equity_csv": f"{stem}.equity.csv",
         "manifest": f"{stem}.manifest.json",
+        "orders_csv": f"{stem}.orders.csv",
+        "trades_csv": f"{stem}.trades.csv",
+        "weights_csv": f"{stem}.weights.csv",
     }
     if not tearsheet:
         names["tearsheet"] = None
@@ -125,6 +152,8 @@ def write_run(
     try:
         tmp.chmod(0o777 & ~umask())  # mkdtemp's folder is private; a report set is not
         (tmp / names["equity_csv"]).write_text(csv_text, encoding="utf-8")
+        for name in ("orders_csv", "trades_csv", "weights_csv"):
+            (tmp / names[name]).write_text(_csv(tables[name]), encoding="utf-8")
         (tmp / names["manifest"]).write_text(text, encoding="utf-8")
         if tearsheet:
             from reports.tearsheet import write_tearsheet  # imports QuantStats: only when needed

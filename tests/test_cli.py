@@ -41,11 +41,22 @@ def test_run_json_prints_one_object_and_writes_its_files(out_dir, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {
         *("strategy", "params", "start", "end", "metrics", "tearsheet", "equity_csv"),
-        *("attribution", "intervals"),
+        *("attribution", "intervals", "relative", "trades", "trades_csv"),
     }
     assert out["strategy"] == "oversold_rebound" and out["params"]["top_k"] == 5
     assert (out["start"], out["end"]) == ("2025-01-02", "2025-04-30")
-    assert set(out["metrics"]) == {"total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades"}
+    assert set(out["metrics"]) == {
+        *("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades", "exposure")
+    }
+    assert out["relative"]["benchmark"] == "SPY" and -1 < out["relative"]["correlation"] < 1
+    assert set(out["relative"]) == {"benchmark", "beta", "alpha", "correlation", "tracking_error"} | {
+        "information_ratio",
+        "up_capture",
+        "down_capture",
+    }
+    trades = pd.read_csv(out["trades_csv"])
+    assert out["trades"]["trades"] == (trades["status"] == "closed").sum() == 5  # 10 orders: 5 round trips
+    assert out["trades"]["win_rate"] == pytest.approx((trades["pnl"] > 0).mean())
     assert out["metrics"]["n_trades"] == 10 and out["metrics"]["cagr"] is None  # < 1 year: not annualised
     assert -1 < out["metrics"]["total_return"] < 1
     assert "<!DOCTYPE html>" in Path(out["tearsheet"]).read_text()[:200]
@@ -68,6 +79,7 @@ def test_run_table_output(out_dir, capsys):
     assert re.search(r"Sharpe ratio +-?\d+\.\d{3}\n", out), out
     assert re.search(r"Orders +\d+\n", out) and re.search(r"Final equity +[\d,]+\.\d{2}\n", out), out
     assert not re.search(r"\d\.\d{5,}", out), out  # no unrounded number
+    assert re.search(r"Trades: 1 closed|Trades: none closed \(1 open\)", out), out  # by trade, not by day
 
 
 def test_sweep_prints_rounded_figures_with_units_and_whole_numbers_in_json(out_dir, capsys):

@@ -18,7 +18,7 @@ GOLDEN = Path(__file__).parent / "golden" / "oversold_rebound.json"
 def current(cfg) -> dict:
     r = engine.run("oversold_rebound", start="2024-07-01", end="2025-12-31", config=cfg)
     stats = r.stats.iloc[0].to_dict()
-    return {k: (str(v) if k in ("start", "end") else float(v)) for k, v in stats.items()}
+    return {k: (str(v) if k in ("start", "end", "benchmark") else float(v)) for k, v in stats.items()}
 
 
 def test_reference_strategy_stats_are_unchanged(cfg):

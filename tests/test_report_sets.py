@@ -32,9 +32,12 @@ def run_json(capsys, argv: list[str]) -> dict:
     return json.loads(captured.out)
 
 
+TABLES = ("equity", "orders", "trades", "weights")  # reports.artifacts.run_tables
+
+
 def sets_in(folder: Path) -> dict[str, dict[str, bytes]]:
     """{set folder name: {file name: bytes}} of the visible entries of `folder`; asserts each
-    visible entry is a complete set (equity CSV and manifest, plus the tearsheet its manifest
+    visible entry is a complete set (its CSV tables and manifest, plus the tearsheet its manifest
     promises) and nothing else lies about."""
     out = {}
     for entry in sorted(folder.iterdir()):
@@ -43,7 +46,7 @@ def sets_in(folder: Path) -> dict[str, dict[str, bytes]]:
         assert entry.is_dir(), f"stray file {entry.name}"
         files = {p.name: p.read_bytes() for p in entry.iterdir()}
         manifest = json.loads(files[f"{entry.name}.manifest.json"])
-        wanted = {f"{entry.name}.equity.csv", f"{entry.name}.manifest.json"}
+        wanted = {f"{entry.name}.{t}.csv" for t in TABLES} | {f"{entry.name}.manifest.json"}
         if manifest["tearsheet"]:
             wanted.add(f"{entry.name}.html")
             assert files[f"{entry.name}.html"].rstrip().endswith(b"</html>")
@@ -215,10 +218,32 @@ def test_no_tearsheet_writes_csv_and_manifest_without_importing_quantstats(tmp_p
     out = json.loads("\n".join(lines[:-1]))
     assert out["tearsheet"] is None
     (folder,) = (tmp_path / "out").iterdir()
-    assert sorted(p.name.split(".", 1)[1] for p in folder.iterdir()) == ["equity.csv", "manifest.json"]
+    kinds = sorted(p.name.split(".", 1)[1] for p in folder.iterdir())
+    assert kinds == sorted([*(f"{t}.csv" for t in TABLES), "manifest.json"])
     assert json.loads(next(folder.glob("*.manifest.json")).read_text())["tearsheet"] is False
 
 
 def test_no_tearsheet_table_output_says_so(out_dir, capsys):
     assert main(["run", "buy_and_hold", "--set", "hold=SPY", *WINDOW, "--no-tearsheet"]) == 0
     assert "tearsheet: none (--no-tearsheet)" in capsys.readouterr().out
+
+
+def test_the_sets_tables_hold_the_runs_exposure_orders_trades_and_weights(tmp_path):
+    import engine
+    from reports.artifacts import write_run
+
+    r = engine.run("oversold_rebound", start="2025-01-02", end="2025-06-30")
+    paths = write_run(r, "rebound", tmp_path, r.prices, tearsheet=False)
+    equity = pd.read_csv(paths["equity_csv"], index_col=0, parse_dates=True)
+    assert list(equity.columns) == ["equity", "long", "short", "gross", "net", "names", "turnover"]
+    pd.testing.assert_frame_equal(
+        equity.drop(columns="equity"), r.exposure, check_names=False, check_dtype=False, rtol=1e-9
+    )
+    trades = pd.read_csv(paths["trades_csv"])
+    assert len(trades) == len(r.trades) > 0
+    np.testing.assert_allclose(trades["pnl"], r.trades["pnl"], rtol=1e-9)
+    orders = pd.read_csv(paths["orders_csv"])
+    assert list(orders.columns) == ["date", "ticker", "side", "shares", "price", "value", "fees"]
+    assert len(orders) == r.stats.iloc[0]["n_trades"]
+    weights = pd.read_csv(paths["weights_csv"], index_col=0)
+    assert set(weights.columns) == set(trades["ticker"])

@@ -234,6 +234,15 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             )
         },
     ),
+    "test_relative.py": (
+        "unit",
+        {
+            "integration": (
+                "test_a_runs_stats_measure_it_against_the_configured_benchmark",
+                "test_a_benchmark_missing_from_the_prices_given_is_refused_in_one_line",
+            )
+        },
+    ),
     "test_report_sets.py": (
         "integration",
         {

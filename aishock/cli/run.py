@@ -9,13 +9,15 @@ from aishock.cli import execution, tables
 from aishock.cli.execution import with_examples
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.warned import printed
+from engine.analytics import relative
 from engine.config import load_config
 from engine.errors import AishockError
 from engine.strategy import params
 from engine.symbols import normalise_symbol
 from reports.artifacts import writable_folder, write_run
 
-JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades")
+JSON_METRICS = ("total_return", "cagr", "sharpe", "sortino", "max_drawdown", "n_trades", "exposure")
+RELATIVE = tuple(relative.UNITS)  # against the benchmark: engine.analytics.relative
 
 
 def add(sub) -> None:
@@ -81,7 +83,15 @@ def _run(args) -> int:
     tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
     prices = engine.load_prices(tickers, end=end, config=cfg)
     result = engine.run(
-        spec, p, start=start, end=end, costs=costs, prices=prices, config=cfg, warmup=args.warmup
+        spec,
+        p,
+        start=start,
+        end=end,
+        costs=costs,
+        prices=prices,
+        config=cfg,
+        warmup=args.warmup,
+        benchmark=bench_name,
     )
     bench = prices.close[bench_name].pct_change(fill_method=None)
     paths = write_run(
@@ -103,14 +113,19 @@ def _run(args) -> int:
             "start": str(row["start"]),
             "end": str(row["end"]),
             "metrics": {k: plain(row[k]) for k in JSON_METRICS},
+            "relative": {"benchmark": bench_name} | {k: plain(row[k]) for k in RELATIVE},
+            "trades": {k: plain(v) for k, v in result.trade_summary(None).iloc[0].items()},
             "tearsheet": tearsheet,
             "equity_csv": str(paths["equity_csv"]),
+            "trades_csv": str(paths["trades_csv"]),
         }
         out |= uncertainty_and_attribution(result, spec, cfg, args.intervals)
         print(dumps(out, indent=2))
     else:
         print(tables.columns(result.stats).to_string())
+        print(tables.trade_lines(result.trade_summary(None).iloc[0]))
         print(f"\ntearsheet: {tearsheet or 'none (--no-tearsheet)'}\nequity:    {paths['equity_csv']}")
+        print(f"trades:    {paths['trades_csv']}")
     return 0
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from engine.analytics import run_stats
 
 COUNTS = {"days", "n_trades"}
-SIGNED = {"total_return", "cagr", "max_drawdown"}  # returns carry a sign; volatility, exposure not
+SIGNED = {"total_return", "cagr", "max_drawdown", "alpha"}  # returns carry a sign; volatility, exposure not
 CURRENCY = {"final_equity", "fees_paid", "interest"}
 HEADERS = {name: label.split(" [")[0] for name, label in run_stats.LABELS.items()}
 
@@ -29,7 +29,7 @@ def figure(metric: str, value) -> str:
         return f"{round(float(value)):,}"
     if metric in CURRENCY:
         return f"{float(value):,.2f}"
-    if metric == "turnover":
+    if metric in ("turnover", "up_capture", "down_capture"):
         return f"{float(value):.2f}x"
     if metric == "wiped_out":
         return "yes" if bool(value) else "no"
@@ -65,3 +65,18 @@ def columns(stats: pd.DataFrame) -> pd.DataFrame:
     shown = pd.DataFrame({r: [figure(m, stats.at[r, m]) for m in stats.columns] for r in stats.index})
     shown.index = [HEADERS.get(m, m) for m in stats.columns]
     return shown
+
+
+def trade_lines(summary: pd.Series) -> str:
+    """A run's trade summary (engine.backtest.trades.summary, one row) as two lines of text:
+    counted by trade, not by day."""
+    if not summary["trades"]:
+        return f"\nTrades: none closed ({int(summary['open'])} open)"
+    pf = summary["profit_factor"]
+    return (
+        f"\nTrades: {int(summary['trades'])} closed, {int(summary['open'])} open; "
+        f"win rate {summary['win_rate'] * 100:.1f}% of trades, profit factor "
+        f"{'inf' if math.isinf(pf) else f'{pf:.2f}'}, expectancy {summary['expectancy']:,.2f} per trade\n"
+        f"        median hold {summary['median_bars']:.0f} bars (longest {summary['longest_bars']:.0f}); "
+        f"best {summary['best'] * 100:+.2f}%, worst {summary['worst'] * 100:+.2f}%"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.analytics import metrics
+from engine.analytics import metrics, relative
 from engine.config import TRADING_DAYS
 from engine.sim import simulate
 from engine.sim.kernel import ACC_FIELDS
@@ -28,6 +28,8 @@ UNITS = {
     "fees_paid": "currency",
     "interest": "currency (earned on cash, minus financing and borrow fees)",
     "wiped_out": "equity reached 0 (bool)",
+    "benchmark": "ticker the relative figures below are measured against",
+    **relative.UNITS,
 }
 
 LABELS = {
@@ -48,8 +50,16 @@ LABELS = {
     "fees_paid": "Fees paid [$]",
     "interest": "Net interest [$]",
     "wiped_out": "Wiped out",
+    "benchmark": "Benchmark",
+    "beta": "Beta",
+    "alpha": "Alpha [%/yr]",
+    "correlation": "Correlation",
+    "tracking_error": "Tracking error [%/yr]",
+    "information_ratio": "Information ratio",
+    "up_capture": "Up capture [x]",
+    "down_capture": "Down capture [x]",
 }
-PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure"}
+PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure", "alpha", "tracking_error"}
 
 # Which way is better, part of each metric's definition (units as UNITS): +1 the highest is
 # the best, -1 the lowest. A sweep's best row, its grid warnings, walk-forward's choice, PBO's

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine.analytics import run_stats
+from engine.analytics import relative, run_stats
 from engine.backtest.result import Result
 from engine.config import Config, load_config
 from engine.data.panel import Prices, load_prices
@@ -78,6 +78,7 @@ def run(
     prices: Prices | None = None,
     config: Config | None = None,
     warmup: int | None = None,
+    benchmark: str | None = None,
 ) -> Result:
     """Backtest `strategy` for one or many parameter sets over [start, end].
 
@@ -85,19 +86,41 @@ def run(
     the history when None, for its lookbacks; 0 = nothing before `start`, so its first
     return is the window's second day). Trading starts at `start`. `prices` may be given
     to skip loading.
+
+    benchmark: the ticker the stats' benchmark-relative figures (beta, alpha, correlation,
+    tracking error, information ratio, up and down capture: engine.analytics.relative) are
+    measured against, on its close-to-close daily returns; None takes the configured one
+    (`benchmark` in aishock.toml, SPY) when its prices are at hand (loaded here, or in the
+    `prices` given), else leaves them out; False leaves them out.
     """
     spec = registry.get(strategy)
     cfg = config or load_config()
     costs = costs or Costs()
     sets = param_sets(spec, params)
+    bench = cfg.benchmark if benchmark is None else benchmark
     if prices is None:
-        prices = load_prices(needed_tickers(spec, sets), end=end, config=cfg)
+        wanted = needed_tickers(spec, sets)
+        extra = [bench] if bench and bench not in wanted else []
+        try:
+            prices = load_prices(wanted + extra, end=end, config=cfg)
+        except AishockError:
+            if benchmark or not extra:
+                raise
+            prices = load_prices(wanted, end=end, config=cfg)  # the configured one is optional
     else:
         prices = prices.window(None, end)
+        if benchmark and benchmark not in prices.close.columns:
+            raise AishockError(f"benchmark {benchmark} is not in the prices given; add its prices or drop it")
     prices = history(prices, start, end, warmup)
     schedule = spec.schedule(prices, sets)
     sim = simulate(prices, schedule, costs, start, cfg.trading_days, cfg.risk_free)
     table = run_stats.table(sim.equity.index, sim.acc, costs.init_cash, cfg.risk_free, cfg.trading_days)
+    if bench and bench in prices.close.columns:
+        returns = run_stats.daily_returns(sim.equity, costs.init_cash)
+        b = prices.close[bench].pct_change(fill_method=None)
+        table["benchmark"] = bench
+        rel = relative.table(returns, b, cfg.risk_free, cfg.trading_days)
+        table = pd.concat([table, rel.set_axis(table.index)], axis=1)
     frame, labels = run_labels(spec.name, sets)
     holdings = sim.holdings.copy()
     run_pos = holdings.columns.get_level_values(0).to_numpy()
