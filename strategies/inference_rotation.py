@@ -31,7 +31,7 @@ class Params:
 
     base: str = param("training,power", "basket(s) held before the rotation")
     into: str = param("inference", "basket(s) rotated into")
-    fraction: float = param(0.5, "fraction of equity rotated into `into`")
+    fraction: float = param(0.5, "fraction of equity rotated into `into`", off=0.0)
     rebalance_days: int = param(21, "trading days between rebalances (0: never)")
     relative_strength: bool = param(False, "keep the rotation only while `into` leads")
     lookback: int = param(63, "days for the relative-strength comparison")

@@ -35,10 +35,19 @@ from engine.errors import AishockError
 TICKER_FIELDS = frozenset({"market"})
 
 
-def param(default: Any, help: str, low: float | None = None, high: float | None = None) -> Any:
+_NONE = object()
+
+
+def param(
+    default: Any, help: str, low: float | None = None, high: float | None = None, off: Any = _NONE
+) -> Any:
     """A params dataclass field with a default and a one-line help for `aishock list`;
-    `low`/`high` (inclusive) bound a number, checked whenever an override is converted."""
+    `low`/`high` (inclusive) bound a number, checked whenever an override is converted; `off`
+    is a value at which the parameter turns the thesis off (the rotation's fraction 0: no
+    rotation), which a sweep's plateau choice warns about (engine.sweeps.plateau)."""
     meta = {"help": help}
+    if off is not _NONE:
+        meta["off"] = off
     if low is not None:
         meta["low"] = low
     if high is not None:
@@ -48,6 +57,11 @@ def param(default: Any, help: str, low: float | None = None, high: float | None 
 
 def fields(cls) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def off_values(cls) -> dict[str, Any]:
+    """{parameter: the value that turns the thesis off} of a params class (`param(off=...)`)."""
+    return {f.name: f.metadata["off"] for f in dataclasses.fields(cls) if "off" in f.metadata}
 
 
 def _hint(name: str, choices: Iterable[str]) -> str:

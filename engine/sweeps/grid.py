@@ -29,6 +29,7 @@ from engine.sim.simulate import Costs
 from engine.strategy import params as params_mod
 from engine.strategy import registry
 from engine.sweeps import executors, guards
+from engine.sweeps import plateau as plateau_mod
 
 STAT_COLUMNS = (
     "total_return",
@@ -100,6 +101,23 @@ class SweepResult:
         """`metric` (default the sweep's) as a y x x grid; other swept parameters are
         averaged over."""
         return self.table.pivot_table(index=y, columns=x, values=metric or self.metric, aggfunc="mean")
+
+    def plateau(self, metric: str | None = None, radius: int = 1) -> plateau_mod.Plateau:
+        """The centre of the best region by `metric` (default the sweep's), not the single best
+        cell: engine.sweeps.plateau's rule (the best mean over each cell's neighbourhood of
+        `radius` grid steps), with warnings when the chosen set turns the thesis off, never
+        trades, has no neighbour, or sits on the grid's edge."""
+        metric = metric or self.metric
+        spec = registry.get(self.strategy)
+        names = self.swept
+        base = params_mod.make(spec.params, None, spec.name)
+
+        def edges(i: int) -> list[str]:
+            p = dataclasses.replace(base, **{n: self.table.iloc[i][n] for n in names if hasattr(base, n)})
+            return guards.warnings_for(self.table, names, metric, i, _allowed(spec, p))
+
+        off = params_mod.off_values(spec.params)
+        return plateau_mod.choose(self.table, names, metric, radius, off, edges)
 
 
 def combinations(
