@@ -60,7 +60,7 @@ def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
 def test_spa_tests_the_whole_grid_against_the_equal_weight_universe(cfg, basket_sweep):
     """SPA on the kept returns against the equal-weight `ai` basket (the strategy's universe),
     rebalanced daily, computed here from the closes."""
-    from engine.analytics.overfit import spa_test
+    from engine.analytics.spa import spa_test
     from engine.data.universe import resolve
 
     spa = basket_sweep.spa

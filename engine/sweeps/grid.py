@@ -63,7 +63,7 @@ class SweepResult:
     returns: dates x combinations daily returns when kept, else None.
     prices: the price panel the sweep ran on (for manifests).
     spa: Hansen's SPA test of the whole grid against buy-and-hold of the strategy's
-        universe (`spa_benchmark`), the dict of engine.analytics.overfit.spa_test plus "benchmark" (what
+        universe (`spa_benchmark`), the dict of engine.analytics.spa.spa_test plus "benchmark" (what
         it was) and "names"; None with `spa_note` saying why (returns not kept, like PBO).
     """
 
@@ -458,7 +458,7 @@ def spa_benchmark(
 
 
 def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict | None, str]:
-    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark` of
+    """(engine.analytics.spa.spa_test of the kept daily returns against `spa_benchmark` of
     `universe` (None: computed from the schedules again), plus "benchmark" and "names"; or
     None) and a note saying why not when None."""
     if returns is None:
@@ -470,7 +470,7 @@ def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict
     bench, names = spa_benchmark(spec, prices, sets, returns.index, universe)
     if bench is None:
         return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
-    from engine.analytics.overfit import spa_test
+    from engine.analytics.spa import spa_test
 
     out = spa_test(returns.to_numpy(), bench.to_numpy(), seed=seed, reps=reps)
     out["benchmark"] = "equal-weight basket of the strategy's universe, rebalanced daily, no costs"
