@@ -60,7 +60,7 @@ def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
 def test_spa_tests_the_whole_grid_against_the_equal_weight_universe(cfg, basket_sweep):
     """SPA on the kept returns against the equal-weight `ai` basket (the strategy's universe),
     rebalanced daily, computed here from the closes."""
-    from engine.analytics.overfit import spa_test
+    from engine.analytics.spa import spa_test
     from engine.data.universe import resolve
 
     spa = basket_sweep.spa
@@ -383,10 +383,12 @@ def test_a_plain_strategy_is_called_once_per_parameter_set(cfg):
 
 def test_the_size_estimate_counts_the_overfitting_guards():
     """estimate_terms has a PBO and an SPA term that grow as their work does: PBO with the
-    combinations (C(S, S/2) halves of each), SPA with combinations x days x replications; both
-    are 0 when the daily returns are not kept. How close the estimate comes to the measured
-    time is a benchmark figure (benchmarks/overfit_speed.py prints both side by side), not a
-    timed test: on a shared 2-core machine a wall-clock assertion flakes."""
+    combinations (C(S, S/2) halves of each), SPA with combinations x days x replications (the
+    resampled means) plus days x replications shared by the combinations (the resampling
+    indices, drawn once); both are 0 when the daily returns are not kept. How close the
+    estimate comes to the measured time is a benchmark figure (benchmarks/overfit_speed.py
+    prints both side by side), not a timed test: on a shared 2-core machine a wall-clock
+    assertion flakes."""
     from math import comb
 
     from engine.sweeps.grid import estimate, estimate_terms
@@ -401,5 +403,7 @@ def test_the_size_estimate_counts_the_overfitting_guards():
     )
     spa = estimate_terms(100, 10, 800, keep=True, pbo_splits=12, spa_reps=400)["spa"]
     assert 2 * small["spa"] < spa <= 4 * small["spa"] + 1e-12  # days x 2, replications x 2
+    more = estimate_terms(200, 10, 400, keep=True, pbo_splits=12, spa_reps=200)["spa"]
+    assert small["spa"] < more < 2 * small["spa"]  # the indices are drawn once for every combination
     assert estimate_terms(5_000, 10, 1000)["pbo"] == 0 == estimate_terms(50, 10, 1000, keep=False)["spa"]
     assert estimate(300, 12, 1003)[0] > estimate(300, 12, 1003, keep=False)[0]

@@ -309,7 +309,7 @@ def whole(column: pd.Series, value):
 
 
 def spa_json(result) -> dict:
-    """The `spa` key of `sweep --json`: engine.analytics.overfit.spa_test's dict (pvalues lower /
+    """The `spa` key of `sweep --json`: engine.analytics.spa.spa_test's dict (pvalues lower /
     consistent / upper, block, reps, seed, n_models, n_days, best_excess) plus benchmark,
     names and note ""; or {"pvalues": null, "note": why not}."""
     if result.spa is None:

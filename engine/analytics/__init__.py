@@ -1,2 +1,3 @@
 """Figures from returns and runs: metrics over returns (metrics.py), the per-run stats table
-(run_stats.py), bootstrap intervals (intervals.py) and overfitting guards (overfit.py)."""
+(run_stats.py), bootstrap intervals (intervals.py), the stationary bootstrap as arrays
+(bootstrap.py) and overfitting guards (overfit.py, spa.py)."""

@@ -6,8 +6,8 @@
 - Probability of Backtest Overfitting by combinatorially symmetric cross-validation (CSCV):
   Bailey, Borwein, Lopez de Prado & Zhu, "The Probability of Backtest Overfitting", Journal
   of Computational Finance 20(4), 2017 (working paper 2015).
-- Test for Superior Predictive Ability of a whole grid against a benchmark (`spa_test`, on
-  arch.bootstrap.SPA): Hansen, Journal of Business & Economic Statistics 23(4), 2005.
+
+Hansen's test for Superior Predictive Ability of the whole grid is engine.analytics.spa.
 
 Sharpe ratios here are per period (not annualised) unless a docstring says otherwise.
 """
@@ -268,90 +268,3 @@ class _RowScores:
         return np.array(
             [self.score(self.m[np.concatenate([self.rows[b] for b in row])]) for row in blocks], dtype=float
         )
-
-
-def spa_test(
-    returns_grid, benchmark_returns, seed: int = 0, reps: int = 1000, block: int | None = None
-) -> dict:
-    """Hansen's test for Superior Predictive Ability (SPA) of a whole grid against a benchmark:
-    does *any* of the grid's combinations beat the benchmark, once the search over all of
-    them is accounted for? (Hansen, "A Test for Superior Predictive Ability", Journal of
-    Business & Economic Statistics 23(4), 2005; White's Reality Check, Econometrica 68(5), 2000.)
-
-    Inputs: `returns_grid`: T x N simple daily returns (fractions), one column per combination
-    (array or DataFrame); `benchmark_returns`: the T daily returns of the benchmark on the same
-    days (array or Series), e.g. buy-and-hold of the strategy's universe. No NaN or infinite
-    value, T >= 10. `seed`: seed of arch's generator; `reps`: bootstrap replications; `block`:
-    the stationary bootstrap's expected block length in days; None estimates it as the median
-    over the combinations of arch's `optimal_block_length` (stationary column) of the daily
-    return differences r_k - r_benchmark, rounded, at least 1.
-
-    arch's SPA takes *losses* (lower is better): losses = -returns, so the loss differential
-    benchmark - model is r_k - r_benchmark, positive when combination k did better. The null
-    hypothesis is that no combination has a higher expected daily return than the benchmark;
-    a small p-value says at least one does. arch.bootstrap.SPA runs with the stationary
-    bootstrap, `reps`, `block` and `seed`. Its three p-values differ in which combinations
-    the bootstrap distribution is re-centred to zero mean under the null: "upper" re-centres
-    every one (White's Reality Check: the least favourable case, the largest p); "lower" keeps
-    the negative mean of every combination worse than the benchmark (the smallest p);
-    "consistent" (Hansen's recommended p-value) keeps it only for those worse by more than
-    sqrt(2 log log T) standard errors. Note: arch 8's SPA statistic is the largest *mean*
-    loss differential (its `studentize` flag is not applied to the statistic); the variances
-    enter only the consistent p-value's bound.
-
-    Returns {"pvalues": {"lower", "consistent", "upper"}, "block" (days, the one used),
-    "reps", "seed", "n_models" (N), "n_days" (T), "best_excess" (the largest mean daily
-    return over the benchmark among the combinations, fraction per day)}."""
-    grid = np.ascontiguousarray(returns_grid, dtype=float)  # C order: the same sums for any input
-    if grid.ndim == 1:
-        grid = grid[:, None]
-    bench = np.ascontiguousarray(benchmark_returns, dtype=float)
-    if grid.ndim != 2 or bench.ndim != 1:
-        raise ValueError("returns_grid must be days x combinations and benchmark_returns one series")
-    if len(bench) != grid.shape[0]:
-        raise ValueError(f"benchmark_returns has {len(bench)} days, returns_grid {grid.shape[0]}")
-    if grid.shape[1] < 1 or grid.shape[0] < 10:
-        raise ValueError(
-            f"SPA needs at least 1 combination and 10 days, got {grid.shape[1]} and {grid.shape[0]}"
-        )
-    if not (np.isfinite(grid).all() and np.isfinite(bench).all()):
-        raise ValueError("returns_grid and benchmark_returns must be finite (no NaN or infinite values)")
-    if not (isinstance(reps, int | np.integer) and reps >= 1):
-        raise ValueError(f"reps must be a positive integer, got {reps}")
-    if block is None:
-        block = spa_block_length(grid, bench)
-    elif not (isinstance(block, int | np.integer) and block >= 1):
-        raise ValueError(f"block must be a positive integer (days), got {block}")
-
-    from arch.bootstrap import SPA
-
-    spa = SPA(-bench, -grid, block_size=int(block), reps=int(reps), bootstrap="stationary", seed=seed)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spa.compute()
-    p = spa.pvalues
-    return {
-        "pvalues": {k: float(p[k]) for k in ("lower", "consistent", "upper")},
-        "block": int(block),
-        "reps": int(reps),
-        "seed": seed,
-        "n_models": grid.shape[1],
-        "n_days": grid.shape[0],
-        "best_excess": float((grid - bench[:, None]).mean(axis=0).max()),
-    }
-
-
-def spa_block_length(returns_grid, benchmark_returns) -> int:
-    """The default block length of `spa_test`: the median over the columns of arch's
-    `optimal_block_length` (stationary column) of returns_grid[:, k] - benchmark_returns,
-    ignoring undefined estimates (a column equal to the benchmark), rounded, at least 1."""
-    import warnings
-
-    from arch.bootstrap import optimal_block_length
-
-    diff = np.asarray(returns_grid, dtype=float)
-    diff = (diff if diff.ndim == 2 else diff[:, None]) - np.asarray(benchmark_returns, dtype=float)[:, None]
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b = optimal_block_length(diff)["stationary"].to_numpy(dtype=float)
-    b = b[np.isfinite(b)]
-    return max(1, round(float(np.median(b)))) if len(b) else 1

@@ -64,7 +64,7 @@ class SweepResult:
     returns: dates x combinations daily returns when kept, else None.
     prices: the price panel the sweep ran on (for manifests).
     spa: Hansen's SPA test of the whole grid against buy-and-hold of the strategy's
-        universe (`spa_benchmark`), the dict of engine.analytics.overfit.spa_test plus "benchmark" (what
+        universe (`spa_benchmark`), the dict of engine.analytics.spa.spa_test plus "benchmark" (what
         it was) and "names"; None with `spa_note` saying why (returns not kept, like PBO).
     """
 
@@ -177,11 +177,15 @@ def distinct_grid(spec, grid: Mapping[str, Sequence]) -> tuple[dict[str, list], 
 
 # The overfitting guards (measured on 2 shared cores, issue 18): PBO's compiled pass costs
 # about PBO_SECONDS_PER_CELL per combination and combination of halves (C(S, S/2) of them);
-# SPA about SPA_SECONDS_PER_CELL per bootstrap replication, combination and day (arch's
-# resampled means), plus its block length, SPA_BLOCK_SECONDS per combination and day.
+# SPA (engine.analytics.spa, compiled) about SPA_SECONDS_PER_CELL per bootstrap replication,
+# combination and day (the resampled means), SPA_BLOCK_SECONDS per combination and day (the
+# block length, the differences, the variances with a block of a day or so; a long block adds
+# lags to the variances, up to about days x days per combination), and SPA_DRAW_SECONDS per
+# replication and day (drawing the resampling indices, shared by the combinations).
 PBO_SECONDS_PER_CELL = 4e-8
-SPA_SECONDS_PER_CELL = 6e-9
-SPA_BLOCK_SECONDS = 5e-7
+SPA_SECONDS_PER_CELL = 2e-10
+SPA_BLOCK_SECONDS = 6e-8
+SPA_DRAW_SECONDS = 5e-8
 
 
 def estimate_terms(
@@ -192,10 +196,11 @@ def estimate_terms(
     are not kept: `keep` None means the sweep's default, kept up to 2,000 combinations)."""
     keep = n <= 2_000 if keep is None else keep
     halves = math.comb(pbo_splits, pbo_splits // 2) if pbo_splits >= 2 else 0
+    spa = days * (n * (spa_reps * SPA_SECONDS_PER_CELL + SPA_BLOCK_SECONDS) + spa_reps * SPA_DRAW_SECONDS)
     return {
         "simulate": n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET),
         "pbo": n * halves * PBO_SECONDS_PER_CELL if keep and n > 1 else 0.0,
-        "spa": n * days * (spa_reps * SPA_SECONDS_PER_CELL + SPA_BLOCK_SECONDS) if keep and spa_reps else 0.0,
+        "spa": spa if keep and spa_reps else 0.0,
     }
 
 
@@ -204,7 +209,7 @@ def estimate(
 ) -> tuple[float, float]:
     """(seconds, bytes) a sweep of n combinations over `names` tickers and `days` days takes,
     roughly, the overfitting guards included (`estimate_terms`; ASSET_DAYS_PER_S,
-    SECONDS_PER_SET, BYTES_PER_SET, PBO_SECONDS_PER_CELL, SPA_SECONDS_PER_CELL)."""
+    SECONDS_PER_SET, BYTES_PER_SET, PBO_SECONDS_PER_CELL, the SPA_ constants)."""
     seconds = sum(estimate_terms(n, names, days, keep, pbo_splits, spa_reps).values())
     keep = n <= 2_000 if keep is None else keep
     return seconds, n * BYTES_PER_SET + (n * days * 8 if keep else 0)
@@ -476,7 +481,7 @@ def spa_benchmark(
 
 
 def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict | None, str]:
-    """(engine.analytics.overfit.spa_test of the kept daily returns against `spa_benchmark` of
+    """(engine.analytics.spa.spa_test of the kept daily returns against `spa_benchmark` of
     `universe` (None: computed from the schedules again), plus "benchmark" and "names"; or
     None) and a note saying why not when None."""
     if returns is None:
@@ -488,7 +493,7 @@ def spa_of(spec, sets, returns, prices, reps, seed, universe=None) -> tuple[dict
     bench, names = spa_benchmark(spec, prices, sets, returns.index, universe)
     if bench is None:
         return None, "the strategy's schedules name no ticker: no buy-and-hold benchmark"
-    from engine.analytics.overfit import spa_test
+    from engine.analytics.spa import spa_test
 
     out = spa_test(returns.to_numpy(), bench.to_numpy(), seed=seed, reps=reps)
     out["benchmark"] = "equal-weight basket of the strategy's universe, rebalanced daily, no costs"
