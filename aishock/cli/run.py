@@ -43,7 +43,7 @@ def add(sub) -> None:
         "--intervals",
         action="store_true",
         help="with --json: bootstrap confidence intervals of Sharpe, total return and max drawdown "
-        "(loads arch: about 2 s more)",
+        "(2,000 stationary-bootstrap resamples)",
     )
     p.set_defaults(handler=handle)
 
@@ -141,8 +141,8 @@ def uncertainty_and_attribution(result, spec, cfg, with_intervals: bool = True) 
     intervals: engine.analytics.intervals.intervals of the daily returns (stationary bootstrap, 2,000
     replications, seed 0, 95 %, the configured risk-free rate and trading days), or
     {"note", "n_obs"} for a run under engine.analytics.intervals.MIN_OBS days, or {"note"} saying how to
-    ask for them when `with_intervals` is false (arch takes about 2 s to import, so `aishock
-    run --json` leaves them out unless --intervals is given)."""
+    ask for them when `with_intervals` is false (`aishock run --json` leaves them out unless
+    --intervals is given)."""
     from engine.analytics import intervals
     from engine.backtest import attribution
 

@@ -1,19 +1,18 @@
 """How sure are the headline numbers? Stationary-block-bootstrap confidence intervals on a run's
 annualised Sharpe ratio, total return and maximum drawdown.
 
-arch is imported inside `intervals` only, so importing this module (and `aishock run`
-without `--json`) does not load it.
+The resampling is engine.analytics.bootstrap's (arch's draws, as array code): arch is not
+imported; the tests compare with it.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 
-from engine.analytics import metrics
+from engine.analytics import bootstrap, metrics
 from engine.config import TRADING_DAYS
 
 MIN_OBS = 10  # fewer daily returns leave the block-length estimate and the bootstrap meaningless
@@ -36,14 +35,10 @@ def _statistics(returns: np.ndarray, rf: float, periods: int) -> np.ndarray:
 def block_length(returns) -> int:
     """The stationary bootstrap's expected block length for `returns`: arch's
     `optimal_block_length` (Politis & White 2004, with Patton, Politis & White 2009's
-    correction), its `stationary` column, rounded to the nearest integer, at least 1 (also 1
-    when the estimate is undefined, e.g. for a series that never moves). In trading days."""
-    from arch.bootstrap import optimal_block_length
-
-    x = np.asarray(returns, dtype=float)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        b = float(optimal_block_length(x)["stationary"].iloc[0])
+    correction), its `stationary` column, computed by engine.analytics.bootstrap (equal to
+    arch's, tested there), rounded to the nearest integer, at least 1 (also 1 when the
+    estimate is undefined, e.g. for a series that never moves). In trading days."""
+    b = float(bootstrap.optimal_block_lengths(np.asarray(returns, dtype=float))[0])
     return max(1, round(b)) if math.isfinite(b) else 1
 
 
@@ -58,7 +53,8 @@ def intervals(
 ) -> dict:
     """Percentile confidence intervals on the annualised Sharpe ratio, the total return and
     the maximum drawdown of a daily-return series, by the stationary block bootstrap (Politis
-    & Romano 1994; arch.bootstrap.StationaryBootstrap, seeded).
+    & Romano 1994; the resamples of arch.bootstrap.StationaryBootstrap with the same seed, drawn
+    by engine.analytics.bootstrap).
 
     Inputs: `returns`: simple daily returns as fractions, oldest first (1-D array or Series;
     NaN entries are dropped, at least MIN_OBS must remain). `periods`: periods per year for
@@ -102,10 +98,7 @@ def intervals(
     elif not (isinstance(block, int | np.integer) and block >= 1):
         raise ValueError(f"block must be a positive integer (days), got {block}")
 
-    from arch.bootstrap import StationaryBootstrap
-
-    bs = StationaryBootstrap(int(block), x, seed=seed)
-    samples = np.column_stack([data[0][0] for data in bs.bootstrap(n_boot)])
+    samples = x[bootstrap.stationary_indices(len(x), int(n_boot), int(block), seed)].T
     reps = _statistics(samples, rf, periods)
     alpha = (1.0 - level) / 2.0
     value = _statistics(x[:, None], rf, periods)[:, 0]
