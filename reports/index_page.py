@@ -15,6 +15,7 @@ from engine.outputs import write_atomic
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+INDEX = "index.html"  # the index page's name in the reports folder (aishock demo)
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
