@@ -1,5 +1,12 @@
 """`aishock demo`: both theses and the baselines across the shock, one tearsheet each, and
-an index page with the comparison table over the named windows."""
+an index page with the comparison table over the named windows.
+
+Every report the index links to is a report set (reports.artifacts) written by the same
+function, from the same data, as the command that makes it alone: a run as `aishock run`
+does, the event study as `aishock event DATE`, the generalisation page as `aishock
+generalize oversold_rebound --universe ai --by role` with DEMO_GRID as its --grid. So those
+commands find the demo's sets (the same names, the same bytes) instead of writing others,
+and no later command overwrites a page the index links to."""
 
 from __future__ import annotations
 
@@ -18,9 +25,9 @@ from engine.data.universe import resolve
 from engine.errors import AishockError
 from engine.events.shocks import shock_days
 from engine.strategy import registry
-from reports.artifacts import writable_folder, write_run
+from reports.artifacts import writable_folder, write_event, write_generalization, write_run
 from reports.charts import equity_chart
-from reports.index_page import write_index
+from reports.index_page import INDEX, write_index
 from reports.manifest import manifest, write_manifest
 
 
@@ -40,8 +47,9 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     returns, equity, links, roles, brinson, bands = {}, {}, {}, {}, {}, {}
     t1 = time.perf_counter()
     for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
-        result = engine.run(spec, p, start=start, end=end, prices=prices, config=cfg)
-        paths = write_run(result, label, cfg.reports_dir, prices, bench, cfg.benchmark)
+        own = prices.select(needed_tickers(spec, param_sets(spec, p), cfg.benchmark))  # as `aishock run`
+        result = engine.run(spec, p, start=start, end=end, prices=own, config=cfg)
+        paths = write_run(result, cfg.reports_dir, own, bench, cfg.benchmark)
         links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]
@@ -55,8 +63,9 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     table = run_stats.by_window(pd.DataFrame(returns), cfg.windows, cfg.risk_free, cfg.trading_days)
     shocks = shock_days(prices.close, resolve("ai"), cfg.benchmark).strftime("%Y-%m-%d")
     marks = {d: "shock" for d in shocks if start <= d <= end}
-    event_links = {d: event_page(cfg, d).name for d in marks}
-    general = generalize_page(cfg)
+    linked = lambda path: path.relative_to(cfg.reports_dir).as_posix()  # noqa: E731
+    event_links = {d: linked(event_page(cfg, d)) for d in marks}
+    general = linked(generalize_page(cfg))
     notes = [
         f"Data: {len(prices.tickers)} tickers from {', '.join(str(d) for d in cfg.data_dirs)}.",
         f"Span {start} → {end}; fills at the next bar's open (close for close-only tickers); "
@@ -64,7 +73,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         f"Detected AI-specific shock days: {', '.join(shocks) or 'none'}.",
     ]
     index = write_index(
-        cfg.reports_dir / "index.html",
+        cfg.reports_dir / INDEX,
         "aishock: the DeepSeek shock of 2025-01-27",
         "Two theses and their baselines, with a QuantStats tearsheet per run.",
         table,
@@ -73,10 +82,11 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         equity_chart(pd.DataFrame(equity), marks),
         notes,
         event_links,
-        {"oversold_rebound on every AI-role shock, 2020-2025": general.name},
+        {"oversold_rebound on every AI-role shock, 2020-2025": general},
         intervals=bands,
         roles=roles,
         brinson=brinson,
+        shared=cfg.reports_dir,
     )
     write_manifest(
         index,
@@ -89,7 +99,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             windows=cfg.windows,
             benchmark=cfg.benchmark,
             event_pages=event_links,
-            generalize_page=general.name,
+            generalize_page=general,
             tearsheets=links,
             conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
         ),
@@ -99,14 +109,14 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
 
 
 def event_page(cfg: Config, day: str) -> Path:
-    """The event study of the `ai` universe around `day`, written beside the tearsheets."""
+    """The event study of the `ai` universe around `day` (`aishock event DAY`'s defaults), as
+    a report set beside the tearsheets; its page's path."""
     from engine.events import study
     from engine.events.members import load_universe
-    from reports.event_page import write_event_page
 
-    label, members, close = load_universe("ai", cfg, cfg.benchmark, study.BENCHMARKS)
-    s = study.study(close, members, day, market=cfg.benchmark)
-    return write_event_page(cfg.reports_dir / f"event-{label}-{day}.html", s, label)
+    label, members, prices = load_universe("ai", cfg, cfg.benchmark, study.BENCHMARKS)
+    s = study.study(prices.close, members, day, market=cfg.benchmark)
+    return write_event(cfg.reports_dir, s, label, prices)
 
 
 # Thesis 1's grid on the AI-role shocks (27 sets; its defaults top_k 8, hold_days 20 and
@@ -117,8 +127,7 @@ DEMO_GRID = {"top_k": [1, 2, 8], "hold_days": [5, 10, 20], "min_drop": [0.03, 0.
 
 def generalize_page(cfg: Config) -> Path:
     """Thesis 1 over DEMO_GRID on every AI-role shock of the data (engine.generalize: 10
-    placebo replays of each event date for a grid), written beside the tearsheets."""
-    from reports import generalize_page as page
-
+    placebo replays of each event date for a grid), as a report set beside the tearsheets;
+    its page's path."""
     g = engine.generalize("oversold_rebound", "ai", "role", grid=DEMO_GRID, config=cfg)
-    return page.write(g, cfg.reports_dir / f"generalize-{g.strategy}-ai-{g.by}.html")
+    return write_generalization(cfg.reports_dir, g)

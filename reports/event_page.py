@@ -1,6 +1,6 @@
 """The event-study page: coverage, breadth, benchmarks, extremes, group tests, interactive
-charts (Plotly, plotly.js inline once) and the per-name table of one
-engine.events.study.EventStudy, as one self-contained HTML file."""
+charts (Plotly; plotly.js as reports.figures.plotly_js decides) and the per-name table of one
+engine.events.study.EventStudy, as one offline HTML file."""
 
 from __future__ import annotations
 
@@ -159,8 +159,8 @@ def _days_as_text(frame: pd.DataFrame, covered) -> pd.DataFrame:
     return frame.assign(days_to_recover=days)
 
 
-def event_page(s: EventStudy, label: str, k: int = 5) -> str:
-    """The page's HTML text."""
+def event_page(s: EventStudy, label: str, k: int = 5, plotlyjs: bool | str = True) -> str:
+    """The page's HTML text; `plotlyjs` as reports.figures.div takes it (True: inline)."""
     from reports import figures
 
     ranked = s.ranked().to_frame("event_return")
@@ -178,7 +178,7 @@ def event_page(s: EventStudy, label: str, k: int = 5) -> str:
         table_html(ranked.head(k), cols, "Bottom"),
         table_html(ranked.tail(k).iloc[::-1], cols, "Top"),
         "</div><h2>Charts</h2>",
-        *(figures.div(fig, div_id, n == 0) for n, (div_id, fig) in enumerate(_charts(s, k))),
+        *(figures.div(fig, div_id, n == 0 and plotlyjs) for n, (div_id, fig) in enumerate(_charts(s, k))),
     ]
     for kind, frame in s.groups.items():
         body += [f"<h2>By {kind}</h2>", table_html(frame, GROUP_COLUMNS, kind.capitalize())]
@@ -194,8 +194,11 @@ def event_page(s: EventStudy, label: str, k: int = 5) -> str:
     )
 
 
-def write_event_page(path: Path, s: EventStudy, label: str, k: int = 5) -> Path:
-    """Write the page to `path` (engine.outputs.write_atomic: whole file or nothing) and return it."""
-    page = event_page(s, label, k)
+def write_event_page(path: Path, s: EventStudy, label: str, k: int = 5, shared: Path | None = None) -> Path:
+    """Write the page to `path` (engine.outputs.write_atomic: whole file or nothing) and return it;
+    it loads plotly.js from the reports folder `shared` when inside it (reports.figures.plotly_js)."""
+    from reports import figures
+
+    page = event_page(s, label, k, figures.plotly_js(path, shared))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -1,8 +1,15 @@
 """Plotly figures in the report pages, done one way for every page:
 
-- `div(fig, div_id, first)`: a figure's HTML, plotly.js inline with the page's first figure
-  only (nothing fetched, so a page works offline), under a fixed element id (no random id, no
-  date: the same figure gives the same bytes in any process);
+- `plotly_js(page, shared)`: how the page at `page` gets plotly.js (4.8 MB), decided when it
+  is written. A page inside the reports folder `shared` (at its top or in a report set's
+  folder below it) loads the folder's one copy, `<shared>/plotly-<version>.min.js`, by a
+  relative `<script src>`; the copy is written (atomically) when it is missing or differs.
+  A page with no folder to share it with (`shared` None, a page outside that folder, a
+  stream such as /dev/stdout, a symlink) has plotly.js inline. Either way nothing is
+  fetched from the network: a page works offline from file://;
+- `div(fig, div_id, first)`: a figure's HTML, with what `plotly_js` decided before the
+  page's first figure only, under a fixed element id (no random id, no date: the same figure
+  gives the same bytes in any process);
 - `layout(fig, title, xtitle, ytitle, ...)`: the pages' common look (a small template instead
   of Plotly's large default one, title at the left, the legend below the plot);
 - `read(text)`: the figures of a written page back as Plotly JSON, typed arrays decoded (to
@@ -12,10 +19,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.offline
+
+from engine.outputs import is_stream, write_atomic
 
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 DIV_ID = re.compile(r"[a-z][a-z0-9-]*")
@@ -72,13 +84,38 @@ def layout(
     return fig
 
 
-def div(fig: go.Figure, div_id: str, first: bool) -> str:
+def plotly_js_name() -> str:
+    """The file name of the shared copy of plotly.js: `plotly-<its version>.min.js`."""
+    return f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+
+
+def plotly_js(page: Path | str, shared: Path | str | None) -> bool | str:
+    """How the page to be written at `page` gets plotly.js (see the module docstring): the
+    URL of the shared copy relative to the page's folder (e.g. `../plotly-3.0.1.min.js`),
+    after writing `<shared>/plotly_js_name()` if it is missing or differs; or True (inline)
+    when there is no folder to share. Pass the result to the page's first `div`."""
+    if shared is None or is_stream(page) or Path(page).is_symlink():
+        return True
+    folder, shared = Path(os.path.abspath(Path(page).parent)), Path(os.path.abspath(shared))
+    if not folder.is_relative_to(shared):
+        return True
+    copy = shared / plotly_js_name()
+    bundle = plotly.offline.get_plotlyjs().encode("utf-8")
+    if not (copy.is_file() and copy.stat().st_size == len(bundle) and copy.read_bytes() == bundle):
+        write_atomic(copy, lambda tmp: tmp.write_bytes(bundle))
+    return Path(os.path.relpath(copy, folder)).as_posix()
+
+
+def div(fig: go.Figure, div_id: str, first: bool | str) -> str:
     """The figure as `<div class="chart">` holding Plotly's div of id `div_id` (lowercase
-    letters, digits and '-'; unique within the page) and its script; plotly.js inline before
-    it when `first` (the page's first figure), else the page's copy is used."""
+    letters, digits and '-'; unique within the page) and its script. `first` is given on the
+    page's first figure only, as `plotly_js` decided: True puts plotly.js inline before it, a
+    URL (ending in .js) a `<script src>` loading it; False (every later figure) neither."""
     if not DIV_ID.fullmatch(div_id):
         raise ValueError(f"bad figure id {div_id!r}: lowercase letters, digits and '-', a letter first")
-    plot = fig.to_html(full_html=False, include_plotlyjs=bool(first), div_id=div_id, config=CONFIG)
+    if isinstance(first, str) and not first.endswith(".js"):
+        raise ValueError(f"bad plotly.js URL {first!r}: it must end in .js")
+    plot = fig.to_html(full_html=False, include_plotlyjs=first, div_id=div_id, config=CONFIG)
     return f'<div class="chart">{plot}</div>'
 
 

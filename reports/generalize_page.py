@@ -1,5 +1,5 @@
 """The generalisation page: one engine.events.generalize.Generalization as one self-contained HTML
-file (plotly.js inline once, nothing fetched): a verdict in words, the settings, the
+file (plotly.js as reports.figures.plotly_js decides, nothing fetched): a verdict in words, the settings, the
 cross-event statistics each with its definition, for a grid of parameter sets the stability
 surface, StepM, SPA and the walk-forward, the mean event-time path, the events against the
 placebo replays, the calendar-time equity and the per-event table.
@@ -549,7 +549,7 @@ box.addEventListener("change",pick);
 })();</script>"""
 
 
-def surface_html(g: Generalization, first_figure: bool) -> str:
+def surface_html(g: Generalization, first_figure: bool | str) -> str:
     """The stability surface: a heatmap of each set's mean CAR over two swept parameters chosen
     with the dropdowns (x, y), every other swept parameter fixed at the value its dropdown
     holds (at first: x, y = the first two swept parameters, the others at the set shown), a
@@ -883,8 +883,9 @@ def calendar_figure(calendar: pd.DataFrame) -> go.Figure:
     )
 
 
-def _parts(g: Generalization):
-    """The page's HTML in pieces, top to bottom (lazily: figures are built as written)."""
+def _parts(g: Generalization, plotlyjs: bool | str = True):
+    """The page's HTML in pieces, top to bottom (lazily: figures are built as written);
+    `plotlyjs` as reports.figures.div takes it on the first figure."""
     label = g.settings.get("universe_label", g.universe)
     title = f"Generalisation: {g.strategy} on {label} by {g.by}"
     yield (
@@ -902,10 +903,11 @@ def _parts(g: Generalization):
     yield "<h2>Settings</h2>" + _settings_table(g)
     shown = f" of the set shown ({_set_text(g, g.shown)})" if _is_grid(g) else ""
     yield f"<h2>Statistics{shown}</h2>" + _summary_table(g) + whole_groups(g.events)
-    first = True
+    first = plotlyjs
     if _is_grid(g):
         surface = surface_html(g, first)
-        first = 'id="gen-surface"' not in surface  # the surface may be too large to draw
+        if 'id="gen-surface"' in surface:  # the surface may be too large to draw
+            first = False
         yield "<h2>Stability surface</h2>" + surface
         yield "<h2>Multiple testing: StepM</h2>" + stepm_html(g)
         yield "<h2>Multiple testing: SPA</h2>" + spa_html(g)
@@ -919,15 +921,17 @@ def _parts(g: Generalization):
     yield "</body></html>\n"
 
 
-def write(g: Generalization, path: Path) -> Path:
+def write(g: Generalization, path: Path, shared: Path | None = None) -> Path:
     """Write the page to `path` (whole file or nothing: pieces go to a temporary file beside
-    it, which replaces `path` once complete) and return it."""
+    it, which replaces `path` once complete) and return it; it loads plotly.js from the
+    reports folder `shared` when inside it (reports.figures.plotly_js)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    plotlyjs = figures.plotly_js(path, shared)
 
     def fill(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8") as out:
-            for part in _parts(g):
+            for part in _parts(g, plotlyjs):
                 out.write(part)
 
     return write_atomic(path, fill)

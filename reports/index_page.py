@@ -1,5 +1,6 @@
 """The index page: every run's tearsheet link, the comparison table over named windows and
-an interactive equity chart (Plotly, plotly.js inline), in one self-contained HTML file."""
+an interactive equity chart (Plotly; plotly.js as reports.figures.plotly_js decides), in one
+offline HTML file."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from engine.outputs import write_atomic
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+INDEX = "index.html"  # the index page's name in the reports folder (aishock demo)
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
@@ -198,13 +200,15 @@ def write_index(
     intervals: dict | None = None,
     roles: dict[str, pd.DataFrame] | None = None,
     brinson: dict[str, pd.DataFrame] | None = None,
+    shared: Path | None = None,
 ) -> Path:
     """Write the index page to `path` (whole file or nothing) and return it. `chart` is the
     equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
     `events` maps a shock date to its event-study page, `generalize` a label to a
     generalisation page; `intervals`, `roles` and `brinson` (by run label) are each run's
     bootstrap intervals, contributions by role and Brinson-Fachler table (engine.analytics.intervals,
-    engine.backtest.attribution); the role chart's div id is "index-roles"."""
+    engine.backtest.attribution); the role chart's div id is "index-roles". The page loads
+    plotly.js from the reports folder `shared` when inside it (reports.figures.plotly_js)."""
     from reports import figures
 
     body = [
@@ -214,7 +218,7 @@ def write_index(
         "Sharpe is annualised over 252 trading days.</p>",
         comparison_html(table, links, windows, intervals),
         intervals_note(intervals or {}),
-        "<h2>Equity</h2>" + figures.div(chart, "index-equity", first=True),
+        "<h2>Equity</h2>" + figures.div(chart, "index-equity", first=figures.plotly_js(path, shared)),
         *(
             [
                 "<h2>Attribution by AI role</h2>"

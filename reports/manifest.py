@@ -1,7 +1,8 @@
 """Run manifests: what produced a report, written beside it as `<name>.manifest.json`.
 
 A manifest holds the kind of report, its inputs (strategy, parameters, grid, universe...),
-the date window, a fingerprint of the price data, the tickers whose closes are their Adj Close
+the date window, a fingerprint of the price data, its tickers and (for a price panel) the
+folders its files came from, the tickers whose closes are their Adj Close
 column (`adjusted`, engine.data.csvfile), the warnings about that data (the data
 checks of engine.data.checks, one line each; an empty list when there were none), the
 conventions and the versions of the packages involved, and no timestamp, so the same inputs
@@ -31,6 +32,11 @@ def fingerprint(data: Prices | pd.DataFrame) -> str:
         return data.fingerprint()
     digest = pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes()
     return hashlib.sha256(digest + "|".join(map(str, data.columns)).encode()).hexdigest()[:16]
+
+
+def folders(prices: Prices) -> list[str]:
+    """The folders the panel's price files came from ("yfinance" for downloads), sorted."""
+    return sorted({str(Path(s).parent) if s != "yfinance" else s for s in prices.sources.values()})
 
 
 def _version(package: str) -> str:
@@ -74,6 +80,7 @@ def manifest(
             "fingerprint": fingerprint(data),
             "tickers": tickers,
             "adjusted": sorted(data.adjusted) if isinstance(data, Prices) else [],
+            **({"folders": folders(data)} if isinstance(data, Prices) else {}),
         },
         "warnings": list(warnings),
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},

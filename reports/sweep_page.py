@@ -1,4 +1,5 @@
-"""A sweep as an HTML page: an interactive heatmap of the metric (Plotly, plotly.js inline;
+"""A sweep as an HTML page: an interactive heatmap of the metric (Plotly, plotly.js as
+reports.figures.plotly_js decides;
 hover shows both parameter values and the metric), the top combinations, overfitting figures."""
 
 from __future__ import annotations
@@ -75,9 +76,11 @@ def _spa(result) -> str:
     )
 
 
-def write_sweep_page(path: Path, result, top: int = 15) -> Path:
-    """Write the page for a SweepResult; whole file or nothing."""
+def write_sweep_page(path: Path, result, top: int = 15, shared: Path | None = None) -> Path:
+    """Write the page for a SweepResult; whole file or nothing. It loads plotly.js from the
+    reports folder `shared` when inside it (reports.figures.plotly_js)."""
     swept = result.swept
+    plotlyjs = figures.plotly_js(path, shared) if swept else False
     parts = [
         f"<h1>Sweep: {html.escape(result.strategy)}</h1>",
         f"<p class=sub>{html.escape(f'{result.start} → {result.end}')}; {result.n_trials} combinations; "
@@ -98,14 +101,14 @@ def write_sweep_page(path: Path, result, top: int = 15) -> Path:
         fig = heatmap_figure(
             result.heatmap(x, y), f"{result.metric} by {y} and {x}", result.metric, result.better
         )
-        parts.append("<h2>Heatmap</h2>" + figures.div(fig, "sweep-heatmap", first=True))
+        parts.append("<h2>Heatmap</h2>" + figures.div(fig, "sweep-heatmap", first=plotlyjs))
     elif len(swept) == 1:
         line = result.table.set_index(swept[0])[[result.metric]].T
         line.index.name = None
         fig = heatmap_figure(line, result.metric, result.metric, result.better)
         parts.append(
             f"<h2>{html.escape(result.metric)} by {html.escape(swept[0])}</h2>"
-            + figures.div(fig, "sweep-heatmap", first=True)
+            + figures.div(fig, "sweep-heatmap", first=plotlyjs)
         )
     best = result.table.sort_values(result.metric, ascending=result.better < 0).head(top)
     parts.append(

@@ -67,8 +67,8 @@ def test_event_json_for_ai_matches_the_raw_csvs(out_dir, capsys, tmp_path):
     assert out["groups"]["role"]["power"]["n"] == 4 and out["groups"]["role"]["power"]["decliners"] == 4
     assert out["shock"]["detected"] is True
     assert out["benchmarks"]["SMH"]["event_return"] == pytest.approx(figures("SMH")["event_return"])
-    page = Path(out["html"])  # event-<universe>-<date>-<key of every input>.html
-    assert page.parent == out_dir and page.is_file()
+    page = Path(out["html"])  # a report set: event-<universe>-<date>-<key>/ holding the page
+    assert page.parent.parent == out_dir and page.parent.name == page.stem and page.is_file()
     assert re.fullmatch(rf"event-ai-{EVENT}-[0-9a-f]{{12}}\.html", page.name)
 
 

@@ -25,8 +25,8 @@ def studies(cfg):
     """The studies of `ai` (role charts) and of the S&P 500 list (role and sector charts)."""
     out = {}
     for name, spec in (("ai", "ai"), ("sp500", str(market_dir() / SP500_FILE))):
-        label, members, close = load_universe(spec, cfg, "SPY", event.BENCHMARKS)
-        out[name] = (label, event.study(close, members, EVENT))
+        label, members, prices = load_universe(spec, cfg, "SPY", event.BENCHMARKS)
+        out[name] = (label, event.study(prices.close, members, EVENT))
     return out
 
 

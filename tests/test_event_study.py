@@ -31,14 +31,14 @@ SP500_MISSING = ["ANSS", "DFS", "FI", "HES", "IPG", "JNPR", "K", "MMC", "PARA", 
 
 @pytest.fixture(scope="module")
 def ai(cfg):
-    _, members, close = load_universe("ai", cfg, "SPY", event.BENCHMARKS)
-    return event.study(close, members, EVENT)
+    _, members, prices = load_universe("ai", cfg, "SPY", event.BENCHMARKS)
+    return event.study(prices.close, members, EVENT)
 
 
 @pytest.fixture(scope="module")
 def sp500(cfg):
-    _, members, close = load_universe(str(market_dir() / SP500_FILE), cfg, "SPY", event.BENCHMARKS)
-    return event.study(close, members, EVENT)
+    _, members, prices = load_universe(str(market_dir() / SP500_FILE), cfg, "SPY", event.BENCHMARKS)
+    return event.study(prices.close, members, EVENT)
 
 
 def close_enough(a, b, tol=1e-10):

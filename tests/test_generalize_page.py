@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.offline
 import pytest
 
+from engine.data.panel import Prices
 from engine.events import multiple
 from engine.events.generalize import EVENT_COLUMNS, Generalization
 from reports import figures, generalize_page
@@ -110,8 +111,14 @@ def synthetic(groups=GROUPS, seed: int = 7) -> Generalization:
     return Generalization(
         "oversold_rebound", "ai", "role", events, placebo_events, paths, calendar, summary, placebo,
         calendar_time, {"Networking": 1, "Memory": 0}, settings, pd.DataFrame([summary]), [], 0, None,
-        None, None, {"truncated": 1, "merged": 2},
+        None, None, {"truncated": 1, "merged": 2}, prices(index),
     )  # fmt: skip
+
+
+def prices(index: pd.DatetimeIndex) -> Prices:
+    """A one-ticker panel over `index`: the data a synthetic generalisation read (its manifest's)."""
+    close = pd.DataFrame({"SPY": np.linspace(400.0, 500.0, len(index))}, index=index)
+    return Prices(close, close, close, close, close)
 
 
 def grid_generalization(grid: dict = GRID, groups=GROUPS, seed: int = 3) -> Generalization:

@@ -73,8 +73,8 @@ def study(cfg, membership):
     from engine.events import study as event
     from engine.events.members import load_universe
 
-    _, members, close = load_universe(str(membership), cfg, "SPY", event.BENCHMARKS)
-    return event.study(close, members, EVENT)
+    _, members, prices = load_universe(str(membership), cfg, "SPY", event.BENCHMARKS)
+    return event.study(prices.close, members, EVENT)
 
 
 def no_temporary_files(folder: Path) -> None:

@@ -1,7 +1,8 @@
 """The Plotly embedding every page shares (reports/figures.py), the index page's equity chart
-and the sweep page's heatmap, from synthetic inputs: plotly.js inline once per page and
-nothing fetched, fixed div ids and the same bytes for the same figure, the figures' data as
-the page embeds it, and (with /usr/bin/chromium) both pages render with working hover."""
+and the sweep page's heatmap, from synthetic inputs: plotly.js inline once per page, or one
+shared copy per reports folder loaded by a relative path, and nothing fetched, fixed div ids
+and the same bytes for the same figure, the figures' data as the page embeds it, and (with
+/usr/bin/chromium) both pages render with working hover."""
 
 from __future__ import annotations
 
@@ -79,6 +80,49 @@ def test_read_gives_back_each_figure_with_its_arrays():
     assert heat["z"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert figs["one"]["layout"]["title"]["text"] == "Title"
     assert "<b>&</b>" not in text.split("Plotly.newPlot", 1)[1]  # escaped inside the script
+
+
+def test_pages_of_a_reports_folder_load_its_one_copy_of_plotly_js(tmp_path):
+    """A page at the top of the reports folder and one in a report set's folder below it
+    both load `<folder>/plotly-<version>.min.js` by a relative path from their own folder; the
+    copy is plotly.js itself, written once (a second page does not rewrite it) and replaced
+    when it differs; neither page holds plotly.js's source."""
+    reports = tmp_path / "out"
+    (reports / "a-set").mkdir(parents=True)
+    name = f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+    top = write_sweep_page(reports / "sweep.html", sweep_result(["min_drop", "hold_days"]), shared=reports)
+    copy = reports / name
+    assert copy.read_text(encoding="utf-8") == BUNDLE and [p.name for p in reports.glob("*.js")] == [name]
+    stamp = copy.stat().st_mtime_ns
+    below = write_sweep_page(reports / "a-set" / "s.html", sweep_result(["hold_days"]), shared=reports)
+    assert copy.stat().st_mtime_ns == stamp  # present and the same: not written again
+    for page, src in ((top, name), (below, f"../{name}")):
+        text = page.read_text(encoding="utf-8")
+        assert bundled(text) == 0 and f'<script charset="utf-8" src="{src}"></script>' in text
+        assert len(re.findall(r"<script[^>]*\bsrc=", text)) == 1
+        assert (page.parent / src).resolve() == copy.resolve()
+    copy.write_text("stale", encoding="utf-8")
+    write_sweep_page(reports / "again.html", sweep_result(["hold_days"]), shared=reports)
+    assert copy.read_text(encoding="utf-8") == BUNDLE
+
+
+def test_a_page_with_no_reports_folder_to_share_has_plotly_js_inline(tmp_path):
+    """No folder given, a page outside the folder (a lone --out path), a stream, a symlink:
+    plotly.js inline, and no copy written anywhere."""
+    reports, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    reports.mkdir()
+    elsewhere.mkdir()
+    assert figures.plotly_js(elsewhere / "page.html", None) is True
+    assert figures.plotly_js(elsewhere / "page.html", reports) is True
+    assert figures.plotly_js("/dev/stdout", reports) is True
+    (reports / "link.html").symlink_to(elsewhere / "target.html")
+    assert figures.plotly_js(reports / "link.html", reports) is True
+    assert list(reports.glob("*.js")) == list(elsewhere.glob("*.js")) == []
+    page = write_sweep_page(elsewhere / "sweep.html", sweep_result(["hold_days"]), shared=reports)
+    text = page.read_text(encoding="utf-8")
+    assert bundled(text) == 1 and offline(text)
+    with pytest.raises(ValueError, match=r"must end in \.js"):
+        figures.div(small_figure(), "one", "plotly")
 
 
 # --- the index page ---------------------------------------------------------------------------------

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import plotly.offline
 import pytest
 
 EXE = Path(sys.executable).parent / "aishock"
@@ -63,10 +66,91 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind, r
     assert m["start"] <= m["end"]
     if kind == "demo":  # the index links every tearsheet, the event study and the generalisation page
         index = first["index.html"].decode()
-        tearsheets = [n for n in first if n.endswith(".html") and "/" in n]  # one set folder per run
-        assert len(tearsheets) == len(m["runs"]) == 9
-        for name in [*tearsheets, "event-ai-2025-01-27.html", "generalize-oversold_rebound-ai-role.html"]:
-            assert f'href="{name}"' in index, name
+        kinds = {n: json.loads(first[n])["kind"] for n in first if n.endswith(".manifest.json") and "/" in n}
+        sets = {n.split("/")[0]: k for n, k in kinds.items()}  # one set folder per report
+        assert sorted(sets.values()) == sorted(["run"] * len(m["runs"]) + ["event", "generalize"])
+        assert len(m["runs"]) == 9
+        for name in sets:
+            assert f'href="{name}/{name}.html"' in index, name
+
+
+def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports):
+    """Every Plotly page of the demo (the index at the top, the event and generalisation pages
+    in their set folders) loads the folder's one copy of plotly.js by a relative path."""
+    bundle = plotly.offline.get_plotlyjs()
+    (js,) = [p for p in demo_reports.rglob("*") if p.name.endswith(".js")]
+    assert js.parent == demo_reports and js.name == f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+    assert js.read_text(encoding="utf-8") == bundle
+    pages = sorted(demo_reports.rglob("*.html"))
+    assert len(pages) == 12  # the index, 9 tearsheets, the event study, the generalisation page
+    plotly_pages = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert bundle[1000:1200] not in text and bundle[-200:] not in text, page.name
+        for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', text):
+            assert (page.parent / src).resolve() == js.resolve(), (page.name, src)
+            plotly_pages += 1
+    assert plotly_pages == 3
+
+
+def demo_commands(cfg) -> list[list[str]]:
+    """The commands that make the demo's reports one by one: each run (`aishock run` with the
+    run's parameters), the event study of the shock and the generalisation page."""
+    from aishock.demo import DEMO_GRID
+
+    out = []
+    for d in cfg.demo:
+        sets = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in d.get("params", {}).items()]
+        out.append(["run", d["strategy"], *(a for s in sets for a in ("--set", s)), "--json"])
+    out.append(["event", "2025-01-27", "--json"])
+    grid = [a for k, v in DEMO_GRID.items() for a in ("--grid", f"{k}={','.join(map(str, v))}")]
+    out.append(["generalize", "oversold_rebound", "--universe", "ai", "--by", "role", *grid, "--json"])
+    return out
+
+
+def stamps(folder: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_the_commands_find_the_demos_report_sets_and_never_overwrite_them(
+    demo_reports, cfg, tmp_path, monkeypatch, capsys
+):
+    """Every page the demo index links to is a keyed report set with its manifest; running
+    each of the demo's reports again from its command (`aishock run`, `event`, `generalize`)
+    into the demo's folder names the very set the index links to and writes nothing (not a
+    second set, not a byte, not a modification time); a command with other inputs writes a
+    set of its own beside them."""
+    from aishock.cli import main
+    from reports.manifest import key as manifest_key
+
+    folder = tmp_path / "out"
+    shutil.copytree(demo_reports, folder)
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    linked = re.findall(r'href="([^"]+\.html)"', index)
+    assert len(linked) == 11
+    for href in linked:
+        name, page = href.split("/")
+        assert page == f"{name}.html"
+        info = json.loads((folder / name / f"{name}.manifest.json").read_text(encoding="utf-8"))
+        assert name.endswith("-" + manifest_key(info))
+    before = stamps(folder)
+    monkeypatch.setenv("AISHOCK_REPORTS", str(folder))
+    written = []
+    for argv in demo_commands(cfg):
+        assert main(argv) == 0, argv
+        out = json.loads(capsys.readouterr().out)
+        written.append(Path(out.get("tearsheet") or out["html"]).relative_to(folder).as_posix())
+    assert sorted(written) == sorted(linked)
+    assert stamps(folder) == before
+    assert main(["event", "2025-01-27", "--top", "3", "--json"]) == 0
+    other = Path(json.loads(capsys.readouterr().out)["html"])
+    assert other.parent.parent == folder and other.relative_to(folder).as_posix() not in linked
+    after = stamps(folder)
+    assert {n: after[n] for n in before} == before
 
 
 def test_manifest_fingerprint_changes_with_the_data(tmp_path, cfg):
@@ -78,5 +162,5 @@ def test_manifest_fingerprint_changes_with_the_data(tmp_path, cfg):
     prices = engine.load_prices(["NVDA", "SPY"], end="2025-03-31", config=cfg)
     r = engine.run("buy_and_hold", {"hold": "NVDA"}, "2025-01-02", "2025-03-31", prices=prices, config=cfg)
     bumped = replace(prices, close=prices.close * 1.000001)
-    assert run_manifest(r, "x", prices)["data"] != run_manifest(r, "x", bumped)["data"]
-    assert run_manifest(r, "x", prices)["params"] == {"hold": "NVDA", "rebalance_days": 0, "weight": 1.0}
+    assert run_manifest(r, prices)["data"] != run_manifest(r, bumped)["data"]
+    assert run_manifest(r, prices)["params"] == {"hold": "NVDA", "rebalance_days": 0, "weight": 1.0}

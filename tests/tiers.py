@@ -68,6 +68,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             )
         },
     ),
+    "test_clean.py": "unit",
     "test_cli.py": (
         "integration",
         {

@@ -17,12 +17,10 @@ from engine.errors import AishockError
 from engine.events import abnormal, shocks
 from engine.events import study as event
 from engine.events.members import load_universe
-from engine.outputs import check_outputs, is_stream, output_folder, slug
+from engine.outputs import check_outputs, is_stream, output_folder
 from engine.symbols import normalise_symbol
-from reports.artifacts import writable_folder
-from reports.event_page import fmt, members_table, write_event_page
-from reports.manifest import key as manifest_key
-from reports.manifest import manifest, write_manifest
+from reports.artifacts import writable_folder, write_event
+from reports.event_page import fmt, members_table
 
 CSV_COLUMNS = (
     "ticker",
@@ -142,11 +140,11 @@ def check_fraction(name: str, value: float) -> None:
 
 
 def handle(args) -> int:
-    with printed() as seen:
-        return _event(args, seen)
+    with printed():
+        return _event(args)
 
 
-def _event(args, seen: list[str]) -> int:
+def _event(args) -> int:
     check(args)
     cfg = load_config(args.data)
     pre, post = event.parse_window(args.window)
@@ -158,9 +156,9 @@ def _event(args, seen: list[str]) -> int:
         check_outputs(("--csv", args.csv, "csv"))
         if not is_stream(args.csv):
             writable_folder(output_folder(args.csv), "the --csv file")
-    label, members, close = load_universe(args.universe, cfg, market, event.BENCHMARKS)
+    label, members, prices = load_universe(args.universe, cfg, market, event.BENCHMARKS)
     s = event.study(
-        close,
+        prices.close,
         members,
         args.date,
         pre=pre,
@@ -172,30 +170,7 @@ def _event(args, seen: list[str]) -> int:
         min_drop=args.min_drop,
         max_market_drop=args.max_market_drop,
     )
-    inputs = {
-        k: getattr(args, k)
-        for k in (
-            "date",
-            "universe",
-            "window",
-            "model",
-            "estimation",
-            "runup_days",
-            "min_drop",
-            "max_market_drop",
-            "top",
-        )
-    }
-    info = manifest(
-        "event", close.index[0], close.index[-1], close, warnings=list(seen), market=market, **inputs
-    )
-    info["data"]["folders"] = [str(d) for d in cfg.data_dirs]
-    page = cfg.reports_dir / f"event-{slug(label, 'universe')}-{s.date.date()}-{manifest_key(info)}.html"
-    try:
-        write_event_page(page, s, label, args.top)
-        write_manifest(page, info)
-    except OSError as e:
-        raise AishockError(f"cannot write the event page {page}: {e.strerror or type(e).__name__}") from None
+    page = write_event(cfg.reports_dir, s, label, prices, args.top)
     if args.csv:
         write_csv(s, args.csv)
     if args.json:

@@ -19,7 +19,7 @@ from aishock.cli.sweep import check_names_and_values, parse_grid, print_notes
 from aishock.cli.warned import printed
 from engine.config import load_config
 from engine.errors import AishockError
-from engine.outputs import check_outputs, is_stream, slug, write_csv
+from engine.outputs import check_outputs, is_stream, write_csv
 from engine.strategy import params, registry
 
 if TYPE_CHECKING:
@@ -166,8 +166,7 @@ def handle(args) -> int:
 
 def _generalize(args) -> int:
     from engine.events.generalize import generalize  # statsmodels and arch load only here
-    from reports import generalize_page
-    from reports.artifacts import writable_folder
+    from reports.artifacts import writable_folder, write_generalization
 
     cfg = load_config(args.data)
     check_execution(args)
@@ -211,14 +210,7 @@ def _generalize(args) -> int:
         scheduler=args.scheduler,
         workers=args.workers,
     )
-    name = f"generalize-{spec.name}-{slug(g.settings['universe_label'], 'universe')}-{g.by}.html"
-    try:
-        html = generalize_page.write(g, folder / name)
-    except OSError as e:
-        raise AishockError(
-            f"cannot write the page {folder / name}: {e.strerror or type(e).__name__}; "
-            "free some space or set AISHOCK_REPORTS to another folder"
-        ) from None
+    html = write_generalization(folder, g, args.start, args.end)
     for path, table in ((csv_path, event_table), (grid_path, grid_table)):
         if path:
             try:

@@ -10,6 +10,7 @@ from aishock.cli.execution import with_examples
 from aishock.cli.jsonout import dumps, plain
 from aishock.cli.warned import printed
 from engine.analytics import relative
+from engine.backtest.run import needed_tickers
 from engine.config import load_config
 from engine.errors import AishockError
 from engine.strategy import params
@@ -80,8 +81,7 @@ def _run(args) -> int:
     bench_name = normalise_symbol(args.benchmark or cfg.benchmark)
     p = params.make(spec.params, overrides, spec.name)
     writable_folder(cfg.reports_dir)  # before computing: a bad reports folder fails now
-    tickers = list(dict.fromkeys([*spec.tickers(p), bench_name]))
-    prices = engine.load_prices(tickers, end=end, config=cfg)
+    prices = engine.load_prices(needed_tickers(spec, [p], bench_name), end=end, config=cfg)
     result = engine.run(
         spec,
         p,
@@ -96,7 +96,6 @@ def _run(args) -> int:
     bench = prices.close[bench_name].pct_change(fill_method=None)
     paths = write_run(
         result,
-        spec.name,
         cfg.reports_dir,
         prices,
         bench,

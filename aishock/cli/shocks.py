@@ -150,7 +150,8 @@ def _shocks(args) -> int:
     cfg = load_config(args.data)
     market = normalise_symbol(args.market or cfg.benchmark)
     start, end = (pd.Timestamp(x) if x else None for x in _dates(args.start, args.end))
-    label, members, close = load_universe(args.universe, cfg, market)
+    label, members, prices = load_universe(args.universe, cfg, market)
+    close = prices.close
     covered = [t for t in members.index if t in close.columns]
     missing = [t for t in members.index if t not in close.columns]
     if not covered:
@@ -219,7 +220,8 @@ def _by_group(args) -> int:
     cfg = load_config(args.data)
     market = normalise_symbol(args.market or cfg.benchmark)
     start, end = (pd.Timestamp(x) if x else None for x in _dates(args.start, args.end))
-    label, members, close = load_universe(args.universe, cfg, market)
+    label, members, prices = load_universe(args.universe, cfg, market)
+    close = prices.close
     groups = grouping.split(members, args.by, close, args.min_members)
     group_ret, counts = groups.group_returns()
     mkt = close[market].pct_change(fill_method=None)

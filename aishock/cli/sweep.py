@@ -187,9 +187,7 @@ def handle(args) -> int:
 
 def _sweep(args) -> int:
     from engine.sweeps.grid import sweep
-    from reports.manifest import key as manifest_key
-    from reports.manifest import manifest, manifest_path, write_manifest
-    from reports.sweep_page import write_sweep_page
+    from reports.manifest import manifest, manifest_path
 
     cfg = load_config(args.data)
     check_execution(args)
@@ -238,20 +236,7 @@ def _sweep(args) -> int:
         metric=result.metric,
         trials=result.n_trials,
     )
-    stem = f"sweep-{result.strategy}-{manifest_key(info)}"
-    out = args.out or cfg.reports_dir / f"{stem}.parquet"
-    # the page goes beside the results, or to the reports folder when they go to a stream
-    page = cfg.reports_dir / f"{stem}.html" if is_stream(out) else out.with_suffix(".html")
-    try:
-        if not is_stream(out):
-            output_folder(out).mkdir(parents=True, exist_ok=True)
-        write_atomic(out, lambda tmp: result.table.to_parquet(tmp, index=False))
-        page = write_sweep_page(page, result)
-        write_manifest(page, info)
-    except OSError as e:
-        raise AishockError(
-            f"cannot write the sweep results {out}: {e.strerror or type(e).__name__}"
-        ) from None
+    out, page = write_results(args.out, cfg.reports_dir, result, info)
     best = {k: whole(result.table[k], v) for k, v in result.best.items()}
     summary = {
         "strategy": result.strategy,
@@ -292,6 +277,41 @@ def _sweep(args) -> int:
             print(f"warning: {w}")
         print(f"results: {out}\nheatmap: {page}")
     return 0
+
+
+def write_results(out: Path | None, reports: Path, result, info: dict) -> tuple[Path, Path]:
+    """Write the sweep's results (parquet) and page; return their paths. Without --out both
+    go into a report set `sweep-<strategy>-<key>/` of the reports folder with the manifest
+    `info` (reports.artifacts.write_set); with --out a stream, the results go there and the
+    page into such a set; with --out a file, the page and its manifest go beside it."""
+    from reports.artifacts import write_set
+    from reports.manifest import write_manifest
+    from reports.sweep_page import write_sweep_page
+
+    def parquet(path: Path) -> None:
+        write_atomic(path, lambda tmp: result.table.to_parquet(tmp, index=False))
+
+    def draw(path: Path) -> None:
+        write_sweep_page(path, result, shared=reports)
+
+    name = f"sweep-{result.strategy}"
+    if out is None:
+        paths = write_set(reports, name, info, {".parquet": parquet, ".html": draw})
+        return paths[".parquet"], paths[".html"]
+    try:
+        if is_stream(out):
+            parquet(out)
+            return out, write_set(reports, name, info, {".html": draw})[".html"]
+        output_folder(out).mkdir(parents=True, exist_ok=True)
+        parquet(out)
+        page = out.with_suffix(".html")
+        draw(page)
+        write_manifest(page, info)
+    except OSError as e:
+        raise AishockError(
+            f"cannot write the sweep results {out}: {e.strerror or type(e).__name__}"
+        ) from None
+    return out, page
 
 
 def print_notes(notes) -> None:

@@ -53,8 +53,11 @@ def run_labels(strategy: str, sets: list) -> tuple[pd.DataFrame, pd.Index]:
     return frame, labels
 
 
-def needed_tickers(spec: registry.StrategySpec, sets: Iterable) -> list[str]:
-    return list(dict.fromkeys(t for p in sets for t in spec.tickers(p)))
+def needed_tickers(spec: registry.StrategySpec, sets: Iterable, *extra: str) -> list[str]:
+    """The tickers the parameter sets `sets` of `spec` read, in the strategy's order, then
+    `extra` (a benchmark), each once. A run loads (or is given) exactly these, so the same
+    run has the same data, and the same manifest, whoever starts it."""
+    return list(dict.fromkeys([*(t for p in sets for t in spec.tickers(p)), *extra]))
 
 
 def history(prices: Prices, start, end, warmup: int | None) -> Prices:

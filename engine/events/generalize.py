@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,8 @@ class Generalization:
     (crossevent.placebo_sets) and calendar_time (crossevent.calendar_time_alpha).
     stepm, spa, walk_forward: engine.events.multiple's results over the grid (None for one
     set). dropped: events dropped before running ({"truncated": n, "merged": n}); skipped:
-    groups with too few members with prices."""
+    groups with too few members with prices. prices: the panel every run read (for a
+    manifest)."""
 
     strategy: str
     universe: str
@@ -124,6 +125,7 @@ class Generalization:
     spa: dict | None
     walk_forward: dict | None
     dropped: dict
+    prices: Prices | None = field(default=None, repr=False)
 
 
 def generalize(
@@ -291,7 +293,7 @@ def generalize(
     }  # fmt: skip
     return Generalization(
         spec.name, universe, by, event_rows, placebo_rows, paths, calendar, summary, placebo_stats[shown], ct,
-        groups.skipped, settings, grid_table, swept, shown, stepm, spa, walk, dropped,
+        groups.skipped, settings, grid_table, swept, shown, stepm, spa, walk, dropped, prices,
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from engine.config import Config
 from engine.data import membership, universe
-from engine.data.panel import load_prices
+from engine.data.panel import Prices, load_prices
 from engine.errors import AishockError
 
 ALL = "all"
@@ -53,8 +53,8 @@ def _is_file(spec: str) -> bool:
 
 def load_universe(
     spec: str, cfg: Config, market: str, extra: tuple[str, ...] = ()
-) -> tuple[str, pd.DataFrame, pd.DataFrame]:
-    """(label, members, close) for the universe `spec` (see resolve_members). `close` holds
+) -> tuple[str, pd.DataFrame, Prices]:
+    """(label, members, prices) for the universe `spec` (see resolve_members). `prices` holds
     every member with local prices, the `market` (required) and whichever of `extra` have
     prices. Members without prices are left out of `close` (the caller reports them);
     nothing is downloaded, so a large membership list never goes online name by name."""
@@ -63,4 +63,4 @@ def load_universe(
         raise AishockError(f"market {market} has no prices in the data folders; add {market}.csv")
     wanted = list(dict.fromkeys([*members.index, market, *extra]))
     have = membership.with_prices(wanted, cfg)
-    return label, members, load_prices(have, config=cfg).close
+    return label, members, load_prices(have, config=cfg)
