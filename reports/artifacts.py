@@ -1,6 +1,7 @@
 """Report sets: every report a command writes into the reports folder (a backtest run's
-tearsheet, run page and CSV tables (equity with exposure, orders, trades, weights), an event study's page, a generalisation page, a sweep's results and
-page) is written as one set, the same way whichever command or the demo writes it.
+tearsheet and CSV tables: equity with exposure, orders, trades, weights; an event study's
+page, a generalisation page, a sweep's results and page) is written as one set, the same
+way whichever command or the demo writes it.
 
 A set lives in a folder of its own, `<out_dir>/<name>-<key>/` (`name` says what it is, e.g.
 `oversold-rebound`, `event-ai-2025-01-27`), holding its files `<name>-<key><suffix>`
