@@ -35,7 +35,8 @@ its page is corrected here, after it is written (QuantStats itself is not patche
   the dates of that drawdown "-"; "Risk of Ruin" is a fraction printed as a percentage (0.01
   for 1%): it is given in percent, and as 0 for a column without a non-zero return (its win
   rate is 0 / 0, which QuantStats takes as 0, so it printed a ruin certain for a run that
-  never lost);
+  never lost); the benchmark column repeats the strategy's "R^2" and "Information Ratio"
+  (relative to the benchmark): it gets "-", as QuantStats leaves its beta and alpha;
 - it writes the title into `<h1>` unescaped (a title is escaped before QuantStats sees it),
   and refers to other sites: a favicon every browser fetches on opening the page, a link,
   and the namespaces and metadata of its SVG charts. All are removed, and the page carries
@@ -236,6 +237,9 @@ def _as_drawn(qs, strategy: pd.Series, bench: pd.Series | None, rf: float):
 # the colour map of QuantStats' monthly heatmap (`qs.plots.monthly_heatmap`, not in grayscale)
 HEATMAP_COLOURS = "RdYlGn"
 
+# rows of the benchmark column relative to the benchmark itself, left "-" (as QuantStats
+# leaves beta, alpha, correlation and Treynor): QuantStats repeats the strategy's figures there
+RELATIVE_ROWS = ("R^2", "Information Ratio")
 MAX_DD_DATES = ("Max DD Date", "Max DD Period Start", "Max DD Period End")
 
 
@@ -263,10 +267,16 @@ def _fix_metrics(page: str, qs, returns: pd.Series, benchmark: pd.Series | None)
             for cell, r in zip(cells, columns, strict=True)
         ]
 
+    def against_itself(cells):
+        return ["-" if r is benchmark else cell for cell, r in zip(cells, columns, strict=True)]
+
     table = _edit_row(table, "Max Drawdown", max_drawdown)
     for label in MAX_DD_DATES:
         table = _edit_row(table, label, lambda cells: [cell or "-" for cell in cells])
     table = _edit_row(table, "Risk of Ruin", risk_of_ruin)
+    if benchmark is not None:
+        for label in RELATIVE_ROWS:
+            table = _edit_row(table, label, against_itself)
     return page[:start] + table + page[stop:]
 
 

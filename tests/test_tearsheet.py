@@ -212,6 +212,21 @@ def test_risk_of_ruin_is_given_in_percent(short_page):
     assert tearsheet_row(page, "Risk of Ruin")[strategy_col] == f"{round(expected * 100, 2)}%"
 
 
+def test_the_benchmark_column_has_no_figures_relative_to_itself(short_page):
+    """QuantStats wrote the strategy's R² and information ratio (against the benchmark) in the
+    benchmark's column too; there they would be 1 and undefined (no tracking error): "-", as
+    QuantStats leaves the benchmark's beta and alpha. The strategy's keep their definitions."""
+    page, strategy, bench = short_page
+    benchmark_col, strategy_col = 0, 1
+    assert re.search(r"<tr><th>Metric</th><th>SPY</th><th>Strategy</th></tr>", page)
+    r2, ir = tearsheet_row(page, "R^2"), tearsheet_row(page, "Information Ratio")
+    assert r2[benchmark_col] == ir[benchmark_col] == "-"
+    assert float(r2[strategy_col]) == round(np.corrcoef(strategy, bench)[0, 1] ** 2, 2)
+    active = strategy - bench
+    assert float(ir[strategy_col]) == round(active.mean() / active.std(ddof=1), 2)
+    assert tearsheet_row(page, "Beta")[benchmark_col] == "-"
+
+
 def date_ticks(page: str, div_id: str) -> list[str]:
     svg = chart(page, div_id)
     axis = svg[svg.index('<g id="matplotlib.axis_1">') : svg.index('<g id="matplotlib.axis_2">')]
