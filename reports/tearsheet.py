@@ -37,6 +37,9 @@ its page is corrected here, after it is written (QuantStats itself is not patche
   rate is 0 / 0, which QuantStats takes as 0, so it printed a ruin certain for a run that
   never lost); the benchmark column repeats the strategy's "R^2" and "Information Ratio"
   (relative to the benchmark): it gets "-", as QuantStats leaves its beta and alpha;
+- "Time in Market" is the share of days with a non-zero return, not the mean exposure
+  `aishock run` reports: the row is called "Days with a return", and a note under the
+  table defines it;
 - it writes the title into `<h1>` unescaped (a title is escaped before QuantStats sees it),
   and refers to other sites: a favicon every browser fetches on opening the page, a link,
   and the namespaces and metadata of its SVG charts. All are removed, and the page carries
@@ -162,6 +165,7 @@ def write_tearsheet(
         page = _redraw_charts(page, qs, shown_returns, shown_bench, periods)
         page = _fix_metrics(page, qs, shown_returns, shown_bench)
     page = _local_only(_fix_tables(page, strategy.index))
+    page = _with_definitions(page)
     if note is not None:
         page = _with_note(page, note)
     return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
@@ -237,6 +241,14 @@ def _as_drawn(qs, strategy: pd.Series, bench: pd.Series | None, rf: float):
 # the colour map of QuantStats' monthly heatmap (`qs.plots.monthly_heatmap`, not in grayscale)
 HEATMAP_COLOURS = "RdYlGn"
 
+# QuantStats' "Time in Market": the share of days whose return is not 0 (rounded up to a whole
+# percent), not the mean exposure aishock's stats call "Mean gross exposure"
+DAYS_WITH_A_RETURN = "Days with a return"
+DEFINITIONS = (
+    f"{DAYS_WITH_A_RETURN}: the share of days whose return is not 0, rounded up to a whole "
+    'percent (QuantStats\' "Time in Market"); it is not the mean gross exposure (positions over '
+    "equity) that aishock run reports."
+)
 # rows of the benchmark column relative to the benchmark itself, left "-" (as QuantStats
 # leaves beta, alpha, correlation and Treynor): QuantStats repeats the strategy's figures there
 RELATIVE_ROWS = ("R^2", "Information Ratio")
@@ -277,6 +289,7 @@ def _fix_metrics(page: str, qs, returns: pd.Series, benchmark: pd.Series | None)
     if benchmark is not None:
         for label in RELATIVE_ROWS:
             table = _edit_row(table, label, against_itself)
+    table = table.replace("<tr><td>Time in Market</td>", f"<tr><td>{DAYS_WITH_A_RETURN}</td>", 1)
     return page[:start] + table + page[stop:]
 
 
@@ -304,6 +317,20 @@ def _edit_row(table: str, label: str, edit) -> str:
         return row.group(1) + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
 
     return re.sub(rf"(<tr><td>{re.escape(label)}</td>)(.*?)</tr>", one, table, count=1)
+
+
+def _with_definitions(page: str) -> str:
+    """Put the definition of the metrics table's "Days with a return" in a paragraph under
+    the table."""
+    lines = [DEFINITIONS]
+    text = "<br>".join(html.escape(line, quote=False) for line in lines)
+    para = f'<p class="aishock-definitions" style="font-size:12px;color:#555">{text}</p>'
+    start = page.find('<div id="right">')
+    at = page.find("</table>", start) if start >= 0 else -1
+    if at < 0:
+        return page
+    at += len("</table>")
+    return page[:at] + para + page[at:]
 
 
 def _redraw_charts(page: str, qs, returns: pd.Series, benchmark: pd.Series | None, periods: int) -> str:

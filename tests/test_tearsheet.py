@@ -72,6 +72,12 @@ def synthetic_page(tmp_path_factory) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def under_the_metrics(html: str) -> str:
+    """What the page shows between the key-metrics table and the next table."""
+    metrics = html[html.index('<div id="right">') :]
+    return metrics[metrics.index("</table>") : metrics.index('<div id="eoy">')]
+
+
 def chart(html: str, div_id: str) -> str:
     """The SVG of a chart, its legend left out."""
     svg = re.search(rf'<div id="{div_id}">(.*?)</div>', html, re.S).group(1)
@@ -225,6 +231,22 @@ def test_the_benchmark_column_has_no_figures_relative_to_itself(short_page):
     active = strategy - bench
     assert float(ir[strategy_col]) == round(active.mean() / active.std(ddof=1), 2)
     assert tearsheet_row(page, "Beta")[benchmark_col] == "-"
+
+
+def test_days_with_a_return_is_named_and_defined_under_the_table(short_page):
+    """QuantStats' "Time in Market" is the share of days with a non-zero return (rounded up to
+    a whole percent), not the mean gross exposure `aishock run` reports as "Mean gross
+    exposure": the row says what it counts and a note under the table defines it."""
+    page, strategy, _ = short_page
+    assert "Time in Market</td>" not in page
+    share = (strategy != 0).mean()  # 11 of 12 days
+    benchmark_col, strategy_col = 0, 1
+    shown = tearsheet_row(page, "Days with a return")
+    assert shown[strategy_col] == f"{np.ceil(share * 100):.1f}%" == "92.0%"
+    assert shown[benchmark_col] == "100.0%"
+    under = under_the_metrics(page)
+    assert "Days with a return: the share of days whose return is not 0" in under
+    assert "not the mean gross exposure" in under
 
 
 def date_ticks(page: str, div_id: str) -> list[str]:
