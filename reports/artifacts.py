@@ -22,8 +22,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from engine.backtest.result import Result
 from engine.data.panel import Prices
 from engine.errors import AishockError
@@ -94,19 +92,20 @@ def write_run(
     label: str,
     out_dir: Path,
     prices: Prices,
-    benchmark: pd.Series | None = None,
-    benchmark_name: str = "SPY",
+    benchmark: str = "SPY",
     *,
     warmup: int | None = None,
     tearsheet: bool = True,
 ) -> dict[str, Path | None]:
     """Write the report set of the single-run `result` into its own folder under `out_dir`
     (see the module docstring) and return the paths of `tearsheet` (None when `tearsheet`
-    is false: QuantStats is then not even imported), `equity_csv` and `manifest`."""
+    is false: QuantStats is then not even imported), `equity_csv` and `manifest`.
+    `benchmark`: a ticker of `prices`; the tearsheet's benchmark column is its close-to-close
+    daily returns (`Prices.returns`), as the tearsheet's note says."""
     out_dir = writable_folder(Path(out_dir))
     equity = result.equity.iloc[:, 0].rename("equity")
     csv_text = csv_safe(equity.to_frame()).to_csv(float_format="%.6f", date_format="%Y-%m-%d")
-    info = run_manifest(result, label, prices, benchmark=benchmark_name, warmup=warmup, tearsheet=tearsheet)
+    info = run_manifest(result, label, prices, benchmark=benchmark, warmup=warmup, tearsheet=tearsheet)
     info["equity_csv_sha256"] = hashlib.sha256(csv_text.encode()).hexdigest()
     text = manifest_text(info)
     stem = f"{slug(label)}-{manifest_key(info)}"
@@ -121,6 +120,7 @@ def write_run(
     paths = {k: (final / n if n else None) for k, n in names.items()}
     if _complete(paths):
         return paths  # the same set (same inputs, same results) is already there
+    bench = prices.select([benchmark]).returns()[benchmark] if tearsheet else None
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".{stem}.", suffix=".tmp"))
     try:
         tmp.chmod(0o777 & ~umask())  # mkdtemp's folder is private; a report set is not
@@ -133,8 +133,8 @@ def write_run(
                 result.returns.iloc[:, 0],
                 tmp / names["tearsheet"],
                 label,
+                bench,
                 benchmark,
-                benchmark_name,
                 rf=result.risk_free,
                 periods=result.periods,
             )

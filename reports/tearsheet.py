@@ -39,7 +39,8 @@ its page is corrected here, after it is written (QuantStats itself is not patche
   (relative to the benchmark): it gets "-", as QuantStats leaves its beta and alpha;
 - "Time in Market" is the share of days with a non-zero return, not the mean exposure
   `aishock run` reports: the row is called "Days with a return", and a note under the
-  table defines it;
+  table defines it and the benchmark column (close-to-close, no costs: a buy-and-hold run of
+  the benchmark differs from it by its fills and costs);
 - it writes the title into `<h1>` unescaped (a title is escaped before QuantStats sees it),
   and refers to other sites: a favicon every browser fetches on opening the page, a link,
   and the namespaces and metadata of its SVG charts. All are removed, and the page carries
@@ -165,7 +166,7 @@ def write_tearsheet(
         page = _redraw_charts(page, qs, shown_returns, shown_bench, periods)
         page = _fix_metrics(page, qs, shown_returns, shown_bench)
     page = _local_only(_fix_tables(page, strategy.index))
-    page = _with_definitions(page)
+    page = _with_definitions(page, benchmark_name if bench is not None else None)
     if note is not None:
         page = _with_note(page, note)
     return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
@@ -249,6 +250,12 @@ DEFINITIONS = (
     'percent (QuantStats\' "Time in Market"); it is not the mean gross exposure (positions over '
     "equity) that aishock run reports."
 )
+BENCHMARK_DEFINITION = (
+    "{name}: {name}'s close-to-close daily returns on the strategy's days, compounded, without "
+    "costs. The strategy is the simulated portfolio: it trades at the next bar (at the open "
+    "where the data has opens) and pays fees and slippage, so a buy-and-hold of {name} differs "
+    "from this column by those costs and that fill timing."
+)
 # rows of the benchmark column relative to the benchmark itself, left "-" (as QuantStats
 # leaves beta, alpha, correlation and Treynor): QuantStats repeats the strategy's figures there
 RELATIVE_ROWS = ("R^2", "Information Ratio")
@@ -319,10 +326,12 @@ def _edit_row(table: str, label: str, edit) -> str:
     return re.sub(rf"(<tr><td>{re.escape(label)}</td>)(.*?)</tr>", one, table, count=1)
 
 
-def _with_definitions(page: str) -> str:
-    """Put the definition of the metrics table's "Days with a return" in a paragraph under
-    the table."""
+def _with_definitions(page: str, benchmark_name: str | None) -> str:
+    """Put the definitions of the metrics table's "Days with a return" and of its benchmark
+    column (when it has one) in a paragraph under the table."""
     lines = [DEFINITIONS]
+    if benchmark_name is not None:
+        lines.append(BENCHMARK_DEFINITION.format(name=benchmark_name))
     text = "<br>".join(html.escape(line, quote=False) for line in lines)
     para = f'<p class="aishock-definitions" style="font-size:12px;color:#555">{text}</p>'
     start = page.find('<div id="right">')

@@ -268,3 +268,28 @@ def test_rolling_charts_with_nothing_to_draw_have_dates_on_their_axis(flat_page,
         assert len(ticks) >= 4 and all(
             strategy.index[0] <= pd.Timestamp(tick) <= strategy.index[-1] for tick in ticks
         ), (div_id, ticks)
+
+
+def test_the_benchmark_column_is_close_to_close_and_a_note_says_why_a_run_of_it_differs(cfg, tmp_path):
+    """The tearsheet's SPY column is SPY's close-to-close return compounded over the run's days
+    (here checked on the closes of the snapshot's SPY file, read directly); buy-and-hold of SPY
+    trades at the next open and pays fees and slippage, so its column differs: the note under
+    the table says so."""
+    from reports.artifacts import write_run
+
+    r = engine.run("buy_and_hold", {"hold": "SPY"}, start="2025-01-02", end="2025-12-31", config=cfg)
+    prices = load_prices(["SPY"], end="2025-12-31", config=cfg)
+    page = write_run(r, "spy", tmp_path, prices, "SPY")["tearsheet"].read_text(encoding="utf-8")
+    raw = pd.read_csv(prices.sources["SPY"], skiprows=3, header=None, index_col=0, parse_dates=True)
+    assert pd.read_csv(prices.sources["SPY"], nrows=0).columns[1] == "Close"  # yfinance's layout
+    close = raw[1]
+    first, last = r.returns.index[0], r.returns.index[-1]
+    expected = close[last] / close[close.index < first].iloc[-1] - 1
+    benchmark_col, strategy_col = 0, 1
+    shown = [float(c.rstrip("%")) / 100 for c in tearsheet_row(page, "Cumulative Return")]
+    assert shown[benchmark_col] == pytest.approx(expected, abs=0.00005)  # shown to 0.01%
+    assert shown[strategy_col] == pytest.approx(r.stats["total_return"].iloc[0], abs=0.00005)
+    assert abs(shown[strategy_col] - shown[benchmark_col]) > 0.001  # costs and fill timing
+    under = under_the_metrics(page)
+    assert "SPY: SPY's close-to-close daily returns on the strategy's days, compounded" in under
+    assert "differs from this column by those costs and that fill timing" in under

@@ -83,13 +83,11 @@ def _run(args) -> int:
     result = engine.run(
         spec, p, start=start, end=end, costs=costs, prices=prices, config=cfg, warmup=args.warmup
     )
-    bench = prices.close[bench_name].pct_change(fill_method=None)
     paths = write_run(
         result,
         spec.name,
         cfg.reports_dir,
         prices,
-        bench,
         bench_name,
         warmup=args.warmup,
         tearsheet=args.tearsheet,
