@@ -42,14 +42,13 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     specs = [(d["label"], registry.get(d["strategy"]), d.get("params", {})) for d in cfg.demo]
     tickers = {t for _, spec, p in specs for t in needed_tickers(spec, param_sets(spec, p))}
     prices = engine.load_prices(sorted(tickers | {cfg.benchmark}), end=end, config=cfg)
-    bench = prices.close[cfg.benchmark].pct_change(fill_method=None)
     timings = {"load": time.perf_counter() - t0}
     returns, equity, links, roles, brinson, bands = {}, {}, {}, {}, {}, {}
     t1 = time.perf_counter()
     for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
         own = prices.select(needed_tickers(spec, param_sets(spec, p), cfg.benchmark))  # as `aishock run`
         result = engine.run(spec, p, start=start, end=end, prices=own, config=cfg)
-        paths = write_run(result, cfg.reports_dir, own, bench, cfg.benchmark)
+        paths = write_run(result, cfg.reports_dir, own, cfg.benchmark)
         links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]

@@ -171,8 +171,7 @@ def write_run(
     result: Result,
     out_dir: Path,
     prices: Prices,
-    benchmark: pd.Series | None = None,
-    benchmark_name: str = "SPY",
+    benchmark: str = "SPY",
     *,
     warmup: int | None = None,
     tearsheet: bool = True,
@@ -181,9 +180,11 @@ def write_run(
     the paths of `tearsheet` (None when `tearsheet` is false: QuantStats is then not even
     imported), `equity_csv`, `orders_csv`, `trades_csv`, `weights_csv` (run_tables) and
     `manifest`. `prices` is the data the run read (engine.run's `prices`, the run's tickers
-    and the benchmark: backtest.run.needed_tickers)."""
+    and the benchmark: backtest.run.needed_tickers). `benchmark`: a ticker of `prices`; the
+    tearsheet's benchmark column is its close-to-close daily returns (`Prices.returns`), as
+    the tearsheet's note says."""
     tables = {suffix: _csv(frame) for suffix, frame in run_tables(result).items()}
-    info = run_manifest(result, prices, benchmark=benchmark_name, warmup=warmup, tearsheet=tearsheet)
+    info = run_manifest(result, prices, benchmark=benchmark, warmup=warmup, tearsheet=tearsheet)
 
     def draw(path: Path) -> None:
         from reports.tearsheet import write_tearsheet  # imports QuantStats: only when needed
@@ -192,8 +193,8 @@ def write_run(
             result.returns.iloc[:, 0],
             path,
             info["label"],
+            prices.select([benchmark]).returns()[benchmark],
             benchmark,
-            benchmark_name,
             rf=result.risk_free,
             periods=result.periods,
         )

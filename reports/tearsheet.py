@@ -24,6 +24,23 @@ its page is corrected here, after it is written (QuantStats itself is not patche
   pandas 3 and thins the labels past ten years: every bar gets its year), and the rolling
   beta (QuantStats draws its 6-month beta as 0 until 6 months of data exist: nothing is
   drawn there, and its mean line is the mean of what is drawn);
+- so are, when QuantStats would draw them wrong, the monthly heatmap (every month 0: seaborn
+  maps a colour range of zero width to the map's lowest colour, dark red; such a heatmap gets
+  the map's middle, the colour of 0 on every other heatmap) and the rolling volatility,
+  Sharpe and Sortino (nothing to draw, as in a window shorter than 6 months or a run that
+  never moved: the date axis falls back to matplotlib's default range, labelled "01-01 00";
+  it spans the returns' dates instead);
+- in the metrics table: "Max Drawdown" is a bare "%" for a column without a drawdown (its
+  figure comes from the list of drawdown periods, empty then): it gets its figure, 0, and
+  the dates of that drawdown "-"; "Risk of Ruin" is a fraction printed as a percentage (0.01
+  for 1%): it is given in percent, and as 0 for a column without a non-zero return (its win
+  rate is 0 / 0, which QuantStats takes as 0, so it printed a ruin certain for a run that
+  never lost); the benchmark column repeats the strategy's "R^2" and "Information Ratio"
+  (relative to the benchmark): it gets "-", as QuantStats leaves its beta and alpha;
+- "Time in Market" is the share of days with a non-zero return, not the mean exposure
+  `aishock run` reports: the row is called "Days with a return", and a note under the
+  table defines it and the benchmark column (close-to-close, no costs: a buy-and-hold run of
+  the benchmark differs from it by its fills and costs);
 - it writes the title into `<h1>` unescaped (a title is escaped before QuantStats sees it),
   and refers to other sites: a favicon every browser fetches on opening the page, a link,
   and the namespaces and metadata of its SVG charts. All are removed, and the page carries
@@ -145,8 +162,11 @@ def write_tearsheet(
             download_filename=path.name,
         )
         page = raw.read_text(encoding="utf-8")
-        page = _redraw_charts(page, qs, strategy, bench, rf, periods)
+        shown_returns, shown_bench = _as_drawn(qs, strategy, bench, rf)
+        page = _redraw_charts(page, qs, shown_returns, shown_bench, periods)
+        page = _fix_metrics(page, qs, shown_returns, shown_bench)
     page = _local_only(_fix_tables(page, strategy.index))
+    page = _with_definitions(page, benchmark_name if bench is not None else None)
     if note is not None:
         page = _with_note(page, note)
     return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
@@ -210,17 +230,125 @@ def _fix_tables(page: str, index: pd.DatetimeIndex) -> str:
     )
 
 
-def _redraw_charts(
-    page: str, qs, strategy: pd.Series, bench: pd.Series | None, rf: float, periods: int
-) -> str:
-    """Draw the end-of-year and rolling-beta charts again, corrected, in place of QuantStats'.
-
-    The inputs and arguments are those `qs.reports.html` gives the same plotting functions.
-    """
+def _as_drawn(qs, strategy: pd.Series, bench: pd.Series | None, rf: float):
+    """The strategy's and the benchmark's returns as `qs.reports.html` prepares them for its
+    charts and its metrics table (named as its columns: "Strategy" and the benchmark's)."""
     returns = qs.utils._prepare_returns(strategy).rename("Strategy")
-    benchmark = None
-    if bench is not None:
-        benchmark = qs.utils._prepare_benchmark(bench, returns.index, rf).rename(bench.name)
+    if bench is None:
+        return returns, None
+    return returns, qs.utils._prepare_benchmark(bench, returns.index, rf).rename(bench.name)
+
+
+# the colour map of QuantStats' monthly heatmap (`qs.plots.monthly_heatmap`, not in grayscale)
+HEATMAP_COLOURS = "RdYlGn"
+
+# QuantStats' "Time in Market": the share of days whose return is not 0 (rounded up to a whole
+# percent), not the mean exposure aishock's stats call "Mean gross exposure"
+DAYS_WITH_A_RETURN = "Days with a return"
+DEFINITIONS = (
+    f"{DAYS_WITH_A_RETURN}: the share of days whose return is not 0, rounded up to a whole "
+    'percent (QuantStats\' "Time in Market"); it is not the mean gross exposure (positions over '
+    "equity) that aishock run reports."
+)
+BENCHMARK_DEFINITION = (
+    "{name}: {name}'s close-to-close daily returns on the strategy's days, compounded, without "
+    "costs. The strategy is the simulated portfolio: it trades at the next bar (at the open "
+    "where the data has opens) and pays fees and slippage, so a buy-and-hold of {name} differs "
+    "from this column by those costs and that fill timing."
+)
+# rows of the benchmark column relative to the benchmark itself, left "-" (as QuantStats
+# leaves beta, alpha, correlation and Treynor): QuantStats repeats the strategy's figures there
+RELATIVE_ROWS = ("R^2", "Information Ratio")
+MAX_DD_DATES = ("Max DD Date", "Max DD Period Start", "Max DD Period End")
+
+
+def _fix_metrics(page: str, qs, returns: pd.Series, benchmark: pd.Series | None) -> str:
+    """Correct the key-metrics table, whose columns are `returns` ("Strategy") and the
+    `benchmark` (both as `_as_drawn` gives them); see the module's docstring."""
+    start = page.find('<div id="right">')
+    stop = page.find("</table>", start)
+    header = re.search(r"<tr><th>Metric</th>(.*?)</tr>", page[start:stop]) if start >= 0 else None
+    if header is None:
+        return page  # not the page expected: left as written
+    series = {returns.name: returns} | ({benchmark.name: benchmark} if benchmark is not None else {})
+    columns = [series.get(name) for name in re.findall(r"<th>(.*?)</th>", header.group(1))]
+    table = page[start:stop]
+
+    def max_drawdown(cells):
+        return [
+            _shown(qs.stats.max_drawdown(r) * 100, "%") if cell == "%" and r is not None else cell
+            for cell, r in zip(cells, columns, strict=True)
+        ]
+
+    def risk_of_ruin(cells):
+        return [
+            _shown(_risk_of_ruin(qs, r) * 100, "%") if r is not None else cell
+            for cell, r in zip(cells, columns, strict=True)
+        ]
+
+    def against_itself(cells):
+        return ["-" if r is benchmark else cell for cell, r in zip(cells, columns, strict=True)]
+
+    table = _edit_row(table, "Max Drawdown", max_drawdown)
+    for label in MAX_DD_DATES:
+        table = _edit_row(table, label, lambda cells: [cell or "-" for cell in cells])
+    table = _edit_row(table, "Risk of Ruin", risk_of_ruin)
+    if benchmark is not None:
+        for label in RELATIVE_ROWS:
+            table = _edit_row(table, label, against_itself)
+    table = table.replace("<tr><td>Time in Market</td>", f"<tr><td>{DAYS_WITH_A_RETURN}</td>", 1)
+    return page[:start] + table + page[stop:]
+
+
+def _risk_of_ruin(qs, returns: pd.Series) -> float:
+    """QuantStats' risk of ruin, ((1 - w) / (1 + w)) ** n for a win rate w (the share of the
+    non-zero returns that are positive) over n days (`qs.stats.risk_of_ruin`), as a fraction;
+    0 for returns without a non-zero one: nothing was ever lost (w is 0 / 0 there, which
+    QuantStats takes as 0, so its formula gives 1, a certain ruin)."""
+    values = returns.dropna().to_numpy(dtype=float)
+    if not np.any(values != 0):
+        return 0.0
+    return float(qs.stats.risk_of_ruin(returns, prepare_returns=False))
+
+
+def _shown(value: float, unit: str = "") -> str:
+    """`value` as QuantStats prints a figure of its metrics table: rounded to 2 decimals."""
+    return f"{round(float(value), 2)}{unit}"
+
+
+def _edit_row(table: str, label: str, edit) -> str:
+    """`table` with the cells of its row `label` replaced by `edit(cells)` (texts, in order)."""
+
+    def one(row: re.Match) -> str:
+        cells = edit(re.findall(r"<td>(.*?)</td>", row.group(2)))
+        return row.group(1) + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>"
+
+    return re.sub(rf"(<tr><td>{re.escape(label)}</td>)(.*?)</tr>", one, table, count=1)
+
+
+def _with_definitions(page: str, benchmark_name: str | None) -> str:
+    """Put the definitions of the metrics table's "Days with a return" and of its benchmark
+    column (when it has one) in a paragraph under the table."""
+    lines = [DEFINITIONS]
+    if benchmark_name is not None:
+        lines.append(BENCHMARK_DEFINITION.format(name=benchmark_name))
+    text = "<br>".join(html.escape(line, quote=False) for line in lines)
+    para = f'<p class="aishock-definitions" style="font-size:12px;color:#555">{text}</p>'
+    start = page.find('<div id="right">')
+    at = page.find("</table>", start) if start >= 0 else -1
+    if at < 0:
+        return page
+    at += len("</table>")
+    return page[:at] + para + page[at:]
+
+
+def _redraw_charts(page: str, qs, returns: pd.Series, benchmark: pd.Series | None, periods: int) -> str:
+    """Draw the end-of-year and rolling-beta charts again, corrected, in place of QuantStats';
+    and the monthly heatmap and the rolling charts when QuantStats would draw them wrong.
+
+    The inputs (`_as_drawn`) and arguments are those `qs.reports.html` gives the same plotting
+    functions.
+    """
     common = {"subtitle": False, "show": False, "ylabel": "", "prepare_returns": False}
     fig = qs.plots.yearly_returns(returns, benchmark, figsize=(8, 4), compounded=True, **common)
     _label_every_year(fig, returns.index)
@@ -232,6 +360,76 @@ def _redraw_charts(
         )
         _blank_unfilled_window(fig, half_year)
         page = _put_chart(page, "rolling_beta", fig)
+    if not np.any(qs.stats.monthly_returns(returns, eoy=False, compounded=True).to_numpy()):
+        fig = qs.plots.monthly_heatmap(
+            returns, benchmark, figsize=(8, 4), cbar=False, returns_label=returns.name,
+            show=False, ylabel="", compounded=True, active=False,
+        )  # fmt: skip
+        _neutral_colour_scale(fig)
+        page = _put_chart(page, "monthly_heatmap", fig)
+    return _date_axis_when_empty(page, qs, returns, benchmark, periods)
+
+
+def _neutral_colour_scale(fig) -> None:
+    """Give a heatmap whose colour range has zero width (every value is the centre, 0) the
+    middle of QuantStats' colour map, with annotations in the colour seaborn gives text on it."""
+    import matplotlib
+    from seaborn.utils import relative_luminance
+
+    ax = fig.axes[0]
+    mesh = ax.collections[0]
+    low, high = mesh.get_clim()
+    if low != high:
+        return
+    # seaborn centres a map by cutting the part of it the range covers: nothing but its lowest
+    # colour for a range of zero width; the whole map, symmetric about the values, instead
+    mesh.set_cmap(matplotlib.colormaps[HEATMAP_COLOURS])
+    mesh.set_clim(low - 1.0, high + 1.0)
+    text = ".15" if relative_luminance(mesh.to_rgba(low)) > 0.408 else "w"  # seaborn's rule
+    for annotation in ax.texts:
+        annotation.set_color(text)
+
+
+def _rolling(qs, half_year: int, periods: int):
+    """{div id: (QuantStats' chart of it, its statistic of a returns series, whether the chart
+    draws the benchmark too)} for the rolling charts, with the arguments `qs.reports.html` uses."""
+    return {
+        "rolling_vol": (
+            qs.plots.rolling_volatility,
+            lambda r: qs.stats.rolling_volatility(r, half_year, periods),
+            True,
+        ),
+        "rolling_sharpe": (
+            qs.plots.rolling_sharpe,
+            lambda r: qs.stats.rolling_sharpe(r, 0.0, half_year, True, periods),
+            False,
+        ),
+        "rolling_sortino": (
+            qs.plots.rolling_sortino,
+            lambda r: qs.stats.rolling_sortino(r, 0.0, half_year, True, periods),
+            False,
+        ),
+    }
+
+
+def _date_axis_when_empty(
+    page: str, qs, returns: pd.Series, benchmark: pd.Series | None, periods: int
+) -> str:
+    """Draw again each rolling chart that has no finite value to draw (a span shorter than its
+    window, returns that never vary), over the returns' dates: with nothing drawn,
+    matplotlib's date axis falls back to a default range that the page shows as "01-01 00"."""
+    half_year = math.ceil(periods / 2)
+    for div_id, (plot, statistic, with_benchmark) in _rolling(qs, half_year, periods).items():
+        drawn = [returns, benchmark] if with_benchmark and benchmark is not None else [returns]
+        if any(np.isfinite(statistic(series).to_numpy(dtype=float)).any() for series in drawn):
+            continue
+        extra = {"benchmark": benchmark} if with_benchmark else {}
+        fig = plot(
+            returns, **extra, figsize=(8, 3), subtitle=False, show=False, ylabel="",
+            period=half_year, periods_per_year=periods,
+        )  # fmt: skip
+        fig.axes[0].set_xlim(returns.index[0], returns.index[-1])
+        page = _put_chart(page, div_id, fig)
     return page
 
 

@@ -8,6 +8,7 @@ they can). No browser is downloaded. Loaded by tests/conftest.py (`pytest_plugin
         for chart in page.charts(): ...       # Plotly divs and inline SVG charts, measured
         assert page.hover(0)                  # the hover label of the first Plotly chart
         assert page.requests == [path.as_uri()]  # every URL it asked for, favicon included
+        assert page.left_open(5000) == []     # errors and requests in the 5 s after load too
         page.screenshot(tmp_path / "x.png")   # a full-page PNG
         save_screenshot(page, "index")        # reports/out/screenshots/index.png
 
@@ -41,6 +42,7 @@ LAUNCH_ARGS = [
 ]
 SCREENSHOTS = ROOT / "reports" / "out" / "screenshots"  # one PNG per page type, kept after the run
 LOCAL_URLS = ("file:", "data:", "about:", "blob:")  # pages are self-contained: nothing else loads
+IN_PAGE = ("data:", "about:", "blob:")  # URLs of what the page itself holds: no file is read
 BROWSER_FIXTURES = {"open_page", "chromium_ready", "browser", "page", "context", "new_context"}
 
 
@@ -123,6 +125,16 @@ class BrowserPage:
     @property
     def url(self) -> str:
         return self.page.url
+
+    def left_open(self, ms: int = 5000) -> list[str]:
+        """Leave the page open `ms` milliseconds (a favicon, a timer or a lazy load asks after
+        the load event), then everything that went wrong since it was opened: its `errors`, and
+        a line for every request other than the page itself, local files included (a page is
+        one file: it has nothing to load; what its own bytes hold, such as the data: images
+        Plotly draws heatmaps with, is no request)."""
+        self.page.wait_for_timeout(ms)
+        asked = [url for url in self.requests if url != self.url and not url.startswith(IN_PAGE)]
+        return [*self.errors, *(f"requested {url}" for url in asked)]
 
     def evaluate(self, expression: str, arg=None):
         """The value of a JavaScript expression (or of a function applied to `arg`)."""

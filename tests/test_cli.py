@@ -80,6 +80,9 @@ def test_run_table_output(out_dir, capsys):
     assert re.search(r"Orders +\d+\n", out) and re.search(r"Final equity +[\d,]+\.\d{2}\n", out), out
     assert not re.search(r"\d\.\d{5,}", out), out  # no unrounded number
     assert re.search(r"Trades: 1 closed|Trades: none closed \(1 open\)", out), out  # by trade, not by day
+    # the mean of gross exposure over equity, not the tearsheet's "Days with a return" (QuantStats'
+    # "Time in Market"): its name says which (issue 18: "Exposure" 5.29% beside "Time in Market" 6.0%)
+    assert re.search(r"^Mean gross exposure +\d+\.\d{2}%\n", out, re.M) and "\nExposure" not in out, out
 
 
 def test_sweep_prints_rounded_figures_with_units_and_whole_numbers_in_json(out_dir, capsys):

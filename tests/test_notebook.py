@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,5 +26,12 @@ def test_sweeps_notebook_runs(monkeypatch, tmp_path):
     cells = [c for c in nb.cells if c.cell_type == "code"]
     outputs = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
     assert "combinations; best:" in outputs and "tearsheet:" in outputs
+    # what the reader sees (printed and displayed) shows plain numbers, not numpy reprs
+    # (issue 18: "best: {'top_k': np.float64(5.0), ...}"), and a whole parameter whole
+    shown = outputs + "".join(
+        o.get("data", {}).get("text/plain", "") for c in cells for o in c.get("outputs", [])
+    )
+    assert not re.search(r"\bnp\.\w+\(", shown), shown
+    assert re.search(r"best: \{'top_k': \d+, 'hold_days': \d+, 'sharpe': -?\d", outputs), outputs
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

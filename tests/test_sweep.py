@@ -57,6 +57,19 @@ def test_sampled_rows_equal_single_runs(cfg, basket_sweep):
             assert row[col] == pytest.approx(one.stats[col].iloc[0], rel=1e-12, nan_ok=True), col
 
 
+def test_the_best_row_holds_plain_values_of_its_columns_types(basket_sweep):
+    """A row of a table with integer and float columns is all numpy floats (the notebook
+    printed {'top_k': np.float64(5.0), ...}): the best row keeps each column's type, as plain
+    Python values, and stays the row of the table it came from."""
+    best = basket_sweep.best
+    table = basket_sweep.table
+    assert {k: type(v) for k, v in best[["top_k", "hold_days", "n_trades", "sharpe"]].items()} == {
+        "top_k": int, "hold_days": int, "n_trades": int, "sharpe": float,
+    }  # fmt: skip
+    assert "np." not in repr(dict(best))
+    assert table.loc[best.name].tolist() == pytest.approx(best.tolist(), nan_ok=True)
+
+
 def test_spa_tests_the_whole_grid_against_the_equal_weight_universe(cfg, basket_sweep):
     """SPA on the kept returns against the equal-weight `ai` basket (the strategy's universe),
     rebalanced daily, computed here from the closes."""

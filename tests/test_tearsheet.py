@@ -72,6 +72,12 @@ def synthetic_page(tmp_path_factory) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def under_the_metrics(html: str) -> str:
+    """What the page shows between the key-metrics table and the next table."""
+    metrics = html[html.index('<div id="right">') :]
+    return metrics[metrics.index("</table>") : metrics.index('<div id="eoy">')]
+
+
 def chart(html: str, div_id: str) -> str:
     """The SVG of a chart, its legend left out."""
     svg = re.search(rf'<div id="{div_id}">(.*?)</div>', html, re.S).group(1)
@@ -147,3 +153,143 @@ def test_no_call_to_a_function_the_page_never_defines(synthetic_page):
     """QuantStats' template has <body onload="save()"> and no save(): a ReferenceError on every
     load (seen in Chromium by tests/test_browser_pages.py); the adapter drops it."""
     assert "<body>" in synthetic_page and "save()" not in synthetic_page
+
+
+# --- a run that never moved, and the figures QuantStats prints wrong (issue 18) ---------------
+
+
+@pytest.fixture(scope="module")
+def flat_page(tmp_path_factory) -> str:
+    """The tearsheet of a run that never traded: a year of zero returns (its benchmark, SPY,
+    is left out, with a note: nothing can be regressed on it)."""
+    dates = pd.bdate_range("2024-07-01", "2025-06-30")
+    bench = pd.Series(np.random.default_rng(5).normal(0, 0.01, len(dates)), dates)
+    flat = pd.Series(0.0, dates)
+    path = write_tearsheet(flat, tmp_path_factory.mktemp("flat") / "f.html", "flat", bench, "SPY")
+    return path.read_text(encoding="utf-8")
+
+
+def test_a_run_that_never_moved_has_no_drawdown_and_no_risk_of_ruin(flat_page):
+    """QuantStats printed "%" (no drawdown period, so no figure) and "1.0%" (its ruin
+    formula with a win rate of 0 / 0, taken as 0, is 1: a certain ruin, printed as 1%)."""
+    assert tearsheet_row(flat_page, "Max Drawdown") == ["0.0%"]
+    for label in ("Max DD Date", "Max DD Period Start", "Max DD Period End"):
+        assert tearsheet_row(flat_page, label) == ["-"]
+    assert tearsheet_row(flat_page, "Risk of Ruin") == ["0.0%"]
+
+
+def test_a_heatmap_of_zeros_has_the_colour_of_zero(flat_page):
+    """Every month 0: seaborn's colour range has zero width and painted every cell the map's
+    lowest colour (dark red, as for the worst loss). The cells get the middle of QuantStats'
+    map (RdYlGn), where 0 sits on a heatmap of gains and losses, and dark annotations."""
+    import matplotlib
+    from matplotlib.colors import to_hex
+
+    svg = chart(flat_page, "monthly_heatmap")
+    mesh = svg[svg.index('<g id="QuadMesh_1">') : svg.index("</g>", svg.index('<g id="QuadMesh_1">'))]
+    cells = re.findall(r"style=\"fill: (#[0-9a-f]{6})", mesh)
+    assert len(cells) == 24 and set(cells) == {to_hex(matplotlib.colormaps["RdYlGn"](0.5))}
+    annotations = re.findall(r"<!-- 0\.00 -->\s*<g style=\"fill: (#[0-9a-f]{6})", svg)
+    assert len(annotations) == 24 and set(annotations) == {to_hex(".15")}
+
+
+@pytest.fixture(scope="module")
+def short_page(tmp_path_factory) -> tuple[str, pd.Series, pd.Series]:
+    """12 days that mostly lose (2 wins of 11 non-zero days), against a random benchmark."""
+    dates = pd.bdate_range("2025-03-03", periods=12)
+    strategy = pd.Series(
+        [0.01, -0.01, -0.02, 0.005, -0.01, -0.003, 0.0, -0.004, -0.01, -0.002, -0.001, -0.01], dates
+    )
+    bench = pd.Series(np.random.default_rng(0).normal(0, 0.01, 12), dates)
+    path = write_tearsheet(strategy, tmp_path_factory.mktemp("short") / "s.html", "short", bench, "SPY")
+    return path.read_text(encoding="utf-8"), strategy, bench
+
+
+def test_risk_of_ruin_is_given_in_percent(short_page):
+    """QuantStats' risk of ruin ((1 - w) / (1 + w)) ** n, win rate w over the non-zero days,
+    n days (`qs.stats.risk_of_ruin`'s definition); QuantStats printed the fraction with a "%"
+    sign: 0.01% for 1.21%."""
+    page, strategy, _ = short_page
+    moved = strategy[strategy != 0]
+    w = (moved > 0).mean()
+    expected = ((1 - w) / (1 + w)) ** len(strategy)
+    assert expected == pytest.approx(0.0121, abs=1e-4)
+    strategy_col = 1
+    assert tearsheet_row(page, "Risk of Ruin")[strategy_col] == f"{round(expected * 100, 2)}%"
+
+
+def test_the_benchmark_column_has_no_figures_relative_to_itself(short_page):
+    """QuantStats wrote the strategy's R² and information ratio (against the benchmark) in the
+    benchmark's column too; there they would be 1 and undefined (no tracking error): "-", as
+    QuantStats leaves the benchmark's beta and alpha. The strategy's keep their definitions."""
+    page, strategy, bench = short_page
+    benchmark_col, strategy_col = 0, 1
+    assert re.search(r"<tr><th>Metric</th><th>SPY</th><th>Strategy</th></tr>", page)
+    r2, ir = tearsheet_row(page, "R^2"), tearsheet_row(page, "Information Ratio")
+    assert r2[benchmark_col] == ir[benchmark_col] == "-"
+    assert float(r2[strategy_col]) == round(np.corrcoef(strategy, bench)[0, 1] ** 2, 2)
+    active = strategy - bench
+    assert float(ir[strategy_col]) == round(active.mean() / active.std(ddof=1), 2)
+    assert tearsheet_row(page, "Beta")[benchmark_col] == "-"
+
+
+def test_days_with_a_return_is_named_and_defined_under_the_table(short_page):
+    """QuantStats' "Time in Market" is the share of days with a non-zero return (rounded up to
+    a whole percent), not the mean gross exposure `aishock run` reports as "Mean gross
+    exposure": the row says what it counts and a note under the table defines it."""
+    page, strategy, _ = short_page
+    assert "Time in Market</td>" not in page
+    share = (strategy != 0).mean()  # 11 of 12 days
+    benchmark_col, strategy_col = 0, 1
+    shown = tearsheet_row(page, "Days with a return")
+    assert shown[strategy_col] == f"{np.ceil(share * 100):.1f}%" == "92.0%"
+    assert shown[benchmark_col] == "100.0%"
+    under = under_the_metrics(page)
+    assert "Days with a return: the share of days whose return is not 0" in under
+    assert "not the mean gross exposure" in under
+
+
+def date_ticks(page: str, div_id: str) -> list[str]:
+    svg = chart(page, div_id)
+    axis = svg[svg.index('<g id="matplotlib.axis_1">') : svg.index('<g id="matplotlib.axis_2">')]
+    return re.findall(r"<!-- (.*?) -->", axis)
+
+
+def test_rolling_charts_with_nothing_to_draw_have_dates_on_their_axis(flat_page, short_page):
+    """A rolling Sharpe or Sortino of returns that never vary, and any rolling figure over a
+    span shorter than its 6-month window, has no value: the date axis was matplotlib's default
+    range, labelled "01-01 00", "01-01 03", ... It spans the returns' dates instead."""
+    months = [str(m) for m in pd.period_range("2024-07", "2025-06", freq="M")]
+    for div_id in ("rolling_sharpe", "rolling_sortino"):  # the flat run's volatility is drawn: 0
+        assert date_ticks(flat_page, div_id) == months
+    page, strategy, _ = short_page  # 12 days
+    for div_id in ("rolling_vol", "rolling_sharpe", "rolling_sortino"):
+        ticks = date_ticks(page, div_id)
+        assert len(ticks) >= 4 and all(
+            strategy.index[0] <= pd.Timestamp(tick) <= strategy.index[-1] for tick in ticks
+        ), (div_id, ticks)
+
+
+def test_the_benchmark_column_is_close_to_close_and_a_note_says_why_a_run_of_it_differs(cfg, tmp_path):
+    """The tearsheet's SPY column is SPY's close-to-close return compounded over the run's days
+    (here checked on the closes of the snapshot's SPY file, read directly); buy-and-hold of SPY
+    trades at the next open and pays fees and slippage, so its column differs: the note under
+    the table says so."""
+    from reports.artifacts import write_run
+
+    r = engine.run("buy_and_hold", {"hold": "SPY"}, start="2025-01-02", end="2025-12-31", config=cfg)
+    prices = load_prices(["SPY"], end="2025-12-31", config=cfg)
+    page = write_run(r, "spy", tmp_path, prices, "SPY")["tearsheet"].read_text(encoding="utf-8")
+    raw = pd.read_csv(prices.sources["SPY"], skiprows=3, header=None, index_col=0, parse_dates=True)
+    assert pd.read_csv(prices.sources["SPY"], nrows=0).columns[1] == "Close"  # yfinance's layout
+    close = raw[1]
+    first, last = r.returns.index[0], r.returns.index[-1]
+    expected = close[last] / close[close.index < first].iloc[-1] - 1
+    benchmark_col, strategy_col = 0, 1
+    shown = [float(c.rstrip("%")) / 100 for c in tearsheet_row(page, "Cumulative Return")]
+    assert shown[benchmark_col] == pytest.approx(expected, abs=0.00005)  # shown to 0.01%
+    assert shown[strategy_col] == pytest.approx(r.stats["total_return"].iloc[0], abs=0.00005)
+    assert abs(shown[strategy_col] - shown[benchmark_col]) > 0.001  # costs and fill timing
+    under = under_the_metrics(page)
+    assert "SPY: SPY's close-to-close daily returns on the strategy's days, compounded" in under
+    assert "differs from this column by those costs and that fill timing" in under

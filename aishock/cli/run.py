@@ -93,12 +93,10 @@ def _run(args) -> int:
         warmup=args.warmup,
         benchmark=bench_name,
     )
-    bench = prices.close[bench_name].pct_change(fill_method=None)
     paths = write_run(
         result,
         cfg.reports_dir,
         prices,
-        bench,
         bench_name,
         warmup=args.warmup,
         tearsheet=args.tearsheet,

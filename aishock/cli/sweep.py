@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from aishock.cli import execution, tables
 from aishock.cli.jsonout import dumps, plain
@@ -237,7 +236,7 @@ def _sweep(args) -> int:
         trials=result.n_trials,
     )
     out, page = write_results(args.out, cfg.reports_dir, result, info)
-    best = {k: whole(result.table[k], v) for k, v in result.best.items()}
+    best = {k: plain(v) for k, v in result.best.items()}  # typed: engine.sweeps.grid.plain_row
     summary = {
         "strategy": result.strategy,
         "start": result.start,
@@ -318,14 +317,6 @@ def print_notes(notes) -> None:
     """The sweep's notes (repeated grid values dropped) on stderr, one line each."""
     for note in notes:
         print(f"aishock: note: {note}", file=sys.stderr, flush=True)
-
-
-def whole(column: pd.Series, value):
-    """A value of the best row for JSON: a whole number stays whole where its column is
-    integer (a parameter or a count), and n_trades is a count; others as engine.outputs.plain."""
-    value = plain(value)
-    integer = pd.api.types.is_integer_dtype(column) or column.name == "n_trades"
-    return int(value) if integer and isinstance(value, float) and value.is_integer() else value
 
 
 def spa_json(result) -> dict:

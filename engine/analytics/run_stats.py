@@ -46,7 +46,7 @@ LABELS = {
     "calmar": "Calmar ratio",
     "n_trades": "Orders [#]",
     "turnover": "Turnover [x equity]",
-    "exposure": "Exposure [%]",
+    "exposure": "Mean gross exposure [%]",
     "fees_paid": "Fees paid [$]",
     "interest": "Net interest [$]",
     "wiped_out": "Wiped out",

@@ -56,7 +56,8 @@ class SweepResult:
     n_trials: combinations evaluated (the number of trials for the Deflated Sharpe), each
         distinct parameter set once (`notes` says which repeated grid values were dropped).
     best: the row with the best `metric`: the highest, or the lowest for a metric whose
-        lowest is best (`better`, engine.analytics.run_stats.BETTER). dsr: its Deflated Sharpe Ratio
+        lowest is best (`better`, engine.analytics.run_stats.BETTER), as plain Python values
+        (`plain_row`: `dict(best)` prints {'top_k': 5, ...}). dsr: its Deflated Sharpe Ratio
         (probability).
     pbo: Probability of Backtest Overfitting by CSCV, ranking the combinations by `metric` in
         the same direction (NaN with `pbo_note` saying why).
@@ -118,6 +119,24 @@ class SweepResult:
 
         off = params_mod.off_values(spec.params)
         return plateau_mod.choose(self.table, names, metric, radius, off, edges)
+
+
+COUNTS = ("n_trades",)  # whole numbers, whatever dtype a table of them ends up with
+
+
+def plain_row(table: pd.DataFrame, i: int) -> pd.Series:
+    """Row `i` of `table` as plain Python values, each as its column holds it (a row of
+    columns of mixed types would make every number a numpy float: top_k 5 as np.float64(5.0)):
+    an int from an integer column or a count (COUNTS), a bool, a float (NaN kept), a str.
+    Named by the row's index label."""
+
+    def value(column: str):
+        v = table[column].iat[i]
+        v = v.item() if isinstance(v, np.generic) else v
+        whole = pd.api.types.is_integer_dtype(table[column]) or column in COUNTS
+        return int(v) if whole and isinstance(v, float) and v.is_integer() else v
+
+    return pd.Series({c: value(c) for c in table.columns}, name=table.index[i], dtype=object)
 
 
 def combinations(
@@ -391,7 +410,7 @@ def finish(
     if np.isnan(scores).all():
         raise AishockError(f"no combination has a {metric}: nothing traded, or the window is too short")
     best_i = int(np.nanargmax(scores))
-    best = table.iloc[best_i]
+    best = plain_row(table, best_i)
     sharpe_var = float(np.nanvar(table["sharpe"] / np.sqrt(job.periods), ddof=1)) if len(table) > 1 else 0.0
     best_returns = (
         returns.iloc[:, best_i] if returns is not None else single_returns(job, prices, sets[best_i])

@@ -13,7 +13,6 @@ from engine.backtest.run import needed_tickers, run
 from engine.config import load_config
 from engine.data.panel import load_prices
 from engine.errors import AishockError
-from engine.outputs import plain
 from engine.sim.simulate import Costs
 from engine.strategy import registry
 from engine.sweeps.grid import check_metric, check_size, combinations, distinct_grid, resolve_window, sweep
@@ -23,7 +22,7 @@ from engine.sweeps.grid import check_metric, check_size, combinations, distinct_
 class WalkForward:
     """folds: one row per fold (in- and out-of-sample dates, chosen parameters, in-sample and
     out-of-sample metric). oos_returns: the stitched out-of-sample daily returns.
-    oos_stats: total_return, sharpe, max_drawdown of the stitched returns. notes: the
+    oos_stats: total_return, sharpe, max_drawdown of the stitched returns (floats). notes: the
     repeated grid values dropped (search.distinct_grid)."""
 
     folds: pd.DataFrame
@@ -93,7 +92,7 @@ def walk_forward(
             prices=prices,
             config=cfg,
         )
-        chosen = {n: plain(ins.table.at[ins.best.name, n]) for n in ins.swept}  # typed, not the row's
+        chosen = {n: ins.best[n] for n in ins.swept}
         out = run(spec, {**(fixed or {}), **chosen}, oos_start, oos_end, costs, prices, cfg, warmup=warmup)
         pieces.append(out.returns.iloc[:, 0])
         rows.append(
@@ -109,8 +108,8 @@ def walk_forward(
         )
     oos = pd.concat(pieces)
     stats = {
-        "total_return": metrics.total_return(oos),
-        "sharpe": metrics.sharpe(oos, cfg.risk_free, cfg.trading_days),
-        "max_drawdown": metrics.max_drawdown(oos),
+        "total_return": float(metrics.total_return(oos)),
+        "sharpe": float(metrics.sharpe(oos, cfg.risk_free, cfg.trading_days)),
+        "max_drawdown": float(metrics.max_drawdown(oos)),
     }
     return WalkForward(pd.DataFrame(rows), oos, stats, tuple(notes))
