@@ -233,7 +233,7 @@ def test_the_sets_tables_hold_the_runs_exposure_orders_trades_and_weights(tmp_pa
     from reports.artifacts import write_run
 
     r = engine.run("oversold_rebound", start="2025-01-02", end="2025-06-30")
-    paths = write_run(r, "rebound", tmp_path, r.prices, tearsheet=False)
+    paths = write_run(r, tmp_path, r.prices, tearsheet=False)
     equity = pd.read_csv(paths["equity_csv"], index_col=0, parse_dates=True)
     assert list(equity.columns) == ["equity", "long", "short", "gross", "net", "names", "turnover"]
     pd.testing.assert_frame_equal(

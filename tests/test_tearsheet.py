@@ -279,7 +279,7 @@ def test_the_benchmark_column_is_close_to_close_and_a_note_says_why_a_run_of_it_
 
     r = engine.run("buy_and_hold", {"hold": "SPY"}, start="2025-01-02", end="2025-12-31", config=cfg)
     prices = load_prices(["SPY"], end="2025-12-31", config=cfg)
-    page = write_run(r, "spy", tmp_path, prices, "SPY")["tearsheet"].read_text(encoding="utf-8")
+    page = write_run(r, tmp_path, prices, "SPY")["tearsheet"].read_text(encoding="utf-8")
     raw = pd.read_csv(prices.sources["SPY"], skiprows=3, header=None, index_col=0, parse_dates=True)
     assert pd.read_csv(prices.sources["SPY"], nrows=0).columns[1] == "Close"  # yfinance's layout
     close = raw[1]
