@@ -1,7 +1,7 @@
 """Report sets: every report a command writes into the reports folder (a backtest run's
-tearsheet and CSV tables: equity with exposure, orders, trades, weights; an event study's
-page, a generalisation page, a sweep's results and page) is written as one set, the same
-way whichever command or the demo writes it.
+tearsheet, run page and CSV tables: equity with exposure, orders, trades, weights; an event
+study's page, a generalisation page, a sweep's results and page) is written as one set, the
+same way whichever command or the demo writes it.
 
 A set lives in a folder of its own, `<out_dir>/<name>-<key>/` (`name` says what it is, e.g.
 `oversold-rebound`, `event-ai-2025-01-27`), holding its files `<name>-<key><suffix>`
@@ -177,12 +177,12 @@ def write_run(
     tearsheet: bool = True,
 ) -> dict[str, Path | None]:
     """Write the report set of the single-run `result` (see the module docstring) and return
-    the paths of `tearsheet` (None when `tearsheet` is false: QuantStats is then not even
-    imported), `equity_csv`, `orders_csv`, `trades_csv`, `weights_csv` (run_tables) and
-    `manifest`. `prices` is the data the run read (engine.run's `prices`, the run's tickers
-    and the benchmark: backtest.run.needed_tickers). `benchmark`: a ticker of `prices`; the
-    tearsheet's benchmark column is its close-to-close daily returns (`Prices.returns`), as
-    the tearsheet's note says."""
+    the paths of `tearsheet` and `run_page` (reports.run_page; both None when `tearsheet` is
+    false: QuantStats is then not even imported), `equity_csv`, `orders_csv`, `trades_csv`,
+    `weights_csv` (run_tables) and `manifest`. `prices` is the data the run read (engine.run's
+    `prices`, the run's tickers and the benchmark: backtest.run.needed_tickers). `benchmark`:
+    a ticker of `prices`; the tearsheet's benchmark column is its close-to-close daily returns
+    (`Prices.returns`), as the tearsheet's note says."""
     tables = {suffix: _csv(frame) for suffix, frame in run_tables(result).items()}
     info = run_manifest(result, prices, benchmark=benchmark, warmup=warmup, tearsheet=tearsheet)
 
@@ -199,15 +199,21 @@ def write_run(
             periods=result.periods,
         )
 
+    def page(path: Path) -> None:
+        from reports.run_page import write_run_page
+
+        write_run_page(path, result, info["label"], shared=out_dir)
+
     paths = write_set(
         out_dir,
         slug(result.strategy),
         info,
         {suffix: _writer(text) for suffix, text in tables.items()},
-        {".html": draw} if tearsheet else {},
+        {".html": draw, ".run.html": page} if tearsheet else {},
     )
     return {
         "tearsheet": paths.get(".html"),
+        "run_page": paths.get(".run.html"),
         **{suffix.strip(".").replace(".", "_"): paths[suffix] for suffix in tables},
         "manifest": paths[MANIFEST],
     }

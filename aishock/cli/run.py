@@ -37,7 +37,7 @@ def add(sub) -> None:
         "--no-tearsheet",
         dest="tearsheet",
         action="store_false",
-        help="write the equity CSV and the manifest only (no QuantStats)",
+        help="write the CSV tables and the manifest only: no tearsheet (no QuantStats), no run page",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument(
@@ -115,6 +115,7 @@ def _run(args) -> int:
             "tearsheet": tearsheet,
             "equity_csv": str(paths["equity_csv"]),
             "trades_csv": str(paths["trades_csv"]),
+            "run_page": str(paths["run_page"]) if paths["run_page"] else None,
         }
         out |= uncertainty_and_attribution(result, spec, cfg, args.intervals)
         print(dumps(out, indent=2))
@@ -123,6 +124,8 @@ def _run(args) -> int:
         print(tables.trade_lines(result.trade_summary(None).iloc[0]))
         print(f"\ntearsheet: {tearsheet or 'none (--no-tearsheet)'}\nequity:    {paths['equity_csv']}")
         print(f"trades:    {paths['trades_csv']}")
+        if paths["run_page"]:
+            print(f"run page:  {paths['run_page']}")
     return 0
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine import plugins
 from engine.analytics import run_stats as stats_mod
 from engine.backtest import exposure as exposure_mod
 from engine.backtest import trades as trades_mod
@@ -86,6 +87,31 @@ class Result:
         columns (run labels..., measure)."""
         out = exposure_mod.daily(self.holdings, self.equity, self.orders, self.costs.init_cash)
         return out.droplevel(list(range(out.columns.nlevels - 1)), axis=1) if len(self) == 1 else out
+
+    def _one(self, what: str) -> None:
+        if len(self) != 1:
+            raise AishockError(f"{what} shows one run; take one first: result[i].{what}()")
+
+    def tearsheet(self, path=None, benchmark: str | None = None):
+        """The QuantStats tearsheet of this one-run result against `benchmark` (default: the
+        stats' benchmark, else the configured one), with the project's conventions (its
+        trading days and risk-free rate: reports.tearsheet). path None writes the whole report
+        set (tearsheet, CSV tables, manifest, run page) into the configured reports folder;
+        a path writes the tearsheet alone there. Returns the tearsheet's path."""
+        self._one("tearsheet")
+        return plugins.view("tearsheet")(self, path, benchmark)
+
+    def page(self, path=None):
+        """The interactive run page of this one-run result (equity with entry and exit
+        markers, weights by role, exposure by side, the trade table, MAE/MFE): path None
+        writes the report set into the configured reports folder. Returns the page's path."""
+        self._one("page")
+        return plugins.view("run_page")(self, path)
+
+    def plot(self):
+        """A Plotly figure of this one-run result: equity with its trades' entries and exits."""
+        self._one("plot")
+        return plugins.view("run_plot")(self)
 
     def stats_table(self) -> pd.DataFrame:
         """The stats with unit-labelled rows, percentages in percent, one column per run."""

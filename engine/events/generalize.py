@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from engine import plugins
 from engine.config import Config, load_config
 from engine.data import membership
 from engine.data.panel import Prices, load_prices
@@ -126,6 +127,13 @@ class Generalization:
     walk_forward: dict | None
     dropped: dict
     prices: Prices | None = field(default=None, repr=False)
+
+    def page(self, path=None):
+        """This generalisation's page (the verdict, the cross-event statistics with their
+        definitions, the stability surface, StepM, SPA, walk-forward, the event paths and the
+        per-event table): path None writes it as the report set `aishock generalize` writes
+        for the same inputs, in the configured reports folder. Returns the page's path."""
+        return plugins.view("generalization_page")(self, path)
 
 
 def generalize(
