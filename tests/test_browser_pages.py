@@ -44,11 +44,12 @@ def demo(chromium_ready, demo_reports) -> Path:
 
 @pytest.fixture(scope="session")
 def sweep_page(chromium_ready, cfg, tmp_path_factory) -> Path:
-    """The page of a small `aishock sweep` (6 combinations of the per-name job)."""
+    """The page of a small `aishock sweep` (12 combinations of the per-name job, 3 parameters)."""
     out = tmp_path_factory.mktemp("browser-sweep") / "sweep.parquet"
     summary = _quiet(
         ["sweep", "oversold_rebound", "--grid", "min_drop=0.04:0.08:0.02", "--grid", "hold_days=3,11",
-         "--set", "mode=per_name", "--set", "universe=NVDA,AVGO,AMD,MU,ANET,VST", "--fill", "close",
+         "--grid", "exit_on_recovery=false,true", "--set", "mode=per_name",
+         "--set", "universe=NVDA,AVGO,AMD,MU,ANET,VST", "--fill", "close",
          "--slippage", "0", "--warmup", "0", "--window", "2022-01-03:2025-12-31",
          "--out", str(out), "--json"]
     )  # fmt: skip
@@ -116,6 +117,34 @@ def test_generalisation_page_linked_from_the_index(demo, open_page):
 def test_sweep_page(sweep_page, open_page):
     page = open_page(sweep_page.as_uri())
     check(page, "sweep", least=1)
+
+
+def test_the_sweep_pages_dropdowns_switch_the_heatmap(sweep_page, open_page):
+    """Choosing a metric, an axis and a fixed value shows the one precomputed heatmap of
+    that choice: its title, axes and cells are those of the combinations chosen."""
+    import pandas as pd
+
+    page = open_page(sweep_page.as_uri())
+    page.charts()
+    state = """() => { const gd = document.getElementById('sweep-heatmap');
+      const t = gd.data.findIndex(d => d.visible === true), m = gd.data[t].meta;
+      return {title: gd.layout.title.text, x: gd.layout.xaxis.title.text, y: gd.layout.yaxis.title.text,
+              ticks: [...gd.querySelectorAll('.xtick text')].map(e => e.textContent), fixed: m.fixed,
+              z: Array.from(gd._fullData[t].z, row => Array.from(row))}; }"""
+    first = page.evaluate(state)
+    assert first["title"].startswith("sharpe by hold_days and min_drop; exit_on_recovery=")
+    page.page.select_option("select[data-metric]", label="total_return")
+    page.page.select_option("select[data-axis='y']", label="exit_on_recovery")
+    shown = page.evaluate(state)
+    assert shown["title"] == "total_return by exit_on_recovery and min_drop; hold_days=3"
+    assert (shown["x"], shown["y"], shown["fixed"]) == ("min_drop", "exit_on_recovery", {"hold_days": "3"})
+    table = pd.read_parquet(sweep_page.with_suffix(".parquet"))
+    rows = table[table.hold_days == 3].pivot(
+        index="exit_on_recovery", columns="min_drop", values="total_return"
+    )
+    assert shown["ticks"] == ["0.04", "0.06", "0.08"]
+    assert shown["z"] == rows.to_numpy().tolist()
+    assert page.errors == []
 
 
 # a run label that would run a script, twice over, if a page wrote it as markup

@@ -262,6 +262,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
                 "test_cli_sweep_refuses_a_huge_grid_in_one_line",
                 "test_fold_bounds_do_not_overlap",
                 "test_guards_flag_edges_and_isolated_peaks_but_not_plateaus",
+                "test_a_heatmap_fixes_the_other_swept_parameters_and_never_averages",
             )
         },
     ),
