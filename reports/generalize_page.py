@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.outputs import write_atomic
-from reports import figures, surface
+from reports import figures, palette, surface
 from reports.event_page import fmt
 from reports.index_page import STYLE
 
@@ -32,7 +32,6 @@ MAX_MEMBERS = 8  # members named per event; the rest counted
 MAX_SKIPPED = 12  # skipped groups named; the rest counted
 GRID_ROWS = 20  # sets listed in the grid table (the best by mean CAR)
 SURVIVES = "★"  # marks a StepM survivor on the surface
-BLUE, GREY, RED, ORANGE = "#1f4e9a", "#777", "#b22222", "#d9822b"
 EXTRA_STYLE = (
     "td.t{text-align:left} .verdict{font-size:1.05rem;max-width:900px;background:#f6f8fb;"
     "border-left:4px solid #1f4e9a;padding:.6rem .9rem}"
@@ -572,13 +571,14 @@ def grid_table_html(g: Generalization) -> str:
 # -- figures ---------------------------------------------------------------------------------
 
 
-def path_figure(paths: pd.DataFrame) -> go.Figure:
+def path_figure(paths: pd.DataFrame, strategy: str = "") -> go.Figure:
     """Mean cumulative excess over the market by event day (%), with mean ± 1.96 sd/√n of the
-    events present that day."""
+    events present that day, in the strategy's colour (reports.palette)."""
     pct = paths.astype(float) * 100.0
     mean, n = pct.mean(axis=1), pct.count(axis=1)
     half = 1.96 * pct.std(axis=1, ddof=1) / np.sqrt(n.where(n > 0))
     x = list(pct.index)
+    colour = palette.strategy(strategy)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(x=x, y=mean + half, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False)
@@ -590,7 +590,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             mode="lines",
             line={"width": 0},
             fill="tonexty",
-            fillcolor="rgba(31,78,154,0.18)",
+            fillcolor=palette.translucent(colour, 0.18),
             name="95% band",
             hoverinfo="skip",
         )
@@ -600,7 +600,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             x=x,
             y=mean,
             mode="lines+markers",
-            line={"color": BLUE, "width": 2.2},
+            line={"color": colour, "width": 2.2},
             marker={"size": 4},
             name="mean",
             customdata=np.column_stack([mean - half, mean + half, n]),
@@ -608,7 +608,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             "%{customdata[1]:+.2f}%<br>%{customdata[2]} events<extra></extra>",
         )
     )
-    fig.add_hline(y=0, line={"color": GREY, "width": 1})
+    fig.add_hline(y=0, line={"color": palette.GREY, "width": 1})
     return figures.layout(
         fig,
         "Mean cumulative excess return over the market in event time (events traded)",
@@ -627,8 +627,9 @@ def _traded_paths(g: Generalization) -> pd.DataFrame:
 
 
 def placebo_figure(g: Generalization) -> go.Figure:
-    """The market-model CARs (%) of the placebo replays and of the events the set traded, as
-    translucent histograms (share of each), a vertical line at the events' mean CAR."""
+    """The market-model CARs (%) of the placebo replays (grey) and of the events the set traded
+    (the strategy's colour), as translucent histograms (share of each), a vertical line at the
+    events' mean CAR."""
     fig = go.Figure()
     pl = g.placebo_events
     keep = pl["traded"].to_numpy(dtype=bool) if "traded" in pl else np.ones(len(pl), dtype=bool)
@@ -645,7 +646,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
                 histnorm="percent",
                 xbins=bins,
                 name=f"placebo replays ({len(placebo)})",
-                marker={"color": GREY},
+                marker={"color": palette.GREY},
                 opacity=0.55,
                 hovertemplate="%{x}%: %{y:.1f}% of placebo replays<extra></extra>",
             )
@@ -656,7 +657,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
             histnorm="percent",
             xbins=bins,
             name=f"events ({len(events)})",
-            marker={"color": ORANGE},
+            marker={"color": palette.strategy(g.strategy)},
             opacity=0.55,
             hovertemplate="%{x}%: %{y:.1f}% of events<extra></extra>",
         )
@@ -665,7 +666,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
     if not _missing(mean):
         fig.add_vline(
             x=mean * 100.0,
-            line={"color": RED, "width": 2, "dash": "dash"},
+            line={"color": palette.MARK, "width": 2, "dash": "dash"},
             annotation_text=f"event mean {mean * 100:+.2f}%",
             annotation_position="top right",
         )
@@ -679,21 +680,24 @@ def placebo_figure(g: Generalization) -> go.Figure:
     )
 
 
-def calendar_figure(calendar: pd.DataFrame) -> go.Figure:
-    """Growth of 1 of the calendar-time portfolio and of the market (cumulative product of
-    1 + daily return; a missing return counts as 0)."""
+def calendar_figure(calendar: pd.DataFrame, strategy: str = "", market: str = "SPY") -> go.Figure:
+    """Growth of 1 of the calendar-time portfolio (in the strategy's colour) and of the market
+    (in the benchmark's, dashed; reports.palette) (cumulative product of 1 + daily return; a
+    missing return counts as 0)."""
     cum = (1.0 + calendar[["portfolio", "market"]].astype(float).fillna(0.0)).cumprod()
     dates = [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(calendar.index)]
     n_open = calendar["n_open"] if "n_open" in calendar else pd.Series(np.nan, index=calendar.index)
     fig = go.Figure()
-    for col, name, colour in (("portfolio", "events portfolio", BLUE), ("market", "market", GREY)):
+    lines = {"portfolio": {"color": palette.strategy(strategy), "width": palette.WIDTH}}
+    lines["market"] = palette.benchmark_line(market)
+    for col, name in (("portfolio", "events portfolio"), ("market", "market")):
         fig.add_trace(
             go.Scatter(
                 x=dates,
                 y=cum[col],
                 mode="lines",
                 name=name,
-                line={"color": colour, "width": 2 if col == "portfolio" else 1.5},
+                line=lines[col],
                 customdata=n_open.to_numpy(),
                 hovertemplate=name + ": %{y:.3f} (%{customdata} events open)<extra></extra>",
             )
@@ -737,9 +741,11 @@ def _parts(g: Generalization):
         yield "<h2>Multiple testing: SPA</h2>" + spa_html(g)
         yield "<h2>Walk-forward</h2>" + walk_forward_html(g)
         yield "<h2>The sets</h2>" + grid_table_html(g)
-    yield "<h2>Event time</h2>" + figures.div(path_figure(_traded_paths(g)), "gen-path", first)
+    yield "<h2>Event time</h2>" + figures.div(path_figure(_traded_paths(g), g.strategy), "gen-path", first)
     yield "<h2>Placebo</h2>" + figures.div(placebo_figure(g), "gen-placebo", False)
-    yield "<h2>Calendar time</h2>" + figures.div(calendar_figure(g.calendar), "gen-calendar", False)
+    yield "<h2>Calendar time</h2>" + figures.div(
+        calendar_figure(g.calendar, g.strategy, g.settings.get("market", "SPY")), "gen-calendar", False
+    )
     yield f"<h2>Every event{shown} ({len(g.events)})</h2>" + events_table(g.events)
     yield _skipped(g.skipped)
     yield "</body></html>\n"

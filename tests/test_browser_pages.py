@@ -119,6 +119,26 @@ def test_sweep_page(sweep_page, open_page):
     check(page, "sweep", least=1)
 
 
+# the colour of each trace of a Plotly chart: {trace name: colour} (a bar's marker, a line's line)
+TRACE_COLOURS_JS = """(id) => Object.fromEntries(document.getElementById(id)._fullData.map(
+  t => [t.name, t.type === 'bar' ? t.marker.color : t.line.color]))"""
+
+
+def test_a_role_has_the_same_colour_on_the_index_and_the_event_page(demo, open_page):
+    """The index's attribution bars and the event page's role lines colour every AI role
+    alike (reports.palette), and no two roles alike; they used to take colours in order of
+    appearance, from two different lists."""
+    index = open_page(demo.as_uri())
+    bars = index.evaluate(TRACE_COLOURS_JS, "index-roles")
+    event = open_page(linked(open_page, demo, "a[href^='event-']"))
+    event.charts()
+    lines = event.evaluate(TRACE_COLOURS_JS, "event-paths-role")
+    roles = [r for r in bars if r in lines and r not in ("other", "cash & costs")]
+    assert len(roles) >= 8, (bars, lines)  # the AI roles of the demo's runs and of the `ai` universe
+    assert {r: bars[r] for r in roles} == {r: lines[r] for r in roles}
+    assert len({bars[r] for r in roles}) == len(roles)  # one colour per role
+
+
 def test_the_sweep_pages_dropdowns_switch_the_heatmap(sweep_page, open_page):
     """Choosing a metric, an axis and a fixed value shows the one precomputed heatmap of
     that choice: its title, axes and cells are those of the combinations chosen."""

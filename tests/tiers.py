@@ -215,6 +215,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             "e2e": ("test_index_and_sweep_pages_render_and_hover",),
         },
     ),
+    "test_palette.py": "unit",
     "test_peer_bt.py": "integration",
     "test_point_in_time.py": ("integration", {"unit": ("test_membership_file_gives_both_dates",)}),
     "test_readme.py": (
