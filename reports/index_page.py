@@ -89,10 +89,11 @@ def intervals_note(intervals: dict) -> str:
 
 
 def attribution_figure(roles: dict[str, pd.DataFrame], windows):
-    """Stacked bars, one panel per named window: each run's return split into the
-    contributions of the AI roles, other names and cash & costs (engine.backtest.attribution,
-    arithmetic: the bars of a run add up to the sum of its daily returns), each segment in its
-    colour (reports.palette)."""
+    """Stacked horizontal bars, one panel per named window: each run (a row, named once at
+    the left) split into the contributions of the AI roles, other names and cash & costs
+    (engine.backtest.attribution, arithmetic: the bars of a run add up to the sum of its daily
+    returns), each segment in its colour (reports.palette), the legend at the right. The
+    margins grow to hold the run names and the legend (automargin), so nothing is cut off."""
     from plotly.subplots import make_subplots
 
     from reports import figures
@@ -104,18 +105,22 @@ def attribution_figure(roles: dict[str, pd.DataFrame], windows):
     segments = list(dict.fromkeys(s for t in roles.values() for s in t.index))
     labels = list(roles)
     for seg in segments:
-        color = palette.group(seg)
         for c, w in enumerate(names, start=1):
             values = [100 * roles[lab].loc[seg, w] if seg in roles[lab].index else 0.0 for lab in labels]
             fig.add_bar(
-                x=labels, y=values, name=seg, legendgroup=seg, showlegend=c == 1, marker_color=color,
-                hovertemplate=f"%{{x}}<br>{seg}: %{{y:+.2f}}%<extra>{w}</extra>", row=1, col=c,
+                y=labels, x=values, orientation="h", name=seg, legendgroup=seg, showlegend=c == 1,
+                marker_color=palette.group(seg), row=1, col=c,
+                hovertemplate=f"%{{y}}<br>{seg}: %{{x:+.2f}}%<extra>{w}</extra>",
             )  # fmt: skip
-    figures.layout(
-        fig, "Contribution to return by AI role (%, arithmetic)", "", "contribution (%)", height=640
+    height = max(160 + 38 * len(labels), 400)
+    figures.layout(fig, "Contribution to return by AI role (%, arithmetic)", "", "", height=height)
+    fig.update_layout(
+        barmode="relative",
+        margin={"t": 80},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
     )
-    fig.update_layout(barmode="relative")
-    fig.update_xaxes(tickangle=-40, tickfont={"size": 10})
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_xaxes(automargin=True, ticksuffix="%", zeroline=True, zerolinecolor="#888")
     return fig
 
 

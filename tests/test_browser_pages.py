@@ -139,6 +139,51 @@ def test_a_role_has_the_same_colour_on_the_index_and_the_event_page(demo, open_p
     assert len({bars[r] for r in roles}) == len(roles)  # one colour per role
 
 
+# the boxes (viewport pixels) of the chart's div, its tick labels (per axis), its legend and its
+# subplot and main titles
+CHART_BOXES_JS = """(id) => {
+  const gd = document.getElementById(id), box = e => { const r = e.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, text: e.textContent}; };
+  gd.scrollIntoView({block: 'start'});
+  const ticks = {};
+  gd.querySelectorAll('.xaxislayer-above, .yaxislayer-above').forEach((layer, i) => {
+    ticks[i] = [...layer.querySelectorAll('text')].filter(t => t.textContent).map(box); });
+  return {div: box(gd), ticks, legend: box(gd.querySelector('.legend')),
+          titles: [...gd.querySelectorAll('.annotation-text, .gtitle')].map(box)};
+}"""
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return all((inner[a] >= outer[a] - 0.5) if a in ("left", "top") else (inner[a] <= outer[a] + 0.5)
+               for a in ("left", "top", "right", "bottom"))  # fmt: skip
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return min(a["right"], b["right"]) - max(a["left"], b["left"]) > 0.5 and (
+        min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5
+    )
+
+
+def test_the_attribution_chart_keeps_its_labels_and_legend_inside_and_apart(demo, open_page):
+    """At 1280 px every tick label, the legend and the titles of the index's attribution chart
+    lie inside its div; no tick label overlaps the legend, a title or another label of its
+    axis. The run names are long (up to 55 characters) and there are nine of them."""
+    page = open_page(demo.as_uri())
+    page.charts()
+    boxes = page.evaluate(CHART_BOXES_JS, "index-roles")
+    labels = [b for axis in boxes["ticks"].values() for b in axis]
+    assert any("Inference pair" in b["text"] for b in labels)  # the longest run name is drawn
+    for b in [*labels, boxes["legend"], *boxes["titles"]]:
+        assert _inside(b, boxes["div"]), (b, boxes["div"])
+    for b in [*labels, *boxes["titles"]]:
+        assert not _overlap(b, boxes["legend"]), (b, boxes["legend"])
+    for b in labels:
+        assert not [t for t in boxes["titles"] if _overlap(b, t)], b
+    for axis in boxes["ticks"].values():
+        for i, a in enumerate(axis):
+            assert not [b for b in axis[i + 1 :] if _overlap(a, b)], (a, axis)
+
+
 def test_the_sweep_pages_dropdowns_switch_the_heatmap(sweep_page, open_page):
     """Choosing a metric, an axis and a fixed value shows the one precomputed heatmap of
     that choice: its title, axes and cells are those of the combinations chosen."""

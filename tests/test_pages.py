@@ -360,7 +360,7 @@ def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
         axis = "x" if panel == 0 else f"x{panel + 1}"
         bars = [t for t in fig["data"] if t.get("xaxis", "x") == axis]
         for k, label in enumerate(runs):
-            total = sum(t["y"][k] for t in bars)
+            total = sum(t["x"][k] for t in bars)  # horizontal bars, one row per run
             assert total == pytest.approx(100 * roles[label][w].sum(), abs=1e-9)
     assert {t["name"] for t in fig["data"]} >= {"training", "power", "inference", "cash & costs"}
     total = bf["Rotation"]["all"].loc["total"]
