@@ -78,7 +78,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         table,
         links,
         cfg.windows,
-        equity_chart(pd.DataFrame(equity), marks),
+        equity_chart(pd.DataFrame(equity), marks, runs={label: (spec.name, p) for label, spec, p in specs}),
         notes,
         event_links,
         {"oversold_rebound on every AI-role shock, 2020-2025": general},

@@ -1,41 +1,33 @@
 """The event study's charts as Plotly figures: event-time lines by group, the ranked
 event-day returns, and the share of names recovered. Inputs are fractions, and the figures
-keep them (axes and hover labels show %)."""
+keep them (axes and hover labels show %). Colours come from reports.palette: a role or sector
+has its colour on every page."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from engine.events.study import ALL_MEMBERS
-from reports import figures
+from reports import figures, palette
 
-RED, GREEN, GREY = "#b22222", "#1b7f3b", "#666"
 MAX_LABELS = 60  # name every bar up to this many names; beyond, only the extremes
-TAB20 = (
-    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd",
-    "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d",
-    "#17becf", "#9edae5",
-)  # fmt: skip
-BENCHMARK_GREYS = ("#262626", "#595959", "#8c8c8c", "#bfbfbf")
 
 
 def _lines(fig: go.Figure, frame: pd.DataFrame, shape: str = "linear") -> None:
-    """One line per column of `frame` (x: its index); the whole universe (ALL_MEMBERS) in
-    thick black, the others in tab20 colours."""
+    """One line per column of `frame` (x: its index) in its group's colour
+    (palette.group_line: the whole universe black and thick). The thickest lines are drawn
+    first, so a thinner one is never hidden under them; the legend keeps `frame`'s order."""
     x = frame.index.to_numpy()
-    n = 0
-    for col in frame.columns:
-        mine = col == ALL_MEMBERS
-        colour = "black" if mine else TAB20[n % len(TAB20)]
-        n += not mine
+    lines = [(n, col, palette.group_line(str(col))) for n, col in enumerate(frame.columns)]
+    for n, col, line in sorted(lines, key=lambda item: -item[2]["width"]):
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=frame[col].to_numpy(dtype=float),
                 mode="lines",
                 name=str(col),
-                line={"color": colour, "width": 3 if mine else 1.6, "shape": shape},
+                legendrank=1000 + n,
+                line={**line, "shape": shape},
             )
         )
 
@@ -48,7 +40,8 @@ def event_time_chart(
     groups: pd.DataFrame, title: str, ylabel: str, extra: pd.DataFrame | None = None
 ) -> go.Figure:
     """One line per column of `groups` (rows: event day k), `extra` columns (benchmarks)
-    dashed in grey shades; a vertical line at the event day. Hover: every series at day k."""
+    dashed and thinner in their own colours, drawn last (on top); a vertical line at the event
+    day. Hover: every series at day k."""
     fig = go.Figure()
     _lines(fig, groups)
     if extra is not None:
@@ -59,10 +52,11 @@ def event_time_chart(
                     y=extra[col].to_numpy(dtype=float),
                     mode="lines",
                     name=str(col),
-                    line={"color": BENCHMARK_GREYS[n % len(BENCHMARK_GREYS)], "width": 1.4, "dash": "dash"},
+                    legendrank=2000 + n,
+                    line=palette.benchmark_line(str(col)),
                 )
             )
-    fig.add_vline(x=0, line={"color": RED, "width": 1})
+    fig.add_vline(x=0, line={"color": palette.MARK, "width": 1})
     fig.add_hline(y=0, line={"color": "#888", "width": 0.8})
     _percent(fig)
     return figures.layout(
@@ -80,7 +74,10 @@ def ranked_bar_chart(returns: pd.Series, title: str, k: int = 5) -> go.Figure:
         go.Bar(
             x=names,
             y=values,
-            marker={"color": [RED if r < 0 else GREEN for r in values], "line": {"width": 0}},
+            marker={
+                "color": [palette.NEGATIVE if r < 0 else palette.POSITIVE for r in values],
+                "line": {"width": 0},
+            },
             name="event-day return",
             hovertemplate="%{x}: %{y:+.1%}<extra></extra>",
         )

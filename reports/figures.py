@@ -28,13 +28,10 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from engine.outputs import is_stream, write_atomic
+from reports import palette
 
 CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 DIV_ID = re.compile(r"[a-z][a-z0-9-]*")
-TAB10 = [  # matplotlib's default cycle, as the SVG charts had
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-]  # fmt: skip
 _AXIS = {
     "gridcolor": "#ebebeb",
     "linecolor": "#bbb",
@@ -49,7 +46,7 @@ TEMPLATE = go.layout.Template(
         "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#222"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
-        "colorway": TAB10,
+        "colorway": list(palette.EXTRA),  # for a series a chart gives no colour of its own
         "hoverlabel": {"align": "left", "namelength": -1},  # whole series names
         "xaxis": _AXIS,
         "yaxis": _AXIS,

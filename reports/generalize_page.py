@@ -11,8 +11,6 @@ set's own mean CAR, never an average over sets). Inputs are fractions; the page 
 from __future__ import annotations
 
 import html
-import itertools
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +20,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from engine.outputs import write_atomic
-from reports import figures
+from reports import figures, palette, surface
 from reports.event_page import fmt
 from reports.index_page import STYLE
-from reports.sweep_page import _labels
 
 if TYPE_CHECKING:
     from engine.events.generalize import Generalization
@@ -34,18 +31,13 @@ LEVEL = 0.05  # the verdict's significance level
 MAX_MEMBERS = 8  # members named per event; the rest counted
 MAX_SKIPPED = 12  # skipped groups named; the rest counted
 GRID_ROWS = 20  # sets listed in the grid table (the best by mean CAR)
-MAX_SURFACE_CELLS = 250_000  # cells over all the surface's precomputed heatmaps (page size)
-MAX_CELL_TEXT = 400  # a heatmap writes its values in its cells up to this many cells
 SURVIVES = "★"  # marks a StepM survivor on the surface
-BLUE, GREY, RED, ORANGE = "#1f4e9a", "#777", "#b22222", "#d9822b"
 EXTRA_STYLE = (
     "td.t{text-align:left} .verdict{font-size:1.05rem;max-width:900px;background:#f6f8fb;"
     "border-left:4px solid #1f4e9a;padding:.6rem .9rem}"
     " table.events td,table.events th{padding:.2rem .45rem;font-size:13px} .muted{color:#666}"
     " table.settings th,table.summary th:last-child,th.t{text-align:left} td.d{white-space:nowrap}"
-    " .controls{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:.5rem 0}"
-    " .controls select{margin-left:.3rem}"
-    " tr.shown td{background:#fff8e6} .quote{max-width:900px}"
+    " tr.shown td{background:#fff8e6} .quote{max-width:900px}" + surface.STYLE
 )
 # column: (heading, kind); "ratio" is n_picked / n_members, marked when every member was bought
 EVENT_TABLE = {
@@ -129,8 +121,7 @@ def _td(value, kind: str) -> str:
 
 def _set_text(g: Generalization, row: int) -> str:
     """The swept values of grid row `row`, as name=value, escaped ('' for one set)."""
-    r = g.grid.iloc[row]
-    return html.escape(", ".join(f"{name}={r[name]}" for name in g.swept))
+    return html.escape(", ".join(f"{name}={g.grid[name].iloc[row]}" for name in g.swept))
 
 
 def _is_grid(g: Generalization) -> bool:
@@ -381,239 +372,73 @@ def _skipped(skipped: dict) -> str:
 # -- the grid: stability surface, StepM, SPA, walk-forward ----------------------------------
 
 
-def _value(v):
-    """A swept value as a dictionary key: None for a missing one (None or NaN)."""
-    return None if _missing(v) else v
-
-
-def _axis_values(column: pd.Series) -> list:
-    """A swept parameter's distinct values: sorted when they are all numbers (None first),
-    else in grid order."""
-    values = list(dict.fromkeys(_value(v) for v in column.tolist()))
-    numbers = [v for v in values if v is not None]
-    if all(isinstance(v, int | float | np.integer | np.floating) for v in numbers):
-        return sorted(values, key=lambda v: (v is not None, v if v is not None else 0))
-    return values
-
-
-def surface_traces(g: Generalization, value: str = "mean_car") -> tuple[list[go.Heatmap], dict, int]:
-    """The stability surface's heatmaps: for every ordered pair of swept parameters (x, y) and
-    every combination of values of the others, one heatmap of `value` (percent) over x and y,
-    the others fixed at that combination. A cell is the one grid row with those values (the
-    first, should a value repeat): nothing is averaged over sets. Returns (traces, {key: trace
-    index}, the index of the trace shown first), key "xi|yi|v..." with xi, yi the swept
-    parameters' positions and v the value positions of the other parameters in swept order;
-    the first trace shown is x = the first swept parameter, y = the second, the others at the
-    shown set's values. One swept parameter: one heatmap of one row, key "0|0"."""
-    grid, swept = g.grid, list(g.swept)
-    values = {name: _axis_values(grid[name]) for name in swept}
-    where = {name: {v: i for i, v in enumerate(vals)} for name, vals in values.items()}
-    rows: dict[tuple, int] = {}
-    for n, key in enumerate(zip(*(grid[name].tolist() for name in swept), strict=True)):
-        rows.setdefault(tuple(where[name][_value(v)] for name, v in zip(swept, key, strict=True)), n)
-    z_all = grid[value].to_numpy(dtype=float) * 100.0
-    finite = np.isfinite(z_all)
-    limit = float(np.abs(z_all[finite]).max()) if finite.any() else 1.0
-    survives = (
-        np.asarray(grid["survives_stepm"], dtype=bool)
-        if "survives_stepm" in grid
-        else np.zeros(len(grid), bool)
-    )
-    shown = tuple(where[name][_value(grid.iloc[g.shown][name])] for name in swept)
-    pairs = list(itertools.permutations(range(len(swept)), 2)) if len(swept) > 1 else [(0, 0)]
-    traces, index, first = [], {}, 0
-    for xi, yi in pairs:
-        others = [p for p in range(len(swept)) if p not in (xi, yi)]
-        for fixed in itertools.product(*(range(len(values[swept[p]])) for p in others)):
-            key = "|".join(map(str, (xi, yi, *fixed)))
-            if (xi, yi) == pairs[0] and all(fixed[j] == shown[p] for j, p in enumerate(others)):
-                first = len(traces)
-            index[key] = len(traces)
-            traces.append(
-                _heatmap(
-                    g, values, rows, (xi, yi), dict(zip(others, fixed, strict=True)), z_all, survives, limit
-                )
-            )
-    for n, t in enumerate(traces):
-        t.visible = n == first
-    return traces, index, first
-
-
-def _heatmap(g, values, rows, axes, fixed, z_all, survives, limit) -> go.Heatmap:
-    swept = list(g.swept)
-    xi, yi = axes
-    xname = swept[xi]
-    xs = values[xname]
-    one_row = xi == yi
-    yname = None if one_row else swept[yi]
-    ys = [None] if one_row else values[yname]
-    z = np.full((len(ys), len(xs)), np.nan)
-    text = [["" for _ in xs] for _ in ys]
-    custom = [[["", "", "", "", "", ""] for _ in xs] for _ in ys]
-    grid = g.grid
-    write_values = len(xs) * len(ys) <= MAX_CELL_TEXT
-    for a in range(len(ys)):
-        for b in range(len(xs)):
-            pos = [0] * len(swept)
-            for p, v in fixed.items():
-                pos[p] = v
-            pos[xi] = b
-            if not one_row:
-                pos[yi] = a
-            row = rows.get(tuple(pos))
-            if row is None:
-                continue
-            z[a, b] = z_all[row]
-            r = grid.iloc[row]
-            mark = f" {SURVIVES}" if survives[row] else ""
-            text[a][b] = (
-                (f"{z_all[row]:+.2f}%" if np.isfinite(z_all[row]) else "–") + mark if write_values else mark
-            )
-            custom[a][b] = [
-                _interval_text(r.get("ci_low"), r.get("ci_high")),
-                "–" if _missing(r.get("t_adj")) else f"{r['t_adj']:.2f}",
-                "–" if _missing(r.get("p_adj")) else f"{r['p_adj']:.3f}",
-                str(int(r["n_events"])) if "n_events" in r else "–",
-                "survives StepM" if survives[row] else "does not survive StepM",
-                _set_text(g, row),
-            ]
-    xlabels = [html.escape(s) for s in _labels(xs)]
-    ylabels = ["mean CAR"] if one_row else [html.escape(s) for s in _labels(ys)]
-    held = ", ".join(f"{swept[p]}={_labels(values[swept[p]])[v]}" for p, v in fixed.items())
-    title = (f"Mean CAR by {xname}" if one_row else f"Mean CAR by {yname} and {xname}") + (
-        f"; {held}" if held else ""
-    )
-    return go.Heatmap(
-        z=z,
-        x=list(range(len(xs))),
-        y=list(range(len(ys))),
-        text=text,
-        texttemplate="%{text}",
-        customdata=custom,
-        colorscale="RdYlGn",
-        zmin=-limit,
-        zmax=limit,
-        colorbar={"title": {"text": "mean CAR (%)"}},
-        hovertemplate="%{customdata[5]}<br>mean CAR %{z:+.2f}%<br>95% interval %{customdata[0]}"
-        "<br>adjusted t %{customdata[1]} (p %{customdata[2]})<br>%{customdata[3]} events, "
-        "%{customdata[4]}<extra></extra>",
-        hoverongaps=False,
-        xgap=1,
-        ygap=1,
-        name=html.escape(title),
-        meta={
-            "x": html.escape(xname),
-            "y": None if yname is None else html.escape(yname),
-            "fixed": {swept[p]: _labels(values[swept[p]])[v] for p, v in fixed.items()},
-            "xlabels": xlabels,
-            "ylabels": ylabels,
-            "title": html.escape(title),
-        },
-    )
-
-
 def _interval_text(low, high) -> str:
     if _missing(low) or _missing(high):
         return "–"
     return f"{low:+.2%} to {high:+.2%}"
 
 
-def surface_cells(g: Generalization) -> int:
-    """How many cells the surface's heatmaps hold together (see surface_traces)."""
-    sizes = [len(_axis_values(g.grid[name])) for name in g.swept]
-    if len(sizes) < 2:
-        return sizes[0] if sizes else 0
-    total = math.prod(sizes)
-    return total * len(sizes) * (len(sizes) - 1)
+def _surface_notes(g: Generalization) -> list[str]:
+    """Each set's lines of the surface's hover label after its mean CAR: its interval, adjusted
+    t and p, events and whether it survives StepM."""
+    grid = g.grid
+    survives = _survivors(g)
+    notes = []
+    for row in range(len(grid)):
+        r = grid.iloc[row]
+        t = "–" if _missing(r.get("t_adj")) else f"{r['t_adj']:.2f}"
+        p = "–" if _missing(r.get("p_adj")) else f"{r['p_adj']:.3f}"
+        events = str(int(r["n_events"])) if "n_events" in r else "–"
+        stepm = "survives StepM" if survives[row] else "does not survive StepM"
+        notes.append(
+            f"95% interval {_interval_text(r.get('ci_low'), r.get('ci_high'))}<br>adjusted t {t} (p {p})"
+            f"<br>{events} events, {stepm}"
+        )
+    return notes
 
 
-SURFACE_SCRIPT = """<script>(function(){
-var div=document.getElementById("gen-surface"),box=document.getElementById("gen-surface-controls");
-var index=%s,n=%d;
-function sel(q){return box.querySelector(q);}
-function pick(ev){
- var sx=sel('select[data-axis="x"]'),sy=sel('select[data-axis="y"]');
- var x=+sx.value,y=+sy.value;
- if(x===y){y=(ev&&ev.target===sy)?y:(x+1)%%n;if(y===x){x=(y+1)%%n;sx.value=String(x);}sy.value=String(y);}
- var key=[x,y];
- for(var p=0;p<n;p++){var free=p!==x&&p!==y;sel('[data-fixed="'+p+'"]').style.display=free?"":"none";
-  if(free){key.push(sel('select[data-param="'+p+'"]').value);}}
- var t=index[key.join("|")];if(t===undefined){return;}
- var m=div.data[t].meta,vis=div.data.map(function(_,i){return i===t;});
- Plotly.update(div,{visible:vis},{"title.text":m.title,"xaxis.title.text":m.x,"yaxis.title.text":m.y,
-  "xaxis.tickvals":m.xlabels.map(function(_,i){return i;}),"xaxis.ticktext":m.xlabels,
-  "yaxis.tickvals":m.ylabels.map(function(_,i){return i;}),"yaxis.ticktext":m.ylabels,
-  "xaxis.range":[-0.5,m.xlabels.length-0.5],"yaxis.range":[-0.5,m.ylabels.length-0.5]});
-}
-box.addEventListener("change",pick);
-})();</script>"""
+def _survivors(g: Generalization) -> np.ndarray:
+    grid = g.grid
+    if "survives_stepm" in grid:
+        return np.asarray(grid["survives_stepm"], dtype=bool)
+    return np.zeros(len(grid), bool)
+
+
+def surface_metric(g: Generalization) -> surface.Metric:
+    """The stability surface's one metric: each set's mean CAR, in percent."""
+    return surface.Metric(
+        name="mean CAR",
+        title="Mean CAR",
+        colorbar="mean CAR (%)",
+        values=g.grid["mean_car"].to_numpy(dtype=float) * 100.0,
+        text=lambda v: f"{v:+.2f}%",
+        hover="mean CAR %{z:+.2f}%",
+    )
 
 
 def surface_html(g: Generalization, first_figure: bool | str) -> str:
-    """The stability surface: a heatmap of each set's mean CAR over two swept parameters chosen
-    with the dropdowns (x, y), every other swept parameter fixed at the value its dropdown
-    holds (at first: x, y = the first two swept parameters, the others at the set shown), a
-    star on the sets that survive StepM. Every (x, y, fixed values) heatmap is precomputed
-    (surface_traces); the dropdowns only switch which one is visible."""
+    """The stability surface (reports.surface): a heatmap of each set's mean CAR over two swept
+    parameters chosen with the dropdowns (x, y), every other swept parameter fixed at the value
+    its dropdown holds (at first: x, y = the first two swept parameters, the others at the set
+    shown), a star on the sets that survive StepM; a sentence instead when the grid is too
+    large for one page."""
     swept = list(g.swept)
     if not swept:
         return ""
-    cells = surface_cells(g)
-    if cells > MAX_SURFACE_CELLS:
+    cells = surface.cells(g.grid, swept)
+    if cells > surface.MAX_CELLS:
         return (
             f"<p>The grid is too large for a surface on one page ({cells:,} cells over every choice of "
             "axes); the grid CSV (--csv) and --json have every set.</p>"
         )
-    traces, index, first = surface_traces(g)
-    fig = go.Figure(traces)
-    meta = traces[first].meta
-    fig.update_xaxes(
-        tickvals=list(range(len(meta["xlabels"]))), ticktext=meta["xlabels"], showgrid=False, zeroline=False
+    metrics, notes = [surface_metric(g)], _surface_notes(g)
+    body = surface.surface_html(
+        "gen-surface", g.grid, swept, metrics, g.shown, first_figure, notes, _survivors(g)
     )
-    fig.update_yaxes(
-        tickvals=list(range(len(meta["ylabels"]))), ticktext=meta["ylabels"], showgrid=False, zeroline=False
-    )
-    rows = max(len(_axis_values(g.grid[name])) for name in swept)
-    height = int(min(max(160 + 50 * rows, 320), 800))
-    figures.layout(fig, meta["title"], meta["x"], meta["y"] or "", height=height, legend=False)
-    controls = ""
-    if len(swept) > 1:
-        xi, yi = 0, 1
-
-        def options(chosen: int) -> str:
-            return "".join(
-                f'<option value="{i}"{" selected" if i == chosen else ""}>{html.escape(name)}</option>'
-                for i, name in enumerate(swept)
-            )
-
-        shown = g.grid.iloc[g.shown]
-        fixed = []
-        for p, name in enumerate(swept):
-            vals = _axis_values(g.grid[name])
-            labels = _labels(vals)
-            at = vals.index(_value(shown[name]))
-            opts = "".join(
-                f'<option value="{i}"{" selected" if i == at else ""}>{html.escape(label)}</option>'
-                for i, label in enumerate(labels)
-            )
-            hidden = ' style="display:none"' if p in (xi, yi) else ""
-            fixed.append(
-                f'<span data-fixed="{p}"{hidden}><label>{html.escape(name)} fixed at '
-                f'<select data-param="{p}">{opts}</select></label></span>'
-            )
-        controls = (
-            '<div class=controls id="gen-surface-controls">'
-            f'<label>x axis<select data-axis="x">{options(xi)}</select></label>'
-            f'<label>y axis<select data-axis="y">{options(yi)}</select></label>{"".join(fixed)}</div>'
-        )
-    script = SURFACE_SCRIPT % (json.dumps(index), len(swept)) if len(swept) > 1 else ""
     return (
         "<p>Each cell is one parameter set's mean CAR (no averaging over sets): choose the two swept "
         "parameters on the axes and the value every other swept parameter is fixed at. "
-        f"{SURVIVES} marks a set that survives StepM at {g.stepm['alpha']:.0%}.</p>"
-        + controls
-        + figures.div(fig, "gen-surface", first_figure)
-        + script
+        f"{SURVIVES} marks a set that survives StepM at {g.stepm['alpha']:.0%}.</p>" + body
     )
 
 
@@ -746,13 +571,14 @@ def grid_table_html(g: Generalization) -> str:
 # -- figures ---------------------------------------------------------------------------------
 
 
-def path_figure(paths: pd.DataFrame) -> go.Figure:
+def path_figure(paths: pd.DataFrame, strategy: str = "") -> go.Figure:
     """Mean cumulative excess over the market by event day (%), with mean ± 1.96 sd/√n of the
-    events present that day."""
+    events present that day, in the strategy's colour (reports.palette)."""
     pct = paths.astype(float) * 100.0
     mean, n = pct.mean(axis=1), pct.count(axis=1)
     half = 1.96 * pct.std(axis=1, ddof=1) / np.sqrt(n.where(n > 0))
     x = list(pct.index)
+    colour = palette.strategy(strategy)
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(x=x, y=mean + half, mode="lines", line={"width": 0}, hoverinfo="skip", showlegend=False)
@@ -764,7 +590,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             mode="lines",
             line={"width": 0},
             fill="tonexty",
-            fillcolor="rgba(31,78,154,0.18)",
+            fillcolor=palette.translucent(colour, 0.18),
             name="95% band",
             hoverinfo="skip",
         )
@@ -774,7 +600,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             x=x,
             y=mean,
             mode="lines+markers",
-            line={"color": BLUE, "width": 2.2},
+            line={"color": colour, "width": 2.2},
             marker={"size": 4},
             name="mean",
             customdata=np.column_stack([mean - half, mean + half, n]),
@@ -782,7 +608,7 @@ def path_figure(paths: pd.DataFrame) -> go.Figure:
             "%{customdata[1]:+.2f}%<br>%{customdata[2]} events<extra></extra>",
         )
     )
-    fig.add_hline(y=0, line={"color": GREY, "width": 1})
+    fig.add_hline(y=0, line={"color": palette.GREY, "width": 1})
     return figures.layout(
         fig,
         "Mean cumulative excess return over the market in event time (events traded)",
@@ -801,8 +627,9 @@ def _traded_paths(g: Generalization) -> pd.DataFrame:
 
 
 def placebo_figure(g: Generalization) -> go.Figure:
-    """The market-model CARs (%) of the placebo replays and of the events the set traded, as
-    translucent histograms (share of each), a vertical line at the events' mean CAR."""
+    """The market-model CARs (%) of the placebo replays (grey) and of the events the set traded
+    (the strategy's colour), as translucent histograms (share of each), a vertical line at the
+    events' mean CAR."""
     fig = go.Figure()
     pl = g.placebo_events
     keep = pl["traded"].to_numpy(dtype=bool) if "traded" in pl else np.ones(len(pl), dtype=bool)
@@ -819,7 +646,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
                 histnorm="percent",
                 xbins=bins,
                 name=f"placebo replays ({len(placebo)})",
-                marker={"color": GREY},
+                marker={"color": palette.GREY},
                 opacity=0.55,
                 hovertemplate="%{x}%: %{y:.1f}% of placebo replays<extra></extra>",
             )
@@ -830,7 +657,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
             histnorm="percent",
             xbins=bins,
             name=f"events ({len(events)})",
-            marker={"color": ORANGE},
+            marker={"color": palette.strategy(g.strategy)},
             opacity=0.55,
             hovertemplate="%{x}%: %{y:.1f}% of events<extra></extra>",
         )
@@ -839,7 +666,7 @@ def placebo_figure(g: Generalization) -> go.Figure:
     if not _missing(mean):
         fig.add_vline(
             x=mean * 100.0,
-            line={"color": RED, "width": 2, "dash": "dash"},
+            line={"color": palette.MARK, "width": 2, "dash": "dash"},
             annotation_text=f"event mean {mean * 100:+.2f}%",
             annotation_position="top right",
         )
@@ -853,21 +680,24 @@ def placebo_figure(g: Generalization) -> go.Figure:
     )
 
 
-def calendar_figure(calendar: pd.DataFrame) -> go.Figure:
-    """Growth of 1 of the calendar-time portfolio and of the market (cumulative product of
-    1 + daily return; a missing return counts as 0)."""
+def calendar_figure(calendar: pd.DataFrame, strategy: str = "", market: str = "SPY") -> go.Figure:
+    """Growth of 1 of the calendar-time portfolio (in the strategy's colour) and of the market
+    (in the benchmark's, dashed; reports.palette) (cumulative product of 1 + daily return; a
+    missing return counts as 0)."""
     cum = (1.0 + calendar[["portfolio", "market"]].astype(float).fillna(0.0)).cumprod()
     dates = [d.strftime("%Y-%m-%d") for d in pd.DatetimeIndex(calendar.index)]
     n_open = calendar["n_open"] if "n_open" in calendar else pd.Series(np.nan, index=calendar.index)
     fig = go.Figure()
-    for col, name, colour in (("portfolio", "events portfolio", BLUE), ("market", "market", GREY)):
+    lines = {"portfolio": {"color": palette.strategy(strategy), "width": palette.WIDTH}}
+    lines["market"] = palette.benchmark_line(market)
+    for col, name in (("portfolio", "events portfolio"), ("market", "market")):
         fig.add_trace(
             go.Scatter(
                 x=dates,
                 y=cum[col],
                 mode="lines",
                 name=name,
-                line={"color": colour, "width": 2 if col == "portfolio" else 1.5},
+                line=lines[col],
                 customdata=n_open.to_numpy(),
                 hovertemplate=name + ": %{y:.3f} (%{customdata} events open)<extra></extra>",
             )
@@ -913,9 +743,11 @@ def _parts(g: Generalization, plotlyjs: bool | str = True):
         yield "<h2>Multiple testing: SPA</h2>" + spa_html(g)
         yield "<h2>Walk-forward</h2>" + walk_forward_html(g)
         yield "<h2>The sets</h2>" + grid_table_html(g)
-    yield "<h2>Event time</h2>" + figures.div(path_figure(_traded_paths(g)), "gen-path", first)
+    yield "<h2>Event time</h2>" + figures.div(path_figure(_traded_paths(g), g.strategy), "gen-path", first)
     yield "<h2>Placebo</h2>" + figures.div(placebo_figure(g), "gen-placebo", False)
-    yield "<h2>Calendar time</h2>" + figures.div(calendar_figure(g.calendar), "gen-calendar", False)
+    yield "<h2>Calendar time</h2>" + figures.div(
+        calendar_figure(g.calendar, g.strategy, g.settings.get("market", "SPY")), "gen-calendar", False
+    )
     yield f"<h2>Every event{shown} ({len(g.events)})</h2>" + events_table(g.events)
     yield _skipped(g.skipped)
     yield "</body></html>\n"

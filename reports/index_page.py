@@ -11,20 +11,23 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from engine.outputs import write_atomic
+from reports import palette
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 INDEX = "index.html"  # the index page's name in the reports folder (aishock demo)
-STYLE = """
+STYLE = (
+    """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color:#222}
 h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
 table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:right}
 th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
-.neg{color:#b22222} .pos{color:#1b7f3b} .chart{margin:.5rem 0 1.5rem} .ci{color:#777}
-.wide{overflow-x:auto;max-width:100%}
+.chart{margin:.5rem 0 1.5rem} .ci{color:#777} .wide{overflow-x:auto;max-width:100%}
 """
+    + f".neg{{color:{palette.NEGATIVE}}} .pos{{color:{palette.POSITIVE}}}\n"
+)
 
 FMT = {
     "total_return": "{:+.1%}",
@@ -88,9 +91,11 @@ def intervals_note(intervals: dict) -> str:
 
 
 def attribution_figure(roles: dict[str, pd.DataFrame], windows):
-    """Stacked bars, one panel per named window: each run's return split into the
-    contributions of the AI roles, other names and cash & costs (engine.backtest.attribution,
-    arithmetic: the bars of a run add up to the sum of its daily returns)."""
+    """Stacked horizontal bars, one panel per named window: each run (a row, named once at
+    the left) split into the contributions of the AI roles, other names and cash & costs
+    (engine.backtest.attribution, arithmetic: the bars of a run add up to the sum of its daily
+    returns), each segment in its colour (reports.palette), the legend at the right. The
+    margins grow to hold the run names and the legend (automargin), so nothing is cut off."""
     from plotly.subplots import make_subplots
 
     from reports import figures
@@ -101,22 +106,23 @@ def attribution_figure(roles: dict[str, pd.DataFrame], windows):
     )
     segments = list(dict.fromkeys(s for t in roles.values() for s in t.index))
     labels = list(roles)
-    palette = [c for c in figures.TAB10 if c != "#7f7f7f"] + ["#393b79", "#8c6d31", "#843c39"]
-    fixed = {"other": "#555555", "cash & costs": "#bbbbbb"}
-    role_colors = iter(palette * 2)
     for seg in segments:
-        color = fixed.get(seg) or next(role_colors)
         for c, w in enumerate(names, start=1):
             values = [100 * roles[lab].loc[seg, w] if seg in roles[lab].index else 0.0 for lab in labels]
             fig.add_bar(
-                x=labels, y=values, name=seg, legendgroup=seg, showlegend=c == 1, marker_color=color,
-                hovertemplate=f"%{{x}}<br>{seg}: %{{y:+.2f}}%<extra>{w}</extra>", row=1, col=c,
+                y=labels, x=values, orientation="h", name=seg, legendgroup=seg, showlegend=c == 1,
+                marker_color=palette.group(seg), row=1, col=c,
+                hovertemplate=f"%{{y}}<br>{seg}: %{{x:+.2f}}%<extra>{w}</extra>",
             )  # fmt: skip
-    figures.layout(
-        fig, "Contribution to return by AI role (%, arithmetic)", "", "contribution (%)", height=640
+    height = max(160 + 38 * len(labels), 400)
+    figures.layout(fig, "Contribution to return by AI role (%, arithmetic)", "", "", height=height)
+    fig.update_layout(
+        barmode="relative",
+        margin={"t": 80},
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
     )
-    fig.update_layout(barmode="relative")
-    fig.update_xaxes(tickangle=-40, tickfont={"size": 10})
+    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11})
+    fig.update_xaxes(automargin=True, ticksuffix="%", zeroline=True, zerolinecolor="#888")
     return fig
 
 

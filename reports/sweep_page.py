@@ -1,6 +1,8 @@
-"""A sweep as an HTML page: an interactive heatmap of the metric (Plotly, plotly.js as
-reports.figures.plotly_js decides;
-hover shows both parameter values and the metric), the top combinations, overfitting figures."""
+"""A sweep as an HTML page: the surface of its metrics over the swept parameters (reports.surface:
+dropdowns choose the metric, the two parameters on the axes and the value every other swept
+parameter is fixed at; each cell is one combination, never an average over combinations; hover
+shows the combination and its value), the top combinations, overfitting figures; plotly.js as
+reports.figures.plotly_js decides."""
 
 from __future__ import annotations
 
@@ -11,53 +13,56 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from engine.analytics import run_stats
 from engine.outputs import write_atomic
-from reports import figures
+from engine.sweeps.grid import STAT_COLUMNS
+from reports import figures, surface
 from reports.index_page import STYLE
 
-MAX_CELL_TEXT = 400  # cells written in the heatmap up to this many; beyond, hover only
 
-
-def _labels(values) -> list[str]:
-    """Axis labels: floats as %g unless that would merge two values (then in full)."""
-    short = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
-    if len(set(short)) == len(short):
-        return short
-    return [repr(float(v)) if isinstance(v, float) else str(v) for v in values]
-
-
-def heatmap_figure(grid: pd.DataFrame, title: str, metric: str = "value", better: int = 1) -> go.Figure:
-    """Heatmap of `grid` (rows y, columns x; evenly spaced whatever the values, the first row
-    at the bottom), red-yellow-green centred on 0 with green on the better side (`better`:
-    1 when higher is better, -1 when lower is, engine.analytics.run_stats.BETTER), each cell
-    written with its value (up to MAX_CELL_TEXT cells); hover: both parameters' values and
-    `metric`. A grid whose index has no name is one row: hover shows only the x parameter."""
-    values = grid.to_numpy(dtype=float)
-    finite = np.isfinite(values)
-    limit = float(np.abs(values[finite]).max()) if finite.any() else 1.0
-    limit = limit or 1.0
-    xname, yname = str(grid.columns.name), grid.index.name
-    where = f"{xname}=%{{x}}" + (f"<br>{yname}=%{{y}}" if yname is not None else "")
-    fig = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=_labels(grid.columns),
-            y=_labels(grid.index),
-            colorscale="RdYlGn" if better > 0 else "RdYlGn_r",
-            zmin=-limit,
-            zmax=limit,
-            colorbar={"title": {"text": metric}},
-            texttemplate="%{z:.2f}" if values.size <= MAX_CELL_TEXT else None,
-            hovertemplate=f"{where}<br>{metric}=%{{z:.3f}}<extra></extra>",
-            hoverongaps=False,
-            xgap=1,
-            ygap=1,
+def metric(name: str, values, better: int | None = None) -> surface.Metric:
+    """A sweep stat as a surface metric: fractions (engine.analytics.run_stats.PERCENT) in
+    percent, other figures with 2 decimals (whole numbers from 1,000 up), hover with one more
+    digit; coloured in its direction (run_stats.BETTER, or `better`), a stat without one on a
+    sequential scale."""
+    if name in run_stats.PERCENT:
+        text, hover = (lambda v: f"{v:.1%}"), f"{html.escape(name)}=%{{z:.2%}}"
+    else:
+        text, hover = (
+            (lambda v: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}"),
+            f"{html.escape(name)}=%{{z:.3f}}",
         )
+    return surface.Metric(
+        name=name,
+        values=np.asarray(values, dtype=float),
+        text=text,
+        hover=hover,
+        better=run_stats.BETTER.get(name, 0) if better is None else better,
     )
-    fig.update_xaxes(type="category", showgrid=False)
-    fig.update_yaxes(type="category", showgrid=False)
-    height = int(min(max(120 + 55 * grid.shape[0], 260), 800))
-    return figures.layout(fig, title, xname, "" if yname is None else str(yname), height=height, legend=False)
+
+
+def metrics(table: pd.DataFrame, first: str) -> list[surface.Metric]:
+    """The surface's metrics: `first` (the sweep's), then every other stat of `table`
+    (engine.sweeps.grid.STAT_COLUMNS, in that order)."""
+    names = [first, *(m for m in STAT_COLUMNS if m in table.columns and m != first)]
+    return [metric(name, table[name]) for name in names]
+
+
+def heatmap_figure(grid: pd.DataFrame, title: str, metric_name: str = "value", better: int = 1) -> go.Figure:
+    """The surface (reports.surface) of a y x x frame of one metric (rows: the index, named
+    by the y parameter; columns named by the x parameter; a missing cell stays a gap), under
+    `title`; `better` as surface.Metric's. A frame whose index has no name is one row of the
+    x parameter. The figure the notebook shows; the page's surface has more (surface_html)."""
+    xname = str(grid.columns.name)
+    if grid.index.name is None:
+        table = pd.DataFrame({xname: list(grid.columns), metric_name: grid.iloc[0].to_numpy(dtype=float)})
+        swept = [xname]
+    else:
+        table = grid.stack(future_stack=True).rename(metric_name).reset_index()
+        swept = [xname, str(grid.index.name)]
+    table = table.dropna(subset=[metric_name]).reset_index(drop=True)
+    fig, _ = surface.figure(table, swept, [metric(metric_name, table[metric_name], better)], 0)
+    return fig.update_layout(title_text=title)
 
 
 def _spa(result) -> str:
@@ -73,6 +78,32 @@ def _spa(result) -> str:
         f"combinations: p = {p['consistent']:.3f} (lower {p['lower']:.3f}, upper {p['upper']:.3f}; "
         f"{spa['reps']:,} stationary-bootstrap resamples, block {spa['block']} days, seed {spa['seed']}). "
         "A small p says the best cell's edge over buy-and-hold is unlikely to be luck of the search."
+    )
+
+
+def surface_html(result, plotlyjs: bool | str = True) -> str:
+    """The sweep's surface: every stat when the page can hold them (surface.MAX_CELLS), else the
+    sweep's metric alone, else a sentence; at first the sweep's metric over the first two
+    swept parameters, the others at the best combination."""
+    swept, table = list(result.swept), result.table
+    if not swept:
+        return ""
+    shown = table.index.get_loc(result.best.name)
+    offered = metrics(table, result.metric)
+    if surface.cells(table, swept, len(offered)) > surface.MAX_CELLS:
+        offered = offered[:1]
+    cells = surface.cells(table, swept, len(offered))
+    if cells > surface.MAX_CELLS:
+        return (
+            f"<h2>Heatmap</h2><p>The grid is too large for a heatmap on one page ({cells:,} cells over every "
+            "choice of axes); the parquet file has every combination.</p>"
+        )
+    what = "metric, the " if len(offered) > 1 else ""
+    return (
+        "<h2>Heatmap</h2><p>Each cell is one combination (never an average over combinations): choose "
+        f"the {what}parameters on the axes and the value every other swept parameter is fixed at. At "
+        f"first: {html.escape(result.metric)}, the others at the best combination.</p>"
+        + surface.surface_html("sweep-heatmap", table, swept, offered, shown, first_figure=plotlyjs)
     )
 
 
@@ -96,20 +127,7 @@ def write_sweep_page(path: Path, result, top: int = 15, shared: Path | None = No
         + "".join(f"<li><b>Warning:</b> {html.escape(w)}</li>" for w in result.warnings)
         + "</ul>"
     )
-    if len(swept) >= 2:
-        x, y = swept[0], swept[1]
-        fig = heatmap_figure(
-            result.heatmap(x, y), f"{result.metric} by {y} and {x}", result.metric, result.better
-        )
-        parts.append("<h2>Heatmap</h2>" + figures.div(fig, "sweep-heatmap", first=plotlyjs))
-    elif len(swept) == 1:
-        line = result.table.set_index(swept[0])[[result.metric]].T
-        line.index.name = None
-        fig = heatmap_figure(line, result.metric, result.metric, result.better)
-        parts.append(
-            f"<h2>{html.escape(result.metric)} by {html.escape(swept[0])}</h2>"
-            + figures.div(fig, "sweep-heatmap", first=plotlyjs)
-        )
+    parts.append(surface_html(result, plotlyjs))
     best = result.table.sort_values(result.metric, ascending=result.better < 0).head(top)
     parts.append(
         f"<h2>Top {len(best)}</h2><div class=wide>"
@@ -118,7 +136,7 @@ def write_sweep_page(path: Path, result, top: int = 15, shared: Path | None = No
     )
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Sweep {html.escape(result.strategy)}"
-        f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+        f"</title><style>{STYLE}{surface.STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -44,11 +44,12 @@ def demo(chromium_ready, demo_reports) -> Path:
 
 @pytest.fixture(scope="session")
 def sweep_page(chromium_ready, cfg, tmp_path_factory) -> Path:
-    """The page of a small `aishock sweep` (6 combinations of the per-name job)."""
+    """The page of a small `aishock sweep` (12 combinations of the per-name job, 3 parameters)."""
     out = tmp_path_factory.mktemp("browser-sweep") / "sweep.parquet"
     summary = _quiet(
         ["sweep", "oversold_rebound", "--grid", "min_drop=0.04:0.08:0.02", "--grid", "hold_days=3,11",
-         "--set", "mode=per_name", "--set", "universe=NVDA,AVGO,AMD,MU,ANET,VST", "--fill", "close",
+         "--grid", "exit_on_recovery=false,true", "--set", "mode=per_name",
+         "--set", "universe=NVDA,AVGO,AMD,MU,ANET,VST", "--fill", "close",
          "--slippage", "0", "--warmup", "0", "--window", "2022-01-03:2025-12-31",
          "--out", str(out), "--json"]
     )  # fmt: skip
@@ -167,6 +168,99 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+# the colour of each trace of a Plotly chart: {trace name: colour} (a bar's marker, a line's line)
+TRACE_COLOURS_JS = """(id) => Object.fromEntries(document.getElementById(id)._fullData.map(
+  t => [t.name, t.type === 'bar' ? t.marker.color : t.line.color]))"""
+
+
+def test_a_role_has_the_same_colour_on_the_index_and_the_event_page(demo, open_page):
+    """The index's attribution bars and the event page's role lines colour every AI role
+    alike (reports.palette), and no two roles alike; they used to take colours in order of
+    appearance, from two different lists."""
+    index = open_page(demo.as_uri())
+    bars = index.evaluate(TRACE_COLOURS_JS, "index-roles")
+    event = open_page(linked(open_page, demo, "a[href^='event-']"))
+    event.charts()
+    lines = event.evaluate(TRACE_COLOURS_JS, "event-paths-role")
+    roles = [r for r in bars if r in lines and r not in ("other", "cash & costs")]
+    assert len(roles) >= 8, (bars, lines)  # the AI roles of the demo's runs and of the `ai` universe
+    assert {r: bars[r] for r in roles} == {r: lines[r] for r in roles}
+    assert len({bars[r] for r in roles}) == len(roles)  # one colour per role
+
+
+# the boxes (viewport pixels) of the chart's div, its tick labels (per axis), its legend and its
+# subplot and main titles
+CHART_BOXES_JS = """(id) => {
+  const gd = document.getElementById(id), box = e => { const r = e.getBoundingClientRect();
+    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, text: e.textContent}; };
+  gd.scrollIntoView({block: 'start'});
+  const ticks = {};
+  gd.querySelectorAll('.xaxislayer-above, .yaxislayer-above').forEach((layer, i) => {
+    ticks[i] = [...layer.querySelectorAll('text')].filter(t => t.textContent).map(box); });
+  return {div: box(gd), ticks, legend: box(gd.querySelector('.legend')),
+          titles: [...gd.querySelectorAll('.annotation-text, .gtitle')].map(box)};
+}"""
+
+
+def _inside(inner: dict, outer: dict) -> bool:
+    return all((inner[a] >= outer[a] - 0.5) if a in ("left", "top") else (inner[a] <= outer[a] + 0.5)
+               for a in ("left", "top", "right", "bottom"))  # fmt: skip
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return min(a["right"], b["right"]) - max(a["left"], b["left"]) > 0.5 and (
+        min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5
+    )
+
+
+def test_the_attribution_chart_keeps_its_labels_and_legend_inside_and_apart(demo, open_page):
+    """At 1280 px every tick label, the legend and the titles of the index's attribution chart
+    lie inside its div; no tick label overlaps the legend, a title or another label of its
+    axis. The run names are long (up to 55 characters) and there are nine of them."""
+    page = open_page(demo.as_uri())
+    page.charts()
+    boxes = page.evaluate(CHART_BOXES_JS, "index-roles")
+    labels = [b for axis in boxes["ticks"].values() for b in axis]
+    assert any("Inference pair" in b["text"] for b in labels)  # the longest run name is drawn
+    for b in [*labels, boxes["legend"], *boxes["titles"]]:
+        assert _inside(b, boxes["div"]), (b, boxes["div"])
+    for b in [*labels, *boxes["titles"]]:
+        assert not _overlap(b, boxes["legend"]), (b, boxes["legend"])
+    for b in labels:
+        assert not [t for t in boxes["titles"] if _overlap(b, t)], b
+    for axis in boxes["ticks"].values():
+        for i, a in enumerate(axis):
+            assert not [b for b in axis[i + 1 :] if _overlap(a, b)], (a, axis)
+
+
+def test_the_sweep_pages_dropdowns_switch_the_heatmap(sweep_page, open_page):
+    """Choosing a metric, an axis and a fixed value shows the one precomputed heatmap of
+    that choice: its title, axes and cells are those of the combinations chosen."""
+    import pandas as pd
+
+    page = open_page(sweep_page.as_uri())
+    page.charts()
+    state = """() => { const gd = document.getElementById('sweep-heatmap');
+      const t = gd.data.findIndex(d => d.visible === true), m = gd.data[t].meta;
+      return {title: gd.layout.title.text, x: gd.layout.xaxis.title.text, y: gd.layout.yaxis.title.text,
+              ticks: [...gd.querySelectorAll('.xtick text')].map(e => e.textContent), fixed: m.fixed,
+              z: Array.from(gd._fullData[t].z, row => Array.from(row))}; }"""
+    first = page.evaluate(state)
+    assert first["title"].startswith("sharpe by hold_days and min_drop; exit_on_recovery=")
+    page.page.select_option("select[data-metric]", label="total_return")
+    page.page.select_option("select[data-axis='y']", label="exit_on_recovery")
+    shown = page.evaluate(state)
+    assert shown["title"] == "total_return by exit_on_recovery and min_drop; hold_days=3"
+    assert (shown["x"], shown["y"], shown["fixed"]) == ("min_drop", "exit_on_recovery", {"hold_days": "3"})
+    table = pd.read_parquet(sweep_page.with_suffix(".parquet"))
+    rows = table[table.hold_days == 3].pivot(
+        index="exit_on_recovery", columns="min_drop", values="total_return"
+    )
+    assert shown["ticks"] == ["0.04", "0.06", "0.08"]
+    assert shown["z"] == rows.to_numpy().tolist()
+    assert page.errors == []
 
 
 # a run label that would run a script, twice over, if a page wrote it as markup

@@ -294,7 +294,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     target = tmp_path / "page.html"
     seen = {}
 
-    def fail(_calendar):
+    def fail(_calendar, *_):
         seen["partial"] = [p.stat().st_size for p in tmp_path.iterdir()]
         raise RuntimeError("disk gone")
 

@@ -7,6 +7,7 @@ and the same bytes for the same figure, the figures' data as the page embeds it,
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -179,31 +180,39 @@ def test_equity_chart_is_every_run_rebased_with_the_shock_marked(index_page):
 # --- the sweep page ---------------------------------------------------------------------------------
 
 
-def sweep_result(swept: list[str]) -> SimpleNamespace:
-    """What write_sweep_page reads of a SweepResult: min_drop x hold_days, one cell missing."""
+def sweep_result(swept: list[str], metric: str = "sharpe") -> SimpleNamespace:
+    """What write_sweep_page reads of a SweepResult: min_drop x hold_days, one cell missing
+    (with "top_k" among `swept`, every combination also at top_k 3 and 8, whose values differ)."""
+    ks = (3, 8) if "top_k" in swept else (3,)
     rows = [
-        {"min_drop": d, "hold_days": h, "sharpe": round(10 * d - h / 20, 3), "total_return": d}
+        {"min_drop": d, "hold_days": h, "top_k": k, "sharpe": round(10 * d - h / 20 + (k - 3) / 4, 3),
+         "total_return": d * k / 3, "volatility": round(0.1 + h / 100 - k / 50, 3)}
         for d in (0.03, 0.05, 0.07)
         for h in (5, 10, 20, 40)
+        for k in ks
         if (d, h) != (0.07, 40)
-    ]
+    ]  # fmt: skip
     table = pd.DataFrame(rows)
+    if "top_k" not in swept:
+        table = table.drop(columns="top_k")
     if swept == ["hold_days"]:
-        table = table[table.min_drop == 0.05].drop(columns="min_drop")
+        table = table[table.min_drop == 0.05].drop(columns="min_drop").reset_index(drop=True)
+    table = table[[*swept, *(c for c in table.columns if c not in swept)]]
+    better = run_stats.better(metric)
     return SimpleNamespace(
         strategy="oversold_rebound",
         swept=swept,
         start="2024-07-01",
         end="2025-12-31",
         n_trials=len(table),
-        metric="sharpe",
-        better=1,
+        metric=metric,
+        better=better,
+        best=table.iloc[int(np.nanargmax(better * table[metric].to_numpy(dtype=float)))],
         dsr=0.5,
         pbo=0.25,
         pbo_note="",
         warnings=["best <cell> on the edge"],
         table=table,
-        heatmap=lambda x, y: table.pivot_table(index=y, columns=x, values="sharpe", aggfunc="mean"),
     )
 
 
@@ -212,6 +221,12 @@ def sweep_page(tmp_path_factory) -> Path:
     return write_sweep_page(
         tmp_path_factory.mktemp("sweep") / "sweep.html", sweep_result(["min_drop", "hold_days"])
     )
+
+
+def _shown(text: str) -> dict:
+    """The heatmap a sweep page shows at first (the visible trace of its surface)."""
+    (heat,) = [t for t in figures.read(text)["sweep-heatmap"]["data"] if t["visible"] is True]
+    return heat
 
 
 def test_sweep_page_is_one_offline_page_with_its_heatmap_and_table(sweep_page):
@@ -225,43 +240,88 @@ def test_sweep_page_is_one_offline_page_with_its_heatmap_and_table(sweep_page):
 def test_a_lower_is_better_metric_ranks_lowest_first_and_greens_the_low_end(tmp_path):
     """`--metric volatility`: the Top table starts at the lowest value, and the colour scale
     is reversed so green still means better."""
-    result = sweep_result(["min_drop", "hold_days"])
-    result.metric, result.better = "total_return", -1
+    result = sweep_result(["min_drop", "hold_days"], "volatility")
     text = write_sweep_page(tmp_path / "sweep.html", result).read_text(encoding="utf-8")
     top = pd.read_html(io.StringIO(text[text.index("<h2>Top") :]))[0]
-    assert list(top["total_return"]) == sorted(top["total_return"])
-    (heat,) = figures.read(text)["sweep-heatmap"]["data"]
-    high_end = heat["colorscale"][-1][1]
-    low_end = heat["colorscale"][0][1]
-    (normal,) = figures.read(
-        write_sweep_page(tmp_path / "n.html", sweep_result(["min_drop", "hold_days"])).read_text(
-            encoding="utf-8"
-        )
-    )["sweep-heatmap"]["data"]
-    assert (low_end, high_end) == (normal["colorscale"][-1][1], normal["colorscale"][0][1])
+    assert list(top["volatility"]) == sorted(top["volatility"])
+    heat = _shown(text)
+    assert heat["meta"]["title"].startswith("volatility by ")
+    normal = _shown(
+        write_sweep_page(tmp_path / "n.html", sweep_result(["min_drop", "hold_days"])).read_text()
+    )
+    assert normal["meta"]["title"].startswith("sharpe by ")
+    assert (heat["colorscale"][0][1], heat["colorscale"][-1][1]) == (
+        normal["colorscale"][-1][1],
+        normal["colorscale"][0][1],
+    )
 
 
 def test_heatmap_hover_shows_both_parameters_and_the_metric(sweep_page):
-    (heat,) = figures.read(sweep_page.read_text(encoding="utf-8"))["sweep-heatmap"]["data"]
+    heat = _shown(sweep_page.read_text(encoding="utf-8"))
     assert (
         heat["type"] == "heatmap"
         and heat["x"] == ["0.03", "0.05", "0.07"]
         and heat["y"] == ["5", "10", "20", "40"]
     )
-    grid = sweep_result(["min_drop", "hold_days"]).heatmap("min_drop", "hold_days")
+    table = sweep_result(["min_drop", "hold_days"]).table
+    grid = table.pivot(index="hold_days", columns="min_drop", values="sharpe")
     np.testing.assert_allclose(np.asarray(heat["z"], dtype=float), grid.to_numpy(), equal_nan=True)
-    assert np.isnan(heat["z"][3][2])  # the missing cell stays a gap
+    assert np.isnan(heat["z"][3][2]) and heat["text"][3][2] == ""  # the missing cell stays a gap
     assert heat["hovertemplate"] == "min_drop=%{x}<br>hold_days=%{y}<br>sharpe=%{z:.3f}<extra></extra>"
-    assert heat["texttemplate"] == "%{z:.2f}" and heat["zmin"] == -heat["zmax"] == -np.nanmax(np.abs(grid))
+    assert heat["text"][1][2] == f"{grid.loc[10, 0.07]:.2f}" and heat["texttemplate"] == "%{text}"
+    assert heat["zmin"] == -heat["zmax"] == -np.nanmax(np.abs(grid))
 
 
 def test_one_swept_parameter_gives_a_one_row_heatmap(tmp_path):
     page = write_sweep_page(tmp_path / "one.html", sweep_result(["hold_days"]))
     text = page.read_text(encoding="utf-8")
-    assert "<h2>sharpe by hold_days</h2>" in text and bundled(text) == 1
-    (heat,) = figures.read(text)["sweep-heatmap"]["data"]
-    assert heat["x"] == ["5", "10", "20", "40"] and heat["y"] == ["sharpe"] and len(heat["z"]) == 1
-    assert heat["hovertemplate"] == "hold_days=%{x}<br>sharpe=%{z:.3f}<extra></extra>"
+    assert "<h2>Heatmap</h2>" in text and bundled(text) == 1
+    heat = _shown(text)
+    assert heat["meta"]["xlabels"] == ["5", "10", "20", "40"] and heat["meta"]["ylabels"] == ["sharpe"]
+    assert len(heat["z"]) == 1 and heat["hovertemplate"] == "hold_days=%{x}<br>sharpe=%{z:.3f}<extra></extra>"
+    controls = re.search(r'<div class=controls id="sweep-heatmap-controls">(.*?)</div>', text).group(1)
+    assert "<select data-metric>" in controls and "data-axis" not in controls  # no axes to choose
+
+
+def test_a_three_parameter_sweep_shows_each_combination_never_an_average(tmp_path):
+    """The cell (min_drop, hold_days) with top_k fixed at k is the value of the combination
+    (min_drop, hold_days, k) itself, for every metric on the page, every k, both axis orders;
+    no cell is the mean over top_k (what the page showed before)."""
+    result = sweep_result(["min_drop", "hold_days", "top_k"])
+    table = result.table
+    text = write_sweep_page(tmp_path / "three.html", result).read_text(encoding="utf-8")
+    traces = figures.read(text)["sweep-heatmap"]["data"]
+    index = json.loads(re.search(r"var index=(\{.*?\}),n=3;", text).group(1))
+    names = re.findall(
+        r'<option value="\d+"[^>]*>([a-z_]+)</option>', text.split("data-metric>")[1].split("</select>")[0]
+    )
+    assert names[0] == "sharpe" and {"total_return", "volatility"} <= set(names)
+    assert len(traces) == len(names) * len(index)
+    for m, name in enumerate(names):
+        if name not in table:
+            continue
+        for k in (3, 8):
+            for key, x, y in (("0|1|%d", "min_drop", "hold_days"), ("1|0|%d", "hold_days", "min_drop")):
+                trace = traces[m * len(index) + index[key % (0 if k == 3 else 1)]]
+                assert trace["meta"]["fixed"] == {"top_k": str(k)} and (
+                    trace["meta"]["x"],
+                    trace["meta"]["y"],
+                ) == (x, y)
+                rows = table[table.top_k == k].pivot(index=y, columns=x, values=name)
+                np.testing.assert_allclose(
+                    np.asarray(trace["z"], dtype=float), rows.to_numpy(), equal_nan=True
+                )
+    sharpe = traces[index["0|1|1"]]  # top_k 8
+    b, a = 1, 1  # min_drop 0.05, hold_days 10
+    (value,) = table.query("min_drop == 0.05 and hold_days == 10 and top_k == 8")["sharpe"]
+    mean = table.query("min_drop == 0.05 and hold_days == 10")["sharpe"].mean()
+    assert sharpe["z"][a][b] == value != mean
+    assert (
+        sharpe["hovertemplate"]
+        == "min_drop=%{x}<br>hold_days=%{y}<br>top_k=8<br>sharpe=%{z:.3f}<extra></extra>"
+    )
+    # at first: sharpe, min_drop x hold_days, top_k at the best combination's (8)
+    assert [t["visible"] for t in traces].index(True) == index["0|1|1"] and result.best["top_k"] == 8
 
 
 def test_large_grids_are_hover_only():
@@ -269,7 +329,21 @@ def test_large_grids_are_hover_only():
         np.ones((30, 20)), index=pd.Index(range(30), name="y"), columns=pd.Index(range(20), name="x")
     )
     assert heatmap_figure(grid, "t", "m").data[0].texttemplate is None
-    assert heatmap_figure(grid.iloc[:20], "t", "m").data[0].texttemplate == "%{z:.2f}"
+    small = heatmap_figure(grid.iloc[:20], "t", "m").data[0]
+    assert small.texttemplate == "%{text}" and small.text[0][0] == "1.00"
+
+
+def test_the_notebooks_heatmap_figure_is_the_surface_of_its_frame():
+    grid = pd.DataFrame(
+        [[1.0, 2.0, np.nan], [3.0, 4.0, 5.0]],
+        index=pd.Index([10, 20], name="hold_days"),
+        columns=pd.Index([0.03, 0.05, 0.07], name="min_drop"),
+    )
+    fig = heatmap_figure(grid, "Sharpe by hold_days and min_drop", "sharpe")
+    shown = [t for t in fig.data if t.visible]
+    assert len(shown) == 1 and fig.layout.title.text == "Sharpe by hold_days and min_drop"
+    np.testing.assert_allclose(np.asarray(shown[0].z, dtype=float), grid.to_numpy(), equal_nan=True)
+    assert shown[0].meta["xlabels"] == ["0.03", "0.05", "0.07"] and shown[0].meta["ylabels"] == ["10", "20"]
 
 
 # --- in a browser -----------------------------------------------------------------------------------
@@ -330,7 +404,7 @@ def test_index_shows_intervals_role_contributions_and_brinson(tmp_path, cfg):
         axis = "x" if panel == 0 else f"x{panel + 1}"
         bars = [t for t in fig["data"] if t.get("xaxis", "x") == axis]
         for k, label in enumerate(runs):
-            total = sum(t["y"][k] for t in bars)
+            total = sum(t["x"][k] for t in bars)  # horizontal bars, one row per run
             assert total == pytest.approx(100 * roles[label][w].sum(), abs=1e-9)
     assert {t["name"] for t in fig["data"]} >= {"training", "power", "inference", "cash & costs"}
     total = bf["Rotation"]["all"].loc["total"]

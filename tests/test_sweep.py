@@ -420,3 +420,29 @@ def test_the_size_estimate_counts_the_overfitting_guards():
     assert small["spa"] < more < 2 * small["spa"]  # the indices are drawn once for every combination
     assert estimate_terms(5_000, 10, 1000)["pbo"] == 0 == estimate_terms(50, 10, 1000, keep=False)["spa"]
     assert estimate(300, 12, 1003)[0] > estimate(300, 12, 1003, keep=False)[0]
+
+
+def test_a_heatmap_fixes_the_other_swept_parameters_and_never_averages():
+    """SweepResult.heatmap over two of three swept parameters: each cell is the combination
+    with the third at `at`'s value; without `at` it is refused in one line (it used to show
+    the mean over the third)."""
+    sets = [(k, h, d) for k in (3, 5) for h in (5, 10) for d in (0.05, 0.07)]
+    table = pd.DataFrame(
+        [{"top_k": k, "hold_days": h, "min_drop": d, "sharpe": k + h / 100 + d} for k, h, d in sets]
+    )
+    table = table.assign(**{stat: 0.0 for stat in STAT_COLUMNS if stat != "sharpe"})
+    result = grid_mod.SweepResult("s", "2025-01-02", "2025-06-30", "sharpe", table, 8, table.iloc[0], 0.5,
+                                  float("nan"), "", [])  # fmt: skip
+    with pytest.raises(AishockError, match=r"also varies min_drop: fix it with at=\{'min_drop': VALUE\}"):
+        result.heatmap("top_k", "hold_days")
+    for d in (0.05, 0.07):
+        cells = result.heatmap("top_k", "hold_days", at={"min_drop": d})
+        expected = table[table.min_drop == d].pivot(index="hold_days", columns="top_k", values="sharpe")
+        pd.testing.assert_frame_equal(cells, expected)
+        assert cells.loc[10, 5] == 5 + 10 / 100 + d
+    with pytest.raises(AishockError, match="not another swept parameter"):
+        result.heatmap("top_k", "hold_days", at={"min_drop": 0.05, "top_k": 3})
+    with pytest.raises(AishockError, match="no combination has"):
+        result.heatmap("top_k", "hold_days", at={"min_drop": 0.06})
+    two = result.heatmap("top_k", "min_drop", at={"hold_days": 5})
+    assert two.shape == (2, 2) and two.loc[0.07, 3] == 3 + 0.05 + 0.07

@@ -216,6 +216,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             "e2e": ("test_index_and_sweep_pages_render_and_hover",),
         },
     ),
+    "test_palette.py": "unit",
     "test_peer_bt.py": "integration",
     "test_plateau.py": "unit",
     "test_point_in_time.py": ("integration", {"unit": ("test_membership_file_gives_both_dates",)}),
@@ -273,6 +274,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
                 "test_cli_sweep_refuses_a_huge_grid_in_one_line",
                 "test_fold_bounds_do_not_overlap",
                 "test_guards_flag_edges_and_isolated_peaks_but_not_plateaus",
+                "test_a_heatmap_fixes_the_other_swept_parameters_and_never_averages",
             )
         },
     ),

@@ -98,10 +98,33 @@ class SweepResult:
         """The parameters that vary across the grid."""
         return [c for c in self.table.columns if c not in STAT_COLUMNS]
 
-    def heatmap(self, x: str, y: str, metric: str | None = None) -> pd.DataFrame:
-        """`metric` (default the sweep's) as a y x x grid; other swept parameters are
-        averaged over."""
-        return self.table.pivot_table(index=y, columns=x, values=metric or self.metric, aggfunc="mean")
+    def heatmap(
+        self, x: str, y: str, metric: str | None = None, at: Mapping[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """`metric` (default the sweep's) as a y x x grid, each cell one combination: every
+        other swept parameter is fixed at the value `at` gives it ({name: value}). Cells are
+        never averaged over combinations, so a grid that sweeps a third parameter needs `at`."""
+        at = dict(at or {})
+        others = [name for name in self.swept if name not in (x, y)]
+        loose = [name for name in others if name not in at]
+        if loose:
+            fix = ", ".join(f"{name!r}: VALUE" for name in loose)
+            raise AishockError(
+                f"the sweep also varies {', '.join(loose)}: fix it with at={{{fix}}} "
+                "(a heatmap cell is one combination, never an average over combinations)"
+            )
+        unknown = [name for name in at if name not in others]
+        if unknown:
+            raise AishockError(
+                f"at= names {', '.join(map(repr, unknown))}, not another swept parameter of "
+                f"this sweep ({', '.join(others) or 'there is none'})"
+            )
+        rows = self.table
+        for name, value in at.items():
+            rows = rows[rows[name] == value]
+        if rows.empty:
+            raise AishockError(f"no combination has {at}; the sweep's values are in .table")
+        return rows.pivot(index=y, columns=x, values=metric or self.metric)
 
     def plateau(self, metric: str | None = None, radius: int = 1) -> plateau_mod.Plateau:
         """The centre of the best region by `metric` (default the sweep's), not the single best
