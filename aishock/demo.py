@@ -44,12 +44,17 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     prices = engine.load_prices(sorted(tickers | {cfg.benchmark}), end=end, config=cfg)
     timings = {"load": time.perf_counter() - t0}
     returns, equity, links, roles, brinson, bands = {}, {}, {}, {}, {}, {}
+    run_pages, stats, trades, exposures = {}, {}, {}, {}
     t1 = time.perf_counter()
     for label, spec, p in tqdm(specs, desc="demo", unit="run", disable=not progress):
         own = prices.select(needed_tickers(spec, param_sets(spec, p), cfg.benchmark))  # as `aishock run`
         result = engine.run(spec, p, start=start, end=end, prices=own, config=cfg)
         paths = write_run(result, cfg.reports_dir, own, cfg.benchmark)
         links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
+        run_pages[label] = paths["run_page"].relative_to(cfg.reports_dir).as_posix()
+        stats[label] = result.stats.iloc[0]
+        trades[label] = pd.concat([result.trade_summary(None), result.trade_summary("role")])
+        exposures[label] = result.exposure
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]
         roles[label] = attribution.contributions(result, config=cfg)
@@ -86,6 +91,10 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         roles=roles,
         brinson=brinson,
         shared=cfg.reports_dir,
+        run_pages=run_pages,
+        stats=stats,
+        trades=trades,
+        exposures=exposures,
     )
     write_manifest(
         index,
@@ -100,6 +109,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             event_pages=event_links,
             generalize_page=general,
             tearsheets=links,
+            run_pages=run_pages,
             conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
         ),
     )

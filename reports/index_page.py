@@ -12,6 +12,7 @@ import pandas as pd
 
 from engine.outputs import write_atomic
 from reports import palette
+from reports.table import SORT_SCRIPT, SORT_STYLE, table_html
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -49,11 +50,19 @@ def _cell(metric: str, value: float, band: dict | None = None) -> str:
     return f'<td class="{cls}">{text}</td>'
 
 
-def comparison_html(table: pd.DataFrame, links: dict[str, str], windows, intervals=None) -> str:
-    """`table` from engine.analytics.run_stats.by_window, rows = run labels; `links` label -> href;
+def comparison_html(
+    table: pd.DataFrame,
+    links: dict[str, str],
+    windows,
+    intervals=None,
+    run_pages: dict[str, str] | None = None,
+) -> str:
+    """`table` from engine.analytics.run_stats.by_window, rows = run labels; `links` label -> href
+    of the tearsheet, `run_pages` label -> href of the run page (a "trades" link beside the name);
     `intervals` label -> engine.analytics.intervals.intervals of the whole run, shown under the last
     window's Return, Sharpe and Max DD (the demo's runs span exactly that window)."""
     intervals = intervals or {}
+    run_pages = run_pages or {}
     metrics = list(dict.fromkeys(table.columns.get_level_values("metric")))
     top = "".join(
         f'<th colspan="{len(metrics)}">{html.escape(n)}<br><small>{html.escape(f"{a} → {b}")}</small></th>'
@@ -65,6 +74,8 @@ def comparison_html(table: pd.DataFrame, links: dict[str, str], windows, interva
     for label, row in table.iterrows():
         name = html.escape(str(label))
         link = f'<a href="{html.escape(links[label])}">{name}</a>' if label in links else name
+        if label in run_pages:
+            link += f' <small>(<a href="{html.escape(run_pages[label])}">trades</a>)</small>'
         band = intervals.get(label, {})
         cells = "".join(
             _cell(m, row[(w, m)], band.get(m) if w == last else None) for w, _, _ in windows for m in metrics
@@ -192,6 +203,114 @@ def generalize_html(pages: dict[str, str]) -> str:
     return f"<h2>Does the thesis generalise?</h2><ul>{items}</ul>"
 
 
+RELATIVE_COLUMNS = {
+    "run": ("Run", "text"),
+    "beta": ("Beta", "num"),
+    "alpha": ("Alpha [%/yr]", "pct"),
+    "correlation": ("Correlation", "num"),
+    "tracking_error": ("Tracking error [%/yr]", "pct"),
+    "information_ratio": ("Information ratio", "num"),
+    "up_capture": ("Up capture [x]", "num"),
+    "down_capture": ("Down capture [x]", "num"),
+    "exposure": ("Mean gross exposure", "pct"),
+    "turnover": ("Turnover [x equity]", "num"),
+}
+TRADE_COLUMNS = {
+    "run": ("Run", "text"),
+    "role": ("Role", "text"),
+    "trades": ("Closed trades", "count"),
+    "open": ("Open", "count"),
+    "win_rate": ("Win rate", "pct"),
+    "profit_factor": ("Profit factor", "num"),
+    "expectancy": ("Expectancy [$]", "money"),
+    "median_bars": ("Median bars", "count"),
+    "best": ("Best", "pct"),
+    "worst": ("Worst", "pct"),
+}
+
+
+def relative_html(stats: dict[str, pd.Series]) -> str:
+    """Each run's figures against the benchmark (engine.analytics.relative; label -> its stats
+    row), with the conventions stated."""
+    rows = [row for row in stats.values() if "beta" in row.index]
+    if not rows:
+        return ""
+    frame = pd.DataFrame(rows).assign(run=list(stats))
+    bench = html.escape(str(rows[0]["benchmark"]))
+    return (
+        f"<h2>Against {bench}, whole span</h2><p>Beta and alpha: OLS of the daily excess returns on "
+        f"{bench}'s (Jensen); alpha annualised as the daily intercept x 252. Tracking error and "
+        "information ratio from the daily active returns, annualised by sqrt(252). Capture: the "
+        f"annualised return on {bench}'s up (down) days over {bench}'s own (Morningstar). Exposure "
+        "is the mean gross exposure over equity; turnover the value traded over mean equity.</p>"
+        f"<div class=wide>{table_html(frame, RELATIVE_COLUMNS)}</div>"
+    )
+
+
+def trades_html(summaries: dict[str, pd.DataFrame]) -> str:
+    """Each run's round trips summed up by trade (not by day) for the run and per AI role
+    (engine.backtest.trades.summary; label -> its frame by role with an "all" row first)."""
+    if not summaries:
+        return ""
+    frame = pd.concat(
+        [t.rename_axis("role").reset_index().assign(run=label) for label, t in summaries.items()],
+        ignore_index=True,
+    )
+    return (
+        "<h2>Trades, by trade</h2><p>Round trips matched first in, first out per ticker "
+        "(engine/backtest/trades.py); a win is a closed trade with a positive P&amp;L after fees. "
+        "Click a column head to sort; each run's trades are on its trades page.</p>"
+        f"<div class=rows>{table_html(frame, TRADE_COLUMNS, sortable=True, table_id='index-trades')}</div>"
+    )
+
+
+def exposure_figure(exposures: dict[str, pd.DataFrame]):
+    """Daily long, short, gross and net exposure of one run at a time (a dropdown chooses the
+    run; fractions of equity), from Result.exposure."""
+    import plotly.graph_objects as go
+
+    from reports import figures
+
+    fig = go.Figure()
+    lines = {
+        "long": {"color": "#1b7f3b", "width": 1.2},
+        "short": {"color": "#b22222", "width": 1.2},
+        "gross": {"color": "#222", "width": 1.8},
+        "net": {"color": "#555", "width": 1.4, "dash": "dash"},
+    }
+    labels = list(exposures)
+    for i, label in enumerate(labels):
+        e = exposures[label]
+        dates = [d.strftime("%Y-%m-%d") for d in e.index]
+        for name, line in lines.items():
+            fig.add_trace(
+                go.Scatter(
+                    x=dates, y=e[name].to_numpy(float), mode="lines", name=name, line=line, visible=i == 0,
+                    fill="tozeroy" if name in ("long", "short") else None, legendgroup=name,
+                )
+            )  # fmt: skip
+    n = len(lines)
+    buttons = [
+        {
+            "label": label,
+            "method": "update",
+            "args": [
+                {"visible": [j // n == i for j in range(n * len(labels))]},
+                {"title.text": f"Exposure: {label}"},
+            ],
+        }
+        for i, label in enumerate(labels)
+    ]
+    fig.update_layout(
+        updatemenus=[{"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.15, "yanchor": "top"}]
+    )
+    fig.update_xaxes(type="date")
+    fig.update_yaxes(tickformat=".0%", hoverformat=".2%")
+    return figures.layout(
+        fig, f"Exposure: {labels[0]}", "", "exposure [% of equity]", height=380, hovermode="x unified"
+    )
+
+
 def write_index(
     path: Path,
     title: str,
@@ -207,6 +326,10 @@ def write_index(
     roles: dict[str, pd.DataFrame] | None = None,
     brinson: dict[str, pd.DataFrame] | None = None,
     shared: Path | None = None,
+    run_pages: dict[str, str] | None = None,
+    stats: dict[str, pd.Series] | None = None,
+    trades: dict[str, pd.DataFrame] | None = None,
+    exposures: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the index page to `path` (whole file or nothing) and return it. `chart` is the
     equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
@@ -214,7 +337,10 @@ def write_index(
     generalisation page; `intervals`, `roles` and `brinson` (by run label) are each run's
     bootstrap intervals, contributions by role and Brinson-Fachler table (engine.analytics.intervals,
     engine.backtest.attribution); the role chart's div id is "index-roles". The page loads
-    plotly.js from the reports folder `shared` when inside it (reports.figures.plotly_js)."""
+    plotly.js from the reports folder `shared` when inside it (reports.figures.plotly_js).
+    `run_pages`, `stats`, `trades` and `exposures` (by run label) are each run's run page,
+    stats row (with its benchmark-relative figures), trade summary by role and daily exposure;
+    the exposure chart's div id is "index-exposure"."""
     from reports import figures
 
     body = [
@@ -222,8 +348,9 @@ def write_index(
         "<h2>Comparison over named windows</h2>",
         "<p>Each window is a slice of one continuous backtest (not a fresh start). "
         "Sharpe is annualised over 252 trading days.</p>",
-        comparison_html(table, links, windows, intervals),
+        comparison_html(table, links, windows, intervals, run_pages),
         intervals_note(intervals or {}),
+        relative_html(stats or {}),
         "<h2>Equity</h2>" + figures.div(chart, "index-equity", first=figures.plotly_js(path, shared)),
         *(
             [
@@ -233,6 +360,12 @@ def write_index(
             if roles
             else []
         ),
+        *(
+            ["<h2>Exposure</h2>" + figures.div(exposure_figure(exposures), "index-exposure", first=False)]
+            if exposures
+            else []
+        ),
+        trades_html(trades or {}),
         brinson_html(brinson or {}, windows),
         events_html(events or {}),
         generalize_html(generalize or {}),
@@ -240,7 +373,8 @@ def write_index(
     ]
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n"
+        f"<style>{STYLE}{SORT_STYLE}</style></head><body>{''.join(body)}{SORT_SCRIPT if trades else ''}"
+        "</body></html>\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))

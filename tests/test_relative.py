@@ -56,17 +56,20 @@ def test_correlation_tracking_error_and_information_ratio_equal_numpy():
     assert relative.information_ratio(r, b, P) == pytest.approx(active.mean() * P / te, rel=1e-12)
 
 
-def test_capture_ratios_equal_a_loop_over_the_days():
+def test_capture_ratios_equal_a_loop_over_calendar_months():
     r, b = _pair(4)
+    dates = pd.bdate_range("2024-01-01", periods=len(r))
     for side, keep in (("up", lambda x: x > 0), ("down", lambda x: x < 0)):
-        gr, gb, n = 1.0, 1.0, 0
-        for ri, bi in zip(r, b, strict=True):
-            if keep(bi):
-                gr *= 1 + ri
-                gb *= 1 + bi
-                n += 1
-        expected = (gr ** (P / n) - 1) / (gb ** (P / n) - 1)
-        assert relative.capture(r, b, side, P) == pytest.approx(expected, rel=1e-10)
+        months = {}
+        for day, ri, bi in zip(dates, r, b, strict=True):
+            gr, gb = months.get((day.year, day.month), (1.0, 1.0))
+            months[(day.year, day.month)] = (gr * (1 + ri), gb * (1 + bi))
+        chosen = [(gr - 1, gb - 1) for gr, gb in months.values() if keep(gb - 1)]
+        n = len(chosen)
+        ours = np.prod([1 + x for x, _ in chosen]) ** (12 / n) - 1
+        theirs = np.prod([1 + y for _, y in chosen]) ** (12 / n) - 1
+        assert 0 < n < len(months)
+        assert relative.capture(r, b, side, dates) == pytest.approx(ours / theirs, rel=1e-10)
 
 
 EDGE_CASES = {
@@ -84,7 +87,7 @@ EDGE_CASES = {
     "a flat run": (
         [0.0] * 5,
         [0.01, -0.02, 0.015, 0.003, -0.007],
-        {"beta": 0.0, "correlation": math.nan, "up_capture": 0.0, "down_capture": 0.0},
+        {"beta": 0.0, "correlation": math.nan, "up_capture": 0.0, "down_capture": math.nan},
     ),
     "a flat benchmark": (
         [0.01, -0.02, 0.015, 0.003, -0.007],
