@@ -35,7 +35,7 @@ SURVIVES = "★"  # marks a StepM survivor on the surface
 EXTRA_STYLE = (
     "td.t{text-align:left} .verdict{font-size:1.05rem;max-width:900px;background:#f6f8fb;"
     "border-left:4px solid #1f4e9a;padding:.6rem .9rem}"
-    " table.events td,table.events th{padding:.2rem .45rem;font-size:13px} .muted{color:#666}"
+    " table.events td,table.events th{padding:.2rem .3rem;font-size:13px} .muted{color:#666}"
     " table.settings th,table.summary th:last-child,th.t{text-align:left} td.d{white-space:nowrap}"
     " tr.shown td{background:#fff8e6} .quote{max-width:900px}" + surface.STYLE
 )

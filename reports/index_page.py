@@ -24,7 +24,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1200px;color
 h1{font-size:1.6rem;margin-bottom:.2rem} .sub{color:#666;margin-top:0}
 table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .6rem;border-bottom:1px solid #e3e3e3;text-align:right}
-th{background:#f6f6f6} td:first-child,th:first-child{text-align:left}
+th{background:#f6f6f6;overflow-wrap:break-word} td:first-child,th:first-child{text-align:left}
 .chart{margin:.5rem 0 1.5rem} .ci{color:#777} .wide{overflow-x:auto;max-width:100%}
 """
     + f".neg{{color:{palette.NEGATIVE}}} .pos{{color:{palette.POSITIVE}}}\n"

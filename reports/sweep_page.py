@@ -7,6 +7,7 @@ reports.figures.plotly_js decides."""
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,28 @@ def _spa(result) -> str:
     )
 
 
+def _header(name: str) -> str:
+    """A column name as a table heading that may break after its underscores."""
+    return html.escape(name).replace("_", "_<wbr>")
+
+
+def _value(v) -> str:
+    if isinstance(v, float | np.floating):
+        return "–" if math.isnan(v) else f"{v:.4g}"
+    return html.escape(str(v))
+
+
+def top_table(rows: pd.DataFrame) -> str:
+    """`rows` (combinations: parameters, then stats) as a table whose headings wrap, so it fits
+    the page; numbers to 4 significant digits, '–' for a missing one."""
+    head = "".join(f"<th>{_header(str(c))}</th>" for c in rows.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_value(v)}</td>" for v in row) + "</tr>"
+        for row in rows.itertuples(index=False, name=None)
+    )
+    return f"<div class=wide><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+
+
 def surface_html(result, plotlyjs: bool | str = True) -> str:
     """The sweep's surface: every stat when the page can hold them (surface.MAX_CELLS), else the
     sweep's metric alone, else a sentence; at first the sweep's metric over the first two
@@ -129,11 +152,7 @@ def write_sweep_page(path: Path, result, top: int = 15, shared: Path | None = No
     )
     parts.append(surface_html(result, plotlyjs))
     best = result.table.sort_values(result.metric, ascending=result.better < 0).head(top)
-    parts.append(
-        f"<h2>Top {len(best)}</h2><div class=wide>"
-        + best.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-        + "</div>"
-    )
+    parts.append(f"<h2>Top {len(best)}</h2>" + top_table(best))
     page = (
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Sweep {html.escape(result.strategy)}"
         f"</title><style>{STYLE}{surface.STYLE}</style></head><body>{''.join(parts)}</body></html>\n"

@@ -7,6 +7,7 @@ they can). No browser is downloaded. Loaded by tests/conftest.py (`pytest_plugin
         assert page.errors == []
         for chart in page.charts(): ...       # Plotly divs and inline SVG charts, measured
         assert page.hover(0)                  # the hover label of the first Plotly chart
+        assert page.clipped_cells() == []     # every table cell wholly visible across
         assert page.requests == [path.as_uri()]  # every URL it asked for, favicon included
         assert page.left_open(5000) == []     # errors and requests in the 5 s after load too
         page.screenshot(tmp_path / "x.png")   # a full-page PNG
@@ -84,6 +85,31 @@ CHARTS_JS = """() => {
   return out;
 }"""
 
+# the table cells not wholly visible across: a cell whose box reaches past the left or right
+# edge of what shows it (the nearest scrolling box around its table, and the window), or whose
+# content is wider than the cell
+CLIPPED_CELLS_JS = """() => {
+  const out = [], width = document.documentElement.clientWidth;
+  document.querySelectorAll('table').forEach((table, t) => {
+    let left = 0, right = width;
+    for (let el = table.parentElement; el && el !== document.body; el = el.parentElement) {
+      if (getComputedStyle(el).overflowX === 'visible') continue;
+      const r = el.getBoundingClientRect();
+      left = Math.max(left, r.left + el.clientLeft);
+      right = Math.min(right, r.left + el.clientLeft + el.clientWidth);
+      break;
+    }
+    table.querySelectorAll('th, td').forEach(cell => {
+      const r = cell.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) return;  // not displayed
+      if (r.left < left - 0.5 || r.right > right + 0.5 || cell.scrollWidth > cell.clientWidth + 1)
+        out.push({table: t, cell: cell.textContent.trim().slice(0, 40), left: r.left, right: r.right,
+                  shown: [left, right]});
+    });
+  });
+  return out;
+}"""
+
 # where to put the mouse over a Plotly chart (viewport pixels): points of its hoverable traces
 # (bars at half height), or the middle of the plot area for traces without points (heatmaps)
 HOVER_POINTS_JS = """(gd) => {
@@ -157,6 +183,14 @@ class BrowserPage:
             ".every(gd => gd._fullLayout && gd.querySelector('.main-svg'))"
         )
         return self.page.evaluate(CHARTS_JS)
+
+    def clipped_cells(self) -> list[dict]:
+        """The table cells cut off at the sides (by the window or by a scrolling box around
+        their table) or too narrow for their content: {table (its position on the page),
+        cell (its text), left, right, shown ([left, right] of what shows it)}; [] when every
+        cell is wholly visible across. Scrolls the page to its left edge first."""
+        self.page.evaluate("window.scrollTo(0, window.scrollY)")
+        return self.page.evaluate(CLIPPED_CELLS_JS)
 
     def hover(self, index: int, tries: int = 12, timeout_ms: int = 1500) -> str | None:
         """Move the mouse over points of the `index`-th Plotly chart until its hover label

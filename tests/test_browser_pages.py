@@ -3,7 +3,10 @@ the index, a tearsheet and the event and generalisation pages (from one `aishock
 into a temporary reports folder, followed from the index's links), and a sweep page. On each:
 no console or page errors and nothing fetched from elsewhere; its charts present, laid out and
 drawn (Plotly divs or inline SVG); on a Plotly chart, the mouse over a point shows a hover
-label with a number; and a screenshot, reports/out/screenshots/PAGE.png.
+label with a number; every table cell wholly visible across at 1280 px; and a screenshot,
+reports/out/screenshots/PAGE.png. Then: a role has one colour on every page, the index's
+attribution chart keeps its labels and legend inside and apart, and the sweep page's
+dropdowns switch its heatmap.
 
 Skips, with the reason, without /usr/bin/chromium (tests/browser.py)."""
 
@@ -81,6 +84,8 @@ def check(page, name: str, least: int, errors: list[str] | None = None) -> list[
             label = page.hover(chart["index"])
             assert label is not None, f"{name}: no hover label on Plotly chart {chart}"
             assert NUMBER.search(label), f"{name}: hover label without a number: {label!r}"
+    clipped = page.clipped_cells()
+    assert clipped == [], f"{name}: table cells cut off at 1280 px: {clipped[:5]}"
     shot = save_screenshot(page, name)
     from PIL import Image
 

@@ -149,3 +149,48 @@ def test_a_console_error_is_caught(tmp_path, open_page):
     )
     page = open_page(bad.as_uri())
     assert page.errors == ["drawn wrong"]
+
+
+# the members table's rows: each cell's value (data-v, a number; null without one) in column
+# `col`, and the tickers in order
+MEMBER_ROWS_JS = """(col) => { const t = document.querySelector('div.rows table.sortable');
+  return {values: [...t.tBodies[0].rows].map(r => r.cells[col].getAttribute('data-v')),
+          tickers: [...t.tBodies[0].rows].map(r => r.cells[0].textContent)}; }"""
+
+
+def test_the_member_table_sorts_by_a_clicked_header_in_a_bounded_box(pages, studies, open_page):
+    """The S&P 500 page's 493 rows sit in a box no taller than the window, whose header stays
+    in view as it scrolls; a click on 'Day 0' sorts the rows by the event-day return as numbers
+    (missing figures last), a second click reverses; a click on 'Ticker' sorts by name."""
+    _, s = studies["sp500"]
+    page = open_page(pages["sp500"].as_uri(), height=1000)
+    heads = page.evaluate("[...document.querySelector('div.rows table.sortable').tHead.rows[0].cells]"
+                          ".map(c => c.textContent)")  # fmt: skip
+    col = heads.index("Day 0")
+    header = page.page.locator("div.rows table.sortable thead th").nth(col)
+    header.click()
+    rows = page.evaluate(MEMBER_ROWS_JS, col)
+    up = [float(v) for v in rows["values"] if v is not None]
+    returns = s.table["event_return"].dropna()
+    assert len(rows["values"]) == len(s.table) and len(up) == len(returns) > 400
+    assert up == sorted(returns.tolist())  # numerically: -0.283 ... +0.068, not as text
+    assert all(v is None for v in rows["values"][len(up) :])  # the names without a figure last
+    assert rows["tickers"][0] == returns.idxmin()
+    header.click()
+    rows = page.evaluate(MEMBER_ROWS_JS, col)
+    down = [float(v) for v in rows["values"] if v is not None]
+    assert down == sorted(returns.tolist(), reverse=True) and rows["values"][-1] is None
+    page.page.locator("div.rows table.sortable thead th").nth(0).click()
+    assert page.evaluate(MEMBER_ROWS_JS, 0)["tickers"] == sorted(map(str, s.table.index))
+    box = page.evaluate(
+        """() => { const box = document.querySelector('div.rows'), th = box.querySelector('thead th');
+             box.scrollTop = 5000;
+             return {height: box.getBoundingClientRect().height, scrolls: box.scrollHeight > box.clientHeight,
+                     top: box.getBoundingClientRect().top, head: th.getBoundingClientRect().top,
+                     page: document.documentElement.scrollHeight}; }"""
+    )
+    assert box["height"] <= 1000 and box["scrolls"], box
+    assert abs(box["head"] - box["top"]) <= 2, box  # the header stays at the top of the box
+    assert box["page"] < 8000, box  # it was 25,000 px with every row on the page
+    assert page.clipped_cells() == []
+    assert page.errors == []

@@ -130,7 +130,13 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
     ),
     "test_event_page.py": (
         "integration",
-        {"e2e": ("test_charts_render_in_headless_chromium", "test_a_console_error_is_caught")},
+        {
+            "e2e": (
+                "test_charts_render_in_headless_chromium",
+                "test_a_console_error_is_caught",
+                "test_the_member_table_sorts_by_a_clicked_header_in_a_bounded_box",
+            )
+        },
     ),
     "test_event_study.py": (
         "integration",

@@ -52,7 +52,7 @@ TERMINAL = {
     "ret_after_20d": ("+20d", "pct"),
     "ret_after_60d": ("+60d", "pct"),
     "max_drawdown_after": ("furtherDD", "pct"),
-    "days_to_recover": ("recovered", "text"),
+    "days_to_recover": ("recovered", "days"),
     "abnormal_return": ("AR0", "pct"),
     "car_window": ("CAR", "pct"),
 }
