@@ -21,8 +21,8 @@ import plotly.graph_objects as go
 
 from engine.outputs import write_atomic
 from reports import figures, palette, surface
-from reports.event_page import fmt
 from reports.index_page import STYLE
+from reports.table import fmt
 
 if TYPE_CHECKING:
     from engine.events.generalize import Generalization

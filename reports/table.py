@@ -1,26 +1,30 @@
-"""HTML tables of the report pages: one formatter per kind of cell and, for long tables, a
-click-to-sort header (SORT_SCRIPT, inline, nothing fetched).
+"""HTML tables of the report pages, one way for every page: a formatter per kind of cell and,
+for long tables, a click-to-sort header (SORT_SCRIPT, inline, nothing fetched).
 
-A table is described by {column: (heading, kind)}, kind one of: text, date (YYYY-MM-DD),
-count (whole number), num (3 decimals), money (2 decimals, thousands separated), pct (a
-fraction shown in percent, 2 decimals), p (a probability, 3 decimals). Missing values show
-"n/a" and sort last. A sortable table's numeric cells carry their value in data-v, so they
-sort by number, not by text."""
+A table is described by {column: (heading, kind)}, kind one of: text; date (YYYY-MM-DD);
+pct (a fraction as a signed percent, 1 decimal); num (2 decimals; "inf" for an infinite
+ratio); money (currency, 2 decimals, thousands separated); p (a probability, 3 significant
+digits); count (a whole number); days (a whole number of days, "not within window" when
+missing). A missing figure shows "–". A sortable table's numeric cells carry their value in
+data-v, so they sort by number, not by text, and missing ones go last either way."""
 
 from __future__ import annotations
 
 import html
 import math
+import numbers
 
+import numpy as np
 import pandas as pd
 
-NUMERIC = ("count", "num", "money", "pct", "p", "days")  # kinds sorted as numbers
+NUMERIC = ("pct", "num", "money", "p", "count", "days")  # kinds sorted as numbers
 SORT_STYLE = (
+    " td.t,th.t{text-align:left}"
     " .rows{max-height:70vh;overflow:auto;margin:1rem 0;border:1px solid #e3e3e3}"
     " .rows table{margin:0} .rows thead th{position:sticky;top:0;z-index:1}"
+    " .rows th,.rows td{padding:.25rem .45rem}"
     " table.sortable th{cursor:pointer;user-select:none} table.sortable th:hover{background:#e9eef6}"
     ' th[aria-sort=ascending]::after{content:" ▲"} th[aria-sort=descending]::after{content:" ▼"}'
-    " td.t,th.t{text-align:left}"
 )
 # Sorts a table.sortable by the column whose header is clicked: numbers by their data-v (a
 # cell without one is missing and goes last either way), text columns by their text; a
@@ -45,56 +49,70 @@ document.querySelectorAll("table.sortable").forEach(function(table){
 });})();</script>"""
 
 
-def _missing(value) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
-
-
-def cell_text(value, kind: str) -> str:
-    """One value as the text of a cell of `kind` (module docstring)."""
-    if _missing(value):
-        return "n/a"
+def fmt(value, kind: str) -> str:
+    """A cell's text (escaped) for `kind` (module docstring)."""
+    if kind == "text":
+        return html.escape(str(value))
+    if value is None or value is pd.NaT:
+        return "–"
     if kind == "date":
         return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if kind in ("count", "days"):
-        return f"{float(value):,.0f}"
-    if kind == "num":
-        return "inf" if math.isinf(float(value)) else f"{float(value):,.3f}"
-    if kind == "money":
-        return f"{float(value):,.2f}"
-    if kind == "pct":
-        return f"{float(value) * 100:.2f}%"
-    if kind == "p":
-        return f"{float(value):.3f}"
-    return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "not within window" if kind == "days" else "–"
+    if kind == "num" and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return {
+        "pct": lambda v: f"{v:+.1%}",
+        "num": lambda v: f"{v:.2f}",
+        "money": lambda v: f"{v:,.2f}",
+        "p": lambda v: f"{v:.3g}",
+        "count": lambda v: f"{int(v)}",
+        "days": lambda v: f"{int(v)} d",
+    }[kind](value)
 
 
-def _td(value, kind: str, sortable: bool) -> str:
-    text = html.escape(cell_text(value, kind))
-    if kind in ("text", "date"):
-        return f"<td class=t>{text}</td>"
-    cls = ' class="neg"' if kind in ("pct", "money") and not _missing(value) and float(value) < 0 else ""
-    v = "" if not sortable or _missing(value) else f' data-v="{float(value)!r}"'
-    return f"<td{cls}{v}>{text}</td>"
+def _number(value) -> float | None:
+    """`value` as a finite float, or None (missing, or not a number)."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _td(value, kind: str, sortable: bool = False) -> str:
+    cls = "t" if kind in ("text", "date") else ""
+    signed = kind in ("pct", "money") and isinstance(value, float)
+    cls = cls or ("neg" if signed and value < 0 else "")
+    cls = cls or ("pos" if kind == "pct" and isinstance(value, float) and value > 0 else "")
+    number = _number(value) if sortable and kind in NUMERIC else None
+    key = "" if number is None else f' data-v="{number!r}"'
+    return f'<td class="{cls}"{key}>{fmt(value, kind)}</td>'
 
 
 def table_html(
     frame: pd.DataFrame,
     columns: dict[str, tuple[str, str]],
+    first: str | None = None,
     sortable: bool = False,
     table_id: str | None = None,
 ) -> str:
-    """The rows of `frame` as a table of `columns` ({column: (heading, kind)}, in that order);
-    `sortable`: a click on a header sorts the rows by it (the page must include SORT_SCRIPT)."""
+    """`frame`'s `columns` ({column: (heading, kind)}), with its index as the first column
+    headed `first` when given. `sortable`: a click on a header sorts the rows by that column
+    (SORT_SCRIPT, which the page must hold): numeric kinds by each cell's value (data-v), the
+    others by their text. `table_id`: the table's element id."""
+    cols = {c: spec for c, spec in columns.items() if c in frame.columns}
 
     def th(heading: str, kind: str) -> str:
         sort = f' data-sort="{"num" if kind in NUMERIC else "text"}"' if sortable else ""
-        cls = " class=t" if kind in ("text", "date") else ""
-        return f"<th{cls}{sort}>{html.escape(heading)}</th>"
+        return f"<th{' class=t' if kind in ('text', 'date') else ''}{sort}>{heading}</th>"
 
-    head = "".join(th(h, k) for h, k in columns.values())
+    lead = th(html.escape(first), "text") if first is not None else ""
+    head = lead + "".join(th(html.escape(h), k) for h, k in cols.values())
     rows = "".join(
-        "<tr>" + "".join(_td(row[c], k, sortable) for c, (_, k) in columns.items()) + "</tr>"
-        for _, row in frame.iterrows()
+        "<tr>"
+        + (f"<td>{html.escape(str(label))}</td>" if first is not None else "")
+        + "".join(_td(row[c], k, sortable) for c, (_, k) in cols.items())
+        + "</tr>"
+        for label, row in frame.iterrows()
     )
     attrs = (" class=sortable" if sortable else "") + (f' id="{html.escape(table_id)}"' if table_id else "")
     return f"<table{attrs}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from reports.figures import plotly_js_name
+
 try:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -156,10 +158,16 @@ class BrowserPage:
         """Leave the page open `ms` milliseconds (a favicon, a timer or a lazy load asks after
         the load event), then everything that went wrong since it was opened: its `errors`, and
         a line for every request other than the page itself, local files included (a page is
-        one file: it has nothing to load; what its own bytes hold, such as the data: images
-        Plotly draws heatmaps with, is no request)."""
+        one file: it has nothing to load but the reports folder's shared copy of plotly.js,
+        reports.figures.plotly_js_name(), by its <script src>; what its own bytes hold, such
+        as the data: images Plotly draws heatmaps with, is no request)."""
         self.page.wait_for_timeout(ms)
-        asked = [url for url in self.requests if url != self.url and not url.startswith(IN_PAGE)]
+        shared = "/" + plotly_js_name()  # the reports folder's one copy of plotly.js (reports.figures)
+        asked = [
+            url
+            for url in self.requests
+            if url != self.url and not url.startswith(IN_PAGE) and not url.endswith(shared)
+        ]
         return [*self.errors, *(f"requested {url}" for url in asked)]
 
     def evaluate(self, expression: str, arg=None):

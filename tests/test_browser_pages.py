@@ -124,6 +124,36 @@ def test_sweep_page(sweep_page, open_page):
     check(page, "sweep", least=1)
 
 
+def test_a_run_page_marks_its_trades_and_sorts_its_trade_table_by_a_click(demo, open_page):
+    """The rotation's run page (linked from the index as "trades"): its equity chart has an
+    entry and an exit marker on the days trades opened and closed, a click on the Return head
+    sorts the trade table by return, a second click reverses it, and nothing logs an error."""
+    page = open_page(linked(open_page, demo, "a[href$='.run.html']:text('trades') >> nth=2"))
+    charts = check(page, "run", least=4)
+    traces = page.evaluate(
+        "() => document.getElementById('run-equity').data.map(t => [t.name, (t.x || []).length])"
+    )
+    names = dict(traces)
+    assert names.get("entries", 0) > 0 and names.get("exits", 0) > 0, traces
+    assert {c["id"] for c in charts} >= {"run-equity", "run-weights", "run-exposure", "run-excursions"}
+    column = page.evaluate(
+        "() => [...document.querySelectorAll('#trades thead th')]"
+        ".findIndex(th => th.textContent === 'Return')"
+    )
+    values = (
+        "(col) => [...document.querySelectorAll('#trades tbody tr')]"
+        ".map(r => parseFloat(r.cells[col].dataset.v))"
+    )
+    before = page.evaluate(values, column)
+    assert len(before) > 20 and before != sorted(before)
+    head = page.page.locator("#trades thead th").nth(column)
+    head.click()
+    assert page.evaluate(values, column) == sorted(before)
+    head.click()
+    assert page.evaluate(values, column) == sorted(before, reverse=True)
+    assert page.errors == []
+
+
 # how to reach each page type: the demo's index, what its links lead to, a sweep's page
 PAGE_TYPES = {
     "index": lambda request, open_page, demo: demo.as_uri(),
@@ -131,6 +161,7 @@ PAGE_TYPES = {
     "event": lambda request, open_page, demo: linked(open_page, demo, "a[href^='event-']"),
     "generalize": lambda request, open_page, demo: linked(open_page, demo, "a[href^='generalize-']"),
     "sweep": lambda request, open_page, demo: request.getfixturevalue("sweep_page").as_uri(),
+    "run": lambda request, open_page, demo: linked(open_page, demo, "a[href$='.run.html']"),
 }
 
 

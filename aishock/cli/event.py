@@ -20,7 +20,8 @@ from engine.events.members import load_universe
 from engine.outputs import check_outputs, is_stream, output_folder
 from engine.symbols import normalise_symbol
 from reports.artifacts import writable_folder, write_event
-from reports.event_page import fmt, members_table
+from reports.event_page import members_table
+from reports.table import fmt
 
 CSV_COLUMNS = (
     "ticker",
