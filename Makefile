@@ -11,7 +11,7 @@ BIN     = $(VENV)/bin
 # reason, summed up at the end of the run. CHROMIUM=/path/to/chromium uses another binary.
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test test-fast lint bench clean browser
+.PHONY: demo test test-fast lint bench clean browser notebook
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
@@ -51,6 +51,11 @@ browser:
 		echo "browser tests: WARNING: $(CHROMIUM) not found and not installable here (needs apt-get" \
 			"as root or passwordless sudo); the browser tests will skip"; \
 	fi
+
+# The sweeps notebook executed on its full grids and saved with its outputs, so it reads on a
+# code host without running (tests/test_notebook.py checks the committed copy has them).
+notebook: $(BIN)/.installed
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 notebooks/sweeps.ipynb
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -71,9 +71,25 @@ def generalization_page(g, path=None) -> Path:
     return generalize_page.write(g, Path(path))
 
 
+def sweep_heatmap(sweep, metric: str, x: str, y: str | None, at: dict):
+    from engine.analytics import run_stats
+    from reports.sweep_page import heatmap_figure
+
+    better = run_stats.BETTER.get(metric, 0)
+    if y is None:
+        row = sweep.table.set_index(x)[[metric]].T
+        row.index.name = None
+        return heatmap_figure(row, f"{metric} by {x}", metric, better)
+    frame = sweep.cells(x, y, metric, **at)
+    fixed = ", ".join(f"{k}={v}" for k, v in at.items())
+    title = f"{metric} by {y} and {x}" + (f"; {fixed}" if fixed else "")
+    return heatmap_figure(frame, title, metric, better)
+
+
 VIEWS = {
     "tearsheet": tearsheet,
     "run_page": run_page,
     "run_plot": run_plot,
     "generalization_page": generalization_page,
+    "sweep_heatmap": sweep_heatmap,
 }

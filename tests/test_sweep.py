@@ -433,16 +433,40 @@ def test_a_heatmap_fixes_the_other_swept_parameters_and_never_averages():
     table = table.assign(**{stat: 0.0 for stat in STAT_COLUMNS if stat != "sharpe"})
     result = grid_mod.SweepResult("s", "2025-01-02", "2025-06-30", "sharpe", table, 8, table.iloc[0], 0.5,
                                   float("nan"), "", [])  # fmt: skip
-    with pytest.raises(AishockError, match=r"also varies min_drop: fix it with at=\{'min_drop': VALUE\}"):
-        result.heatmap("top_k", "hold_days")
+    with pytest.raises(AishockError, match=r"also varies min_drop: fix it \(min_drop=VALUE\)"):
+        result.cells("top_k", "hold_days")
     for d in (0.05, 0.07):
-        cells = result.heatmap("top_k", "hold_days", at={"min_drop": d})
+        cells = result.cells("top_k", "hold_days", min_drop=d)
         expected = table[table.min_drop == d].pivot(index="hold_days", columns="top_k", values="sharpe")
         pd.testing.assert_frame_equal(cells, expected)
         assert cells.loc[10, 5] == 5 + 10 / 100 + d
     with pytest.raises(AishockError, match="not another swept parameter"):
-        result.heatmap("top_k", "hold_days", at={"min_drop": 0.05, "top_k": 3})
+        result.cells("top_k", "hold_days", min_drop=0.05, top_k=3)
     with pytest.raises(AishockError, match="no combination has"):
-        result.heatmap("top_k", "hold_days", at={"min_drop": 0.06})
-    two = result.heatmap("top_k", "min_drop", at={"hold_days": 5})
+        result.cells("top_k", "hold_days", min_drop=0.06)
+    two = result.cells("top_k", "min_drop", hold_days=5)
     assert two.shape == (2, 2) and two.loc[0.07, 3] == 3 + 0.05 + 0.07
+
+
+def test_the_heatmap_figure_shows_the_cells_with_the_others_at_the_best_unless_fixed():
+    """SweepResult.heatmap (the public figure, through reports.views): a Plotly heatmap of the
+    cells of `cells`, the third parameter at the best combination's value unless given."""
+    sets = [(k, h, d) for k in (3, 5) for h in (5, 10) for d in (0.05, 0.07)]
+    table = pd.DataFrame(
+        [{"top_k": k, "hold_days": h, "min_drop": d, "sharpe": k + h / 100 + d} for k, h, d in sets]
+    )
+    table = table.assign(**{stat: 0.0 for stat in STAT_COLUMNS if stat != "sharpe"})
+    best = grid_mod.plain_row(table, int(table["sharpe"].idxmax()))
+    result = grid_mod.SweepResult("oversold_rebound", "2025-01-02", "2025-06-30", "sharpe", table, 8, best,
+                                  0.5, float("nan"), "", [])  # fmt: skip
+
+    def shown(fig):
+        visible = [t for t in fig.data if t.visible is not False]
+        return fig.layout.title.text, [list(row) for row in visible[0].z]
+
+    title, z = shown(result.heatmap(x="top_k", y="hold_days"))
+    assert title == "sharpe by hold_days and top_k; min_drop=0.07"  # the best row's
+    assert z == result.cells("top_k", "hold_days", min_drop=0.07).to_numpy().tolist()
+    title, z = shown(result.heatmap("sharpe", "top_k", "hold_days", min_drop=0.05))
+    assert title.endswith("min_drop=0.05")
+    assert z == result.cells("top_k", "hold_days", min_drop=0.05).to_numpy().tolist()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine import plugins
 from engine.analytics import run_stats
 from engine.analytics.run_stats import from_accumulators
 from engine.backtest.run import history, needed_tickers
@@ -98,33 +99,44 @@ class SweepResult:
         """The parameters that vary across the grid."""
         return [c for c in self.table.columns if c not in STAT_COLUMNS]
 
-    def heatmap(
-        self, x: str, y: str, metric: str | None = None, at: Mapping[str, Any] | None = None
-    ) -> pd.DataFrame:
-        """`metric` (default the sweep's) as a y x x grid, each cell one combination: every
-        other swept parameter is fixed at the value `at` gives it ({name: value}). Cells are
-        never averaged over combinations, so a grid that sweeps a third parameter needs `at`."""
-        at = dict(at or {})
+    def cells(self, x: str, y: str, metric: str | None = None, **fixed) -> pd.DataFrame:
+        """`metric` (default the sweep's) as a y x x frame, each cell one combination: every
+        other swept parameter is fixed at the value `fixed` gives it (name=value). Cells are
+        never averaged over combinations, so a grid that sweeps a third parameter needs it
+        fixed."""
         others = [name for name in self.swept if name not in (x, y)]
-        loose = [name for name in others if name not in at]
+        loose = [name for name in others if name not in fixed]
         if loose:
-            fix = ", ".join(f"{name!r}: VALUE" for name in loose)
+            fix = ", ".join(f"{name}=VALUE" for name in loose)
             raise AishockError(
-                f"the sweep also varies {', '.join(loose)}: fix it with at={{{fix}}} "
+                f"the sweep also varies {', '.join(loose)}: fix it ({fix}) "
                 "(a heatmap cell is one combination, never an average over combinations)"
             )
-        unknown = [name for name in at if name not in others]
+        unknown = [name for name in fixed if name not in others]
         if unknown:
             raise AishockError(
-                f"at= names {', '.join(map(repr, unknown))}, not another swept parameter of "
+                f"{', '.join(map(repr, unknown))} is not another swept parameter of "
                 f"this sweep ({', '.join(others) or 'there is none'})"
             )
         rows = self.table
-        for name, value in at.items():
+        for name, value in fixed.items():
             rows = rows[rows[name] == value]
         if rows.empty:
-            raise AishockError(f"no combination has {at}; the sweep's values are in .table")
+            raise AishockError(f"no combination has {fixed}; the sweep's values are in .table")
         return rows.pivot(index=y, columns=x, values=metric or self.metric)
+
+    def heatmap(self, metric: str | None = None, x: str | None = None, y: str | None = None, **fixed):
+        """A Plotly heatmap of `metric` (default the sweep's) over the swept parameters `x` and
+        `y` (default the first two), each cell one combination (`cells`): every other swept
+        parameter at the value `fixed` gives it, else at the best combination's (the title
+        says which). One swept parameter: a one-row heatmap."""
+        metric = metric or self.metric
+        names = self.swept
+        x = x or names[0]
+        y = y if y is not None else (names[1] if len(names) > 1 and names[1] != x else None)
+        best = self.best
+        at = {n: fixed.get(n, best[n]) for n in names if n not in (x, y)}
+        return plugins.view("sweep_heatmap")(self, metric, x, y, at)
 
     def plateau(self, metric: str | None = None, radius: int = 1) -> plateau_mod.Plateau:
         """The centre of the best region by `metric` (default the sweep's), not the single best
