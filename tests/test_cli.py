@@ -41,7 +41,7 @@ def test_run_json_prints_one_object_and_writes_its_files(out_dir, capsys):
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {
         *("strategy", "params", "start", "end", "metrics", "tearsheet", "equity_csv"),
-        *("attribution", "intervals", "relative", "trades", "trades_csv"),
+        *("attribution", "intervals", "relative", "trades", "trades_csv", "run_page"),
     }
     assert out["strategy"] == "oversold_rebound" and out["params"]["top_k"] == 5
     assert (out["start"], out["end"]) == ("2025-01-02", "2025-04-30")

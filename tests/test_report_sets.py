@@ -47,8 +47,8 @@ def sets_in(folder: Path) -> dict[str, dict[str, bytes]]:
         files = {p.name: p.read_bytes() for p in entry.iterdir()}
         manifest = json.loads(files[f"{entry.name}.manifest.json"])
         wanted = {f"{entry.name}.{t}.csv" for t in TABLES} | {f"{entry.name}.manifest.json"}
-        if manifest["tearsheet"]:
-            wanted.add(f"{entry.name}.html")
+        if manifest["tearsheet"]:  # the pages: the tearsheet and the run page
+            wanted |= {f"{entry.name}.html", f"{entry.name}.run.html"}
             assert files[f"{entry.name}.html"].rstrip().endswith(b"</html>")
         assert set(files) == wanted, entry.name
         equity = pd.read_csv(entry / f"{entry.name}.equity.csv", index_col=0)

@@ -82,7 +82,7 @@ def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports
     assert js.parent == demo_reports and js.name == f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
     assert js.read_text(encoding="utf-8") == bundle
     pages = sorted(demo_reports.rglob("*.html"))
-    assert len(pages) == 12  # the index, 9 tearsheets, the event study, the generalisation page
+    assert len(pages) == 21  # the index, 9 tearsheets, 9 run pages, the event study, the generalisation page
     plotly_pages = 0
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -131,10 +131,10 @@ def test_the_commands_find_the_demos_report_sets_and_never_overwrite_them(
     shutil.copytree(demo_reports, folder)
     index = (folder / "index.html").read_text(encoding="utf-8")
     linked = re.findall(r'href="([^"]+\.html)"', index)
-    assert len(linked) == 11
+    assert len(linked) == 20  # 9 tearsheets, 9 run pages, the event study, the generalisation page
     for href in linked:
         name, page = href.split("/")
-        assert page == f"{name}.html"
+        assert page in (f"{name}.html", f"{name}.run.html")
         info = json.loads((folder / name / f"{name}.manifest.json").read_text(encoding="utf-8"))
         assert name.endswith("-" + manifest_key(info))
     before = stamps(folder)
