@@ -59,12 +59,17 @@ def sweep_page(chromium_ready, cfg, tmp_path_factory) -> Path:
     return Path(json.loads(summary)["heatmap"])
 
 
+_LINKS: dict[tuple[Path, str], str] = {}  # (index, selector) -> URL: the index is opened once per selector
+
+
 def linked(open_page, index: Path, selector: str) -> str:
     """The URL of the first link of the index page matching `selector`."""
+    if (index, selector) in _LINKS:
+        return _LINKS[index, selector]
     page = open_page(index.as_uri())
     link = page.page.locator(selector).first
     assert link.count() == 1, f"no link {selector} on {index}"
-    url = link.evaluate("a => a.href")
+    url = _LINKS[index, selector] = link.evaluate("a => a.href")
     assert url.startswith("file://") and Path(url.removeprefix("file://")).is_file(), url
     return url
 

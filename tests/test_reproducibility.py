@@ -76,7 +76,7 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind, r
 
 def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports):
     """Every Plotly page of the demo (the index at the top, the event and generalisation pages
-    in their set folders) loads the folder's one copy of plotly.js by a relative path."""
+    and the run pages in their set folders) loads the folder's one copy of plotly.js by a relative path."""
     bundle = plotly.offline.get_plotlyjs()
     (js,) = [p for p in demo_reports.rglob("*") if p.name.endswith(".js")]
     assert js.parent == demo_reports and js.name == f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
@@ -90,7 +90,7 @@ def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports
         for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', text):
             assert (page.parent / src).resolve() == js.resolve(), (page.name, src)
             plotly_pages += 1
-    assert plotly_pages == 3
+    assert plotly_pages == 12  # the index, the event and generalisation pages, the 9 run pages
 
 
 def demo_commands(cfg) -> list[list[str]]:
@@ -143,7 +143,8 @@ def test_the_commands_find_the_demos_report_sets_and_never_overwrite_them(
     for argv in demo_commands(cfg):
         assert main(argv) == 0, argv
         out = json.loads(capsys.readouterr().out)
-        written.append(Path(out.get("tearsheet") or out["html"]).relative_to(folder).as_posix())
+        pages = [out.get("tearsheet"), out.get("run_page")] if "tearsheet" in out else [out["html"]]
+        written += [Path(p).relative_to(folder).as_posix() for p in pages]
     assert sorted(written) == sorted(linked)
     assert stamps(folder) == before
     assert main(["event", "2025-01-27", "--top", "3", "--json"]) == 0
