@@ -203,6 +203,10 @@ def combinations(
 # tracemalloc, plus the row and temporaries).
 ASSET_DAYS_PER_S = 100e6
 SECONDS_PER_SET = 15e-6
+# A sweep's fixed cost, whatever its size: reading the prices from the cache, building the
+# strategy's arrays, the first calls into compiled code (0.3-0.4 s for a 300-combination sweep,
+# benchmarks/overfit_speed.py, 2026-12-07).
+SWEEP_SECONDS = 0.3
 BYTES_PER_SET = 1_000
 
 
@@ -246,13 +250,14 @@ def estimate_terms(
     n: int, names: int, days: int, keep: bool | None = None, pbo_splits: int = 16, spa_reps: int = 1000
 ) -> dict[str, float]:
     """Seconds of each step of a sweep of n combinations over `names` tickers and `days`
-    days: "simulate" (strategy, simulator, table), "pbo" and "spa" (0 when the daily returns
-    are not kept: `keep` None means the sweep's default, kept up to 2,000 combinations)."""
+    days: "simulate" (the fixed cost SWEEP_SECONDS, then strategy, simulator, table), "pbo"
+    and "spa" (0 when the daily returns are not kept: `keep` None means the sweep's default,
+    kept up to 2,000 combinations)."""
     keep = n <= 2_000 if keep is None else keep
     halves = math.comb(pbo_splits, pbo_splits // 2) if pbo_splits >= 2 else 0
     spa = days * (n * (spa_reps * SPA_SECONDS_PER_CELL + SPA_BLOCK_SECONDS) + spa_reps * SPA_DRAW_SECONDS)
     return {
-        "simulate": n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET),
+        "simulate": SWEEP_SECONDS + n * (names * days / ASSET_DAYS_PER_S + SECONDS_PER_SET),
         "pbo": n * halves * PBO_SECONDS_PER_CELL if keep and n > 1 else 0.0,
         "spa": spa if keep and spa_reps else 0.0,
     }
