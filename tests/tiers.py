@@ -316,6 +316,10 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             )
         },
     ),
+    "test_views.py": (
+        "integration",
+        {"unit": ("test_a_generalisation_writes_its_page",)},
+    ),
     "test_yahoo_source.py": "unit",
 }
 

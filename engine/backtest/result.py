@@ -131,7 +131,7 @@ class Result:
             equity=self.equity.iloc[:, [i]],
             cash=self.cash.iloc[:, [i]],
             holdings=self.holdings.loc[:, self._run_of_holding() == i],
-            orders=self.orders[self.orders["run"] == i].reset_index(drop=True),
+            orders=self.orders[self.orders["run"] == i].assign(run=0).reset_index(drop=True),
             stats=self.stats.iloc[[i]],
             costs=self.costs,
             risk_free=self.risk_free,
