@@ -19,6 +19,7 @@ from tqdm import tqdm
 import engine
 from engine.analytics import intervals, run_stats
 from engine.backtest import attribution
+from engine.backtest import trades as trades_mod
 from engine.backtest.run import needed_tickers, param_sets
 from engine.config import Config
 from engine.data.universe import resolve
@@ -53,7 +54,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         links[label] = paths["tearsheet"].relative_to(cfg.reports_dir).as_posix()
         run_pages[label] = paths["run_page"].relative_to(cfg.reports_dir).as_posix()
         stats[label] = result.stats.iloc[0]
-        trades[label] = pd.concat([result.trade_summary(None), result.trade_summary("role")])
+        trades[label] = trades_mod.by_role(result.trades)
         exposures[label] = result.exposure
         returns[label] = result.returns.iloc[:, 0]
         equity[label] = result.equity.iloc[:, 0]

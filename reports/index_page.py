@@ -265,49 +265,28 @@ def trades_html(summaries: dict[str, pd.DataFrame]) -> str:
 
 
 def exposure_figure(exposures: dict[str, pd.DataFrame]):
-    """Daily long, short, gross and net exposure of one run at a time (a dropdown chooses the
-    run; fractions of equity), from Result.exposure."""
-    import plotly.graph_objects as go
+    """reports.run_charts' exposure chart of one run at a time (a dropdown chooses the run),
+    from Result.exposure."""
+    from reports import run_charts
 
-    from reports import figures
-
-    fig = go.Figure()
-    lines = {
-        "long": {"color": "#1b7f3b", "width": 1.2},
-        "short": {"color": "#b22222", "width": 1.2},
-        "gross": {"color": "#222", "width": 1.8},
-        "net": {"color": "#555", "width": 1.4, "dash": "dash"},
-    }
     labels = list(exposures)
-    for i, label in enumerate(labels):
-        e = exposures[label]
-        dates = [d.strftime("%Y-%m-%d") for d in e.index]
-        for name, line in lines.items():
-            fig.add_trace(
-                go.Scatter(
-                    x=dates, y=e[name].to_numpy(float), mode="lines", name=name, line=line, visible=i == 0,
-                    fill="tozeroy" if name in ("long", "short") else None, legendgroup=name,
-                )
-            )  # fmt: skip
-    n = len(lines)
+    fig = run_charts.exposure_figure(exposures[labels[0]], f"Exposure: {labels[0]}")
+    for label in labels[1:]:
+        fig.add_traces(run_charts.exposure_traces(exposures[label], visible=False))
+    n = len(fig.data) // len(labels)
     buttons = [
         {
             "label": label,
             "method": "update",
             "args": [
-                {"visible": [j // n == i for j in range(n * len(labels))]},
+                {"visible": [j // n == i for j in range(len(fig.data))]},
                 {"title.text": f"Exposure: {label}"},
             ],
         }
         for i, label in enumerate(labels)
     ]
-    fig.update_layout(
+    return fig.update_layout(
         updatemenus=[{"buttons": buttons, "x": 1.0, "xanchor": "right", "y": 1.15, "yanchor": "top"}]
-    )
-    fig.update_xaxes(type="date")
-    fig.update_yaxes(tickformat=".0%", hoverformat=".2%")
-    return figures.layout(
-        fig, f"Exposure: {labels[0]}", "", "exposure [% of equity]", height=380, hovermode="x unified"
     )
 
 

@@ -103,29 +103,35 @@ def weights_figure(weights: pd.DataFrame, roles: dict[str, str], title: str) -> 
     return figures.layout(fig, title, "", "weight [% of equity]", height=420, hovermode="x unified")
 
 
-def exposure_figure(exposure: pd.DataFrame, title: str) -> go.Figure:
+def exposure_traces(exposure: pd.DataFrame, visible: bool = True) -> list[go.Scatter]:
     """Daily long and short exposure as areas, gross and net as lines (fractions of equity)."""
     dates = _dates(exposure.index)
-    fig = go.Figure()
-    for name, colour in (("long", ENTRY), ("short", EXIT)):
-        fig.add_trace(
-            go.Scatter(
-                x=dates,
-                y=exposure[name].to_numpy(float),
-                mode="lines",
-                name=name,
-                fill="tozeroy",
-                line={"width": 1, "color": colour},
-                fillcolor=palette.translucent(colour, 0.25),
-            )
+    styles = {
+        "long": {
+            "line": {"width": 1, "color": ENTRY},
+            "fill": "tozeroy",
+            "fillcolor": palette.translucent(ENTRY, 0.25),
+        },
+        "short": {
+            "line": {"width": 1, "color": EXIT},
+            "fill": "tozeroy",
+            "fillcolor": palette.translucent(EXIT, 0.25),
+        },
+        "gross": {"line": {"color": "#222", "width": 1.6}},
+        "net": {"line": {"color": "#555", "width": 1.4, "dash": "dash"}},
+    }
+    return [
+        go.Scatter(
+            x=dates, y=exposure[name].to_numpy(float), mode="lines", name=name, legendgroup=name,
+            visible=visible, **style,
         )
-    for name, line in (
-        ("gross", {"color": "#222", "width": 1.6}),
-        ("net", {"color": "#555", "width": 1.4, "dash": "dash"}),
-    ):
-        fig.add_trace(
-            go.Scatter(x=dates, y=exposure[name].to_numpy(float), mode="lines", name=name, line=line)
-        )
+        for name, style in styles.items()
+    ]  # fmt: skip
+
+
+def exposure_figure(exposure: pd.DataFrame, title: str) -> go.Figure:
+    """Daily long and short exposure as areas, gross and net as lines (fractions of equity)."""
+    fig = go.Figure(exposure_traces(exposure))
     fig.update_xaxes(type="date")
     fig.update_yaxes(tickformat=".0%", hoverformat=".2%")
     return figures.layout(fig, title, "", "exposure [% of equity]", height=380, hovermode="x unified")

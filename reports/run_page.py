@@ -64,29 +64,15 @@ HEADLINE = (
 )
 
 
-def _figure_text(metric: str, value) -> str:
-    """One stat as text with its unit (engine.analytics.run_stats.LABELS and PERCENT)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "n/a"
-    if metric in run_stats.PERCENT:
-        return (
-            f"{float(value):+.2%}" if metric in ("total_return", "cagr", "alpha") else f"{float(value):.2%}"
-        )
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
 def _stats_table(stats: pd.Series) -> str:
     shown = [m for m in HEADLINE if m in stats.index]
-    head = "".join(f"<th>{html.escape(run_stats.LABELS.get(m, m))}</th>" for m in shown)
-    cells = "".join(f"<td>{html.escape(_figure_text(m, stats[m]))}</td>" for m in shown)
+    columns = {m: (run_stats.LABELS.get(m, m), "pct" if m in run_stats.PERCENT else "num") for m in shown}
     bench = (
         f" Relative figures against {html.escape(str(stats['benchmark']))}." if "benchmark" in stats else ""
     )
     return (
-        f"<div class=wide><table><thead><tr>{head}</tr></thead><tbody><tr>{cells}</tr></tbody></table></div>"
-        f"<p class=sub>Units as the column heads say; exposure is the mean gross exposure over equity; "
+        f"<div class=wide>{table_html(stats.to_frame().T, columns)}</div>"
+        f"<p class=sub>Percentages are of equity; exposure is the mean gross exposure over equity; "
         f"alpha is annualised as the daily OLS intercept x trading days.{bench}</p>"
     )
 
@@ -98,9 +84,7 @@ def run_page(result, title: str, plotly: bool | str = True) -> str:
     equity = result.equity.iloc[:, 0]
     weights = result.weights.droplevel(list(range(result.weights.columns.nlevels - 1)), axis=1)
     roles = role_of()
-    by_role = trades_mod.summary(trades, "role") if len(trades) else trades_mod.summary(trades)
-    overall = trades_mod.summary(trades).rename(index={"all": "all roles"})
-    summary = pd.concat([overall, by_role]).rename_axis("Role").reset_index()
+    summary = trades_mod.by_role(trades).rename(index={"all": "all roles"}).rename_axis("Role").reset_index()
     charts = [
         ("run-equity", run_charts.equity_figure(equity, trades, "Equity, with each day's entries and exits")),
         ("run-weights", run_charts.weights_figure(weights, roles, "Weights by AI role (end of day)")),

@@ -142,6 +142,9 @@ def test_summary_by_trade_on_a_table_of_trades():
     by_role = trades.summary(t, "role")
     assert by_role.loc["power", "profit_factor"] == 3.0
     assert by_role.loc["grid", "trades"] == 2
+    both = trades.by_role(t)  # all the trades first, then each role
+    assert list(both.index) == ["all", "power", "grid"] and both["trades"].tolist() == [4, 2, 2]
+    assert list(trades.by_role(t.iloc[:0]).index) == ["all"]
     only_wins = trades.summary(t[t["pnl"] > 0], "run").loc["a"]
     assert only_wins["profit_factor"] == np.inf
 

@@ -113,7 +113,8 @@ def information_ratio(returns, benchmark, periods: int = TRADING_DAYS):
 def monthly(returns, dates) -> np.ndarray:
     """Daily simple returns (days x columns, or one series) compounded into calendar-month
     returns (months x columns), months in date order."""
-    r, _ = _pair(returns, np.zeros(len(np.asarray(returns))))
+    r = np.asarray(returns, dtype=float)
+    r = r[:, None] if r.ndim == 1 else r
     month = pd.DatetimeIndex(dates).to_period("M")
     growth = pd.DataFrame(np.log1p(r)).groupby(np.asarray(month)).sum()
     return np.expm1(growth.to_numpy())

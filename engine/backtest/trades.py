@@ -303,3 +303,9 @@ def summary(trades: pd.DataFrame, by: str | list[str] | None = None) -> pd.DataF
     out = pd.DataFrame(rows).T
     out.index.names = [by] if isinstance(by, str) else by
     return out.astype({"trades": int, "open": int})
+
+
+def by_role(trades: pd.DataFrame) -> pd.DataFrame:
+    """`summary` over all the trades (row "all"), then per AI role (one row each)."""
+    roles = summary(trades, "role") if len(trades) else summary(trades).iloc[:0]
+    return pd.concat([summary(trades), roles])
