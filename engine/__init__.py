@@ -5,6 +5,7 @@ result = engine.run("oversold_rebound", {"top_k": 5}, start="2025-01-02", end="2
 result.stats_table()
 """
 
+from engine.backtest.capacity import capacity
 from engine.backtest.result import Result
 from engine.backtest.run import run
 from engine.data import Prices, load_prices
@@ -17,6 +18,7 @@ __all__ = [
     "Costs",
     "Prices",
     "Result",
+    "capacity",
     "generalize",
     "load_prices",
     "run",

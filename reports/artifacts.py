@@ -160,6 +160,7 @@ def run_manifest(
         benchmark=benchmark,
         tearsheet=tearsheet,
         conventions={"periods_per_year": result.periods, "risk_free": result.risk_free},
+        **({"uncapped": list(result.uncapped)} if result.uncapped else {}),
     )
 
 
@@ -299,6 +300,28 @@ def write_generalization(out_dir: Path, g, start=None, end=None) -> Path:
     page = {".html": lambda path: generalize_page.write(g, path, shared=out_dir)}
     label = slug(g.settings.get("universe_label", g.universe), "universe")
     return write_set(out_dir, f"generalize-{g.strategy}-{label}-{g.by}", info, page)[".html"]
+
+
+def write_capacity(out_dir: Path, c) -> Path:
+    """Write the capacity study `c` (engine.backtest.capacity) as a report set
+    `capacity-<strategy>-<key>/`; return the page's path. The demo and `aishock capacity`
+    both write it here."""
+    from reports import capacity_page
+
+    info = manifest(
+        "capacity",
+        pd.Timestamp(c.start),
+        pd.Timestamp(c.end),
+        c.prices,
+        strategy=c.strategy,
+        params={k: plain(v) for k, v in c.params.items()},
+        costs=vars(c.costs),
+        aum=[float(a) for a in c.table.index],
+        uncapped=list(c.uncapped),
+    )
+    out_dir = Path(out_dir)
+    page = {".html": lambda path: capacity_page.write(c, path, shared=out_dir)}
+    return write_set(out_dir, f"capacity-{slug(c.strategy, 'strategy')}", info, page)[".html"]
 
 
 def _publish(tmp: Path, final: Path, paths: dict[str, Path | None]) -> None:

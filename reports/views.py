@@ -1,6 +1,6 @@
 """The views the engine's results draw themselves with (engine.plugins.view, entry point group
 `aishock.views` in pyproject.toml): `Result.tearsheet`, `Result.page`, `Result.plot`,
-`SweepResult.heatmap`, `Generalization.page`. Each is a thin call of the report writers that
+`SweepResult.heatmap`, `Generalization.page`, `Capacity.page`. Each is a thin call of the report writers that
 the CLI and the demo use, so a notebook gets the same files and figures they write.
 
 Written pages go, when no path is given, into the configured reports folder as the report
@@ -71,6 +71,15 @@ def generalization_page(g, path=None) -> Path:
     return generalize_page.write(g, Path(path))
 
 
+def capacity_page(c, path=None) -> Path:
+    from reports import capacity_page as page
+    from reports.artifacts import write_capacity
+
+    if path is None:
+        return write_capacity(current().reports_dir, c)
+    return page.write(c, Path(path))
+
+
 def sweep_heatmap(sweep, metric: str, x: str, y: str | None, at: dict):
     from engine.analytics import run_stats
     from reports.sweep_page import heatmap_figure
@@ -91,5 +100,6 @@ VIEWS = {
     "run_page": run_page,
     "run_plot": run_plot,
     "generalization_page": generalization_page,
+    "capacity_page": capacity_page,
     "sweep_heatmap": sweep_heatmap,
 }

@@ -42,15 +42,56 @@ def book(shares) -> tuple[kernel.Book, int]:
 
 
 def account(cash, n_held=0, n_orders=0, traded=0.0, fees=0.0, interest=0.0) -> kernel.Account:
-    return kernel.Account(float(cash), n_held, n_orders, float(traded), float(fees), float(interest))
+    """An account with no working orders and no rule-9 totals."""
+    return kernel.Account(
+        float(cash),
+        n_held,
+        0,
+        n_orders,
+        float(traded),
+        float(fees),
+        float(interest),
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0,
+        0,
+        0,
+    )
 
 
-def frictions(fees=0.0, slippage=0.0, can_borrow=False, d_cash=0.0, d_financing=0.0, d_borrow=0.0):
-    return kernel.Frictions(fees, slippage, 100_000.0, can_borrow, d_cash, d_financing, d_borrow)
+def frictions(
+    fees=0.0,
+    slippage=0.0,
+    can_borrow=False,
+    d_cash=0.0,
+    d_financing=0.0,
+    d_borrow=0.0,
+    participation=0.0,
+    impact=0.0,
+):
+    cash = np.array([100_000.0])
+    return kernel.Frictions(
+        fees, slippage, cash, can_borrow, d_cash, d_financing, d_borrow, participation, impact
+    )
 
 
-def market(fill, mark=None, close=None, last_bar=None) -> kernel.MarketArrays:
-    """One or more bars (rows) of `fill`; mark and close default to fill."""
+def working(n_tk: int) -> kernel.Working:
+    """Rule 9's scratch with no working order."""
+    return kernel.Working(
+        np.zeros(n_tk),
+        np.zeros(n_tk, dtype=np.int64),
+        np.zeros(n_tk),
+        np.full(n_tk, -1, dtype=np.int64),
+        np.zeros(n_tk, dtype=np.int64),
+        np.full(n_tk, -1, dtype=np.int64),
+    )
+
+
+def market(fill, mark=None, close=None, last_bar=None, volume=None) -> kernel.MarketArrays:
+    """One or more bars (rows) of `fill`; mark and close default to fill; volume (also
+    rule 9's ADV) to 1e6, sigma to 0.02."""
     fill = np.atleast_2d(np.array(fill, dtype=np.float64))
     mark = fill if mark is None else np.atleast_2d(np.array(mark, dtype=np.float64))
     close = fill if close is None else np.atleast_2d(np.array(close, dtype=np.float64))
@@ -58,7 +99,8 @@ def market(fill, mark=None, close=None, last_bar=None) -> kernel.MarketArrays:
     last = np.full(n_tk, n_days, np.int64) if last_bar is None else np.array(last_bar, np.int64)
     delist_day = np.zeros(n_days, dtype=np.bool_)
     delist_day[last[last < n_days]] = True
-    return kernel.MarketArrays(fill, mark, close, last, delist_day)
+    vol = np.full_like(fill, 1e6) if volume is None else np.atleast_2d(np.array(volume, dtype=np.float64))
+    return kernel.MarketArrays(fill, mark, close, last, delist_day, vol, vol.copy(), np.full_like(fill, 0.02))
 
 
 def pending(n_tk: int, targets: dict[int, float]) -> tuple[kernel.Pending, int]:
@@ -80,14 +122,30 @@ def orders_table(n: int = 16) -> np.ndarray:
     return np.zeros((n, len(kernel.ORDER_FIELDS)))
 
 
-def execute_bar(d, n, m, c, p, b, a, orders) -> kernel.Account:
-    """Rule 5 as run_one runs it: size_orders, call_order, execute_orders."""
-    k, value = kernel.size_orders(
-        d, n, m.fill, m.mark, p.target, p.touched, p.names, p.est, b.shares, b.held, a
+def execute_bar(d, n, m, c, p, b, a, orders, w=None) -> kernel.Account:
+    """Rules 5 and 9 as run_one runs them: size_orders, call_order, execute_orders."""
+    w = w or working(len(b.shares))
+    k, value, n_work = kernel.size_orders(
+        d,
+        n,
+        m.fill,
+        m.mark,
+        p.target,
+        p.touched,
+        p.names,
+        p.est,
+        b.shares,
+        b.held,
+        w.rest,
+        w.placed,
+        w.listed,
+        w.at,
+        a,
     )
-    kernel.call_order(p.est, k, p.slots, p.spare)
+    a = a._replace(n_work=n_work)
+    kernel.call_order(p.est, p.names, k, p.slots, p.spare)
     return kernel.execute_orders(
-        d, k, value, m.fill, c, p.target, p.names, p.slots, b.shares, b.held, b.where, a, orders
+        d, k, value, m.fill, m.volume, m.adv, m.sigma, c, p.names, p.slots, *b, *w, a, orders, np.empty(0)
     )
 
 
@@ -217,7 +275,7 @@ def test_execute_bar_runs_ties_in_column_order_and_many_orders_by_estimate():
     p, n = pending(3, {2: 0.3, 0: 0.3, 1: 0.2})
     out = orders_table()
     execute_bar(0, n, market([10.0, 10.0, 10.0]), frictions(), p, b, account(100.0), out)
-    assert out[:3, 1].tolist() == [1, 2, 0]  # smallest first; the tie in the bar's own order
+    assert out[:3, 1].tolist() == [1, 0, 2]  # smallest first; ties in column order (rule 5)
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 64, 65, 128, 500])
@@ -226,7 +284,7 @@ def test_call_order_is_a_stable_sort_of_the_estimates(k):
     a few distinct values make common, in position order)."""
     est = np.random.default_rng(k).integers(-3, 4, size=k).astype(np.float64) * 10.0
     slots, spare = np.full(k, -1, dtype=np.int64), np.full(k, -1, dtype=np.int64)
-    kernel.call_order(est, k, slots, spare)
+    kernel.call_order(est, np.arange(k), k, slots, spare)
     assert slots.tolist() == np.argsort(est, kind="stable").tolist()
 
 
@@ -241,14 +299,15 @@ def test_delist_closes_the_ticker_s_holdings_at_its_last_close():
     b, n_held = book([10.0, -5.0, 3.0])
     out = orders_table()
     c = frictions(fees=0.001, slippage=0.01)
-    a = kernel.delist(1, m.close, m.last_bar, c, *b, account(0.0, n_held), out)
+    w = working(3)
+    a = kernel.delist(1, m, c, *b, w, account(0.0, n_held), out)
     assert out[:2, 1].tolist() == [0, 1] and out[:2, 2].tolist() == [-1.0, 1.0]
     np.testing.assert_allclose(out[:2, 4], [9.9, 20.2], rtol=1e-15)
     assert a.cash == pytest.approx(99.0 - 101.0 - 0.2 * 0.001 * 1000, rel=1e-12)
     assert a.cash < 0 and a.n_orders == 2 and a.fees == pytest.approx(0.2, rel=1e-12)
     assert list(b.shares) == [0.0, 0.0, 3.0]
     assert a.n_held == 1 and b.held[0] == 2 and list(b.where) == [-1, -1, 0]
-    assert kernel.delist(0, m.close, m.last_bar, c, *b, a, out) == a  # nothing ends on bar 0
+    assert kernel.delist(0, m, c, *b, w, a, out) == a  # nothing ends on bar 0
 
 
 # -- rules 7 and 8 --------------------------------------------------------------------------
@@ -259,7 +318,7 @@ def test_value_at_close_and_wipe_out():
     close = np.array([[10.0, 20.0, NAN]])
     equity, gross, short = kernel.value_at_close(0, close, b.shares, b.held, account(50.0, n_held))
     assert (equity, gross, short) == (50.0, 200.0, 100.0)
-    a = kernel.wipe_out(*b, account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
+    a = kernel.wipe_out(*b, working(3), account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
     assert a == account(0.0, 0, 4, 300.0, 1.5, -2.0)  # totals kept, positions written off
     assert list(b.shares) == [0.0, 0.0, 0.0] and list(b.where) == [-1, -1, -1]
     assert kernel.value_at_close(0, close, b.shares, b.held, a) == (0.0, 0.0, 0.0)

@@ -122,11 +122,8 @@ def test_call_order_decides_which_buy_is_cut(market):
     targets = spec.weights(prices, spec.params())
     engine = engine_equity(prices, targets, 0.0005, 0.0005, start=START)
 
-    def columns_order(orders, value, shares, price, tickers):
-        return sorted(
-            orders,
-            key=lambda t: (orders[t] * value - shares[t] * price[t] > 0, tickers.index(t)),
-        )
+    def columns_order(book):
+        return sorted(book, key=lambda entry: (entry[0] > 0, entry[1]))  # sells, then columns
 
     saved = reference_sim._call_order
     try:

@@ -243,6 +243,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
             )
         },
     ),
+    "test_volume_rules.py": "unit",
     "test_relative.py": (
         "unit",
         {

@@ -22,11 +22,11 @@ import traceback
 import warnings
 from pathlib import Path
 
-from aishock.cli import clean, demo, event, generalize, listing, run, shocks, sweep
+from aishock.cli import capacity, clean, demo, event, generalize, listing, run, shocks, sweep
 from engine.config import CONFIG_ENV, load_config
 from engine.errors import AishockError
 
-COMMANDS = (listing, run, demo, sweep, event, shocks, generalize, clean)
+COMMANDS = (listing, run, demo, sweep, capacity, event, shocks, generalize, clean)
 
 
 class _Parser(argparse.ArgumentParser):

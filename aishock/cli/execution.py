@@ -23,9 +23,9 @@ def add_set_option(p, help: str) -> None:
 
 
 def add_options(p, warmup: bool = True) -> None:
-    """--fees, --slippage, --cash, --fill, --max-gross, --cash-rate, --financing, --borrow-fee
-    and (unless warmup=False: a command whose strategy always sees the whole history) --warmup
-    on parser `p`."""
+    """--fees, --slippage, --cash, --fill, --max-gross, --participation, --impact, --no-volume,
+    --cash-rate, --financing, --borrow-fee and (unless warmup=False: a command whose strategy
+    always sees the whole history) --warmup on parser `p`."""
     p.add_argument("--fees", type=float, default=Costs.fees, help="fraction of traded value (default 0.0005)")
     p.add_argument("--slippage", type=float, default=Costs.slippage, help="fraction (default 0.0005)")
     p.add_argument("--cash", type=float, default=Costs.init_cash, help="initial equity (default 100000)")
@@ -41,6 +41,26 @@ def add_options(p, warmup: bool = True) -> None:
         default=Costs.max_gross,
         metavar="X",
         help="largest gross exposure (sum of |weights|) a decision may have; above 1 buys borrow (default 1)",
+    )
+    p.add_argument(
+        "--participation",
+        type=float,
+        metavar="P",
+        help="largest fraction of a bar's volume one name's fills may take, the rest carried to the "
+        "next bars (e.g. 0.1; default: no cap)",
+    )
+    p.add_argument(
+        "--impact",
+        type=float,
+        default=0.0,
+        metavar="K",
+        help="square-root impact: fills move k * sigma * sqrt(shares / ADV) against the order (default 0)",
+    )
+    p.add_argument(
+        "--no-volume",
+        choices=("ok",),
+        help="with --participation or --impact, fill close-only names (no volume) uncapped instead of "
+        "refusing them; the manifest lists them",
     )
     for name, what in (
         ("cash-rate", "earned on positive cash"),
@@ -71,6 +91,9 @@ def costs(args) -> Costs:
         cash_rate=args.cash_rate,
         financing=args.financing,
         borrow_fee=args.borrow_fee,
+        participation=args.participation,
+        impact=args.impact,
+        no_volume=args.no_volume or "refuse",
     )
 
 

@@ -58,10 +58,12 @@ def check_execution(args) -> None:
     """Refuse execution options without sense before any work: a cost or cash that is NaN or
     infinite (argparse's float() takes 'nan' and 'inf'; Costs bounds them further), a
     negative warm-up."""
-    for option in ("fees", "slippage", "cash"):
-        value = getattr(args, option)
-        if not math.isfinite(value):
+    for option in ("fees", "slippage", "cash", "participation", "impact"):
+        value = getattr(args, option, None)
+        if value is not None and not math.isfinite(value):
             raise AishockError(f"--{option} must be a finite number, got {value}")
+    if getattr(args, "no_volume", None) and args.participation is None and not args.impact:
+        raise AishockError("--no-volume only applies with --participation or --impact; add one or drop it")
     if getattr(args, "warmup", None) is not None and args.warmup < 0:
         raise AishockError(f"--warmup must be >= 0 trading days, got {args.warmup}")
 

@@ -10,9 +10,9 @@ import pandas as pd
 
 from engine.analytics import run_stats
 
-COUNTS = {"days", "n_trades"}
+COUNTS = {"days", "n_trades", "partial_fills", "longest_wait"}
 SIGNED = {"total_return", "cagr", "max_drawdown", "alpha"}  # returns carry a sign; volatility, exposure not
-CURRENCY = {"final_equity", "fees_paid", "interest"}
+CURRENCY = {"final_equity", "fees_paid", "slippage_paid", "impact_paid", "interest"}
 HEADERS = {name: label.split(" [")[0] for name, label in run_stats.LABELS.items()}
 
 

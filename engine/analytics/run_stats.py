@@ -26,6 +26,12 @@ UNITS = {
     "turnover": "traded value / mean equity",
     "exposure": "mean gross exposure (sum of |positions|) / equity",
     "fees_paid": "currency",
+    "slippage_paid": "currency (shares x unslipped fill price x slippage)",
+    "impact_paid": "currency (shares x unslipped fill price x the square-root impact, rule 9)",
+    "max_volume_share": "fraction of a bar's volume, the largest one fill took",
+    "mean_volume_share": "fraction of a bar's volume, the mean over fills",
+    "partial_fills": "fills cut by the volume cap (rule 9)",
+    "longest_wait": "trading days from an order's placement to its last fill (rule 9)",
     "interest": "currency (earned on cash, minus financing and borrow fees)",
     "wiped_out": "equity reached 0 (bool)",
     "benchmark": "ticker the relative figures below are measured against",
@@ -48,6 +54,12 @@ LABELS = {
     "turnover": "Turnover [x equity]",
     "exposure": "Mean gross exposure [%]",
     "fees_paid": "Fees paid [$]",
+    "slippage_paid": "Slippage paid [$]",
+    "impact_paid": "Impact paid [$]",
+    "max_volume_share": "Largest share of a bar's volume [%]",
+    "mean_volume_share": "Mean share of a bar's volume [%]",
+    "partial_fills": "Partial fills [#]",
+    "longest_wait": "Longest working order [trading days]",
     "interest": "Net interest [$]",
     "wiped_out": "Wiped out",
     "benchmark": "Benchmark",
@@ -59,7 +71,17 @@ LABELS = {
     "up_capture": "Up capture [x]",
     "down_capture": "Down capture [x]",
 }
-PERCENT = {"total_return", "cagr", "volatility", "max_drawdown", "exposure", "alpha", "tracking_error"}
+PERCENT = {
+    "total_return",
+    "cagr",
+    "volatility",
+    "max_drawdown",
+    "exposure",
+    "alpha",
+    "tracking_error",
+    "max_volume_share",
+    "mean_volume_share",
+}
 
 # Which way is better, part of each metric's definition (units as UNITS): +1 the highest is
 # the best, -1 the lowest. A sweep's best row, its grid warnings, walk-forward's choice, PBO's
@@ -142,7 +164,7 @@ def daily_returns(equity: pd.DataFrame, init_cash: float) -> pd.DataFrame:
 
 
 def from_accumulators(
-    acc: np.ndarray, init_cash: float, rf: float = 0.0, periods: int = TRADING_DAYS, min_years: float = 1.0
+    acc: np.ndarray, init_cash, rf: float = 0.0, periods: int = TRADING_DAYS, min_years: float = 1.0
 ) -> pd.DataFrame:
     """The stats of each run (rows) from the simulator's accumulators (engine.sim.kernel
     ACC_FIELDS x runs), with the conventions of engine/analytics/metrics.py: `periods` per year, `rf`
@@ -150,7 +172,9 @@ def from_accumulators(
     Sharpe with ddof=1 and NaN without dispersion, Sortino's downside over all n returns,
     CAGR NaN under `min_years` or after a wipe-out, max drawdown negative (the initial cash
     is a peak), Calmar NaN without a drawdown, turnover = traded value / mean equity,
-    exposure = mean gross exposure / equity. A pure function of its inputs."""
+    exposure = mean gross exposure / equity; the volume shares over the fills of tickers with
+    a volume (NaN without one). `init_cash` is one number or one per run. A pure function of
+    its inputs."""
     a = np.asarray(acc, dtype=np.float64).reshape(len(ACC_FIELDS), -1)
     f = {name: a[i] for i, name in enumerate(ACC_FIELDS)}
     n = f["n"]
@@ -183,6 +207,12 @@ def from_accumulators(
                 "turnover": f["traded"] / (f["sum_equity"] / n),
                 "exposure": f["sum_exposure"] / n,
                 "fees_paid": f["fees"],
+                "slippage_paid": f["slippage"],
+                "impact_paid": f["impact"],
+                "max_volume_share": np.where(f["n_share"] > 0, f["max_share"], np.nan),
+                "mean_volume_share": f["sum_share"] / f["n_share"],
+                "partial_fills": f["n_partial"].astype(np.int64),
+                "longest_wait": f["max_wait"].astype(np.int64),
                 "interest": f["interest"],
                 "wiped_out": f["wiped_out"] > 0,
             }

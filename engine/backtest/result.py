@@ -29,6 +29,8 @@ class Result:
     stats: runs x metrics (see engine.analytics.run_stats.UNITS for units; `stats_table()` to read).
     params: runs x parameter names, the full parameters of every run.
     schedule, prices: the target weights and the price panel the runs were simulated on.
+    uncapped: close-only tickers filled without the volume cap and impact (rule 9 of
+        engine.sim.simulate, Costs.no_volume == "ok").
     """
 
     strategy: str
@@ -43,6 +45,7 @@ class Result:
     periods: int
     schedule: Schedule | None = field(default=None, repr=False)
     prices: Prices | None = field(default=None, repr=False)
+    uncapped: tuple[str, ...] = ()
 
     @property
     def returns(self) -> pd.DataFrame:
@@ -112,6 +115,21 @@ class Result:
         """A Plotly figure of this one-run result: equity with its trades' entries and exits."""
         self._one("plot")
         return plugins.view("run_plot")(self)
+
+    def liquidation(self, participation: float | None = None) -> pd.DataFrame:
+        """Days to liquidate each day's holdings at `participation` of the 20-day ADV (default:
+        the run's cap, else 10 %): dates x (run..., ticker), 0 where nothing is held, NaN where
+        the volume is unknown (engine.backtest.capacity.liquidation_days; pyfolio's measure).
+        `.T.groupby(level=0).max().T` gives each day's slowest holding per run."""
+        from engine.backtest import capacity
+
+        p = participation or self.costs.participation or capacity.DEFAULT_PARTICIPATION
+        close = self.prices.close.reindex(columns=self.holdings.columns.get_level_values(-1))
+        close = close.ffill().reindex(self.holdings.index).to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = np.where(self.holdings.to_numpy() == 0, 0.0, self.holdings.to_numpy() / close)
+        frame = pd.DataFrame(shares, index=self.holdings.index, columns=self.holdings.columns)
+        return capacity.liquidation_days(frame, self.prices, p, self.uncapped)
 
     def stats_table(self) -> pd.DataFrame:
         """The stats with unit-labelled rows, percentages in percent, one column per run."""

@@ -145,4 +145,5 @@ def run(
         periods=cfg.trading_days,
         schedule=schedule,
         prices=prices,
+        uncapped=sim.uncapped,
     )

@@ -4,10 +4,13 @@ A day of one run, in the rules' order (each function's docstring states its part
     accrue_interest   rule 4: interest on the previous close's balances, before any order
     collect_targets   rules 1 and 3: the targets that execute on this bar (on the first bar,
                       also those carried from before the window)
-    size_orders       rule 5: equity at the mark, each order's estimated value
+    size_orders       rules 5 and 9: equity at the mark, the bar's new orders (replacing
+                      working ones) and the working orders, each with its estimated value
     call_order        rule 5: the order the bar's orders run in (call_seq="auto")
-    execute_orders    rule 5: the fills, with slippage, fees and the cash limit
-    delist            rule 6: holdings whose ticker's data ends on this bar, closed at its close
+    execute_orders    rules 5 and 9: the fills, with the volume cap, impact, slippage, fees
+                      and the cash limit; what the cap leaves stays working
+    delist            rules 6 and 9: holdings whose ticker's data ends on this bar, closed at
+                      its close (up to the cap), and its working order cancelled
     value_at_close    rule 7: equity, gross and short exposure at the close
     wipe_out          rule 8: equity at or below zero writes the run off
     tally_close       the day's return and drawdown into the stats accumulators
@@ -35,19 +38,38 @@ Targets = namedtuple("Targets", ["lo", "hi", "bar", "col", "weight"])
 """A Schedule's arrays: run r's entries lo[r]:hi[r], each setting ticker col[e] to weight[e]
 on execution bar bar[e] (sorted by (bar, col) within a run; a later entry wins)."""
 
-MarketArrays = namedtuple("MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day"])
+MarketArrays = namedtuple(
+    "MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day", "volume", "adv", "sigma"]
+)
 """engine.sim.simulate.Market's arrays (days x tickers; last_bar per ticker; delist_day per day)."""
 
 Frictions = namedtuple(
-    "Frictions", ["fees", "slippage", "init_cash", "can_borrow", "d_cash", "d_financing", "d_borrow"]
+    "Frictions",
+    [
+        "fees",
+        "slippage",
+        "init_cash",
+        "can_borrow",
+        "d_cash",
+        "d_financing",
+        "d_borrow",
+        "participation",
+        "impact",
+    ],
 )
 """engine.sim.simulate.Costs as the kernel reads it: fees and slippage (fractions), the initial
-cash, whether buys may borrow (max_gross > 1), and the interest rates per period d(r)."""
+cash of each run (float64 array), whether buys may borrow (max_gross > 1), the interest rates
+per period d(r), the volume cap p and the impact coefficient k of rule 9 (0: none)."""
 
 # -- per-thread scratch (length n_tickers), reset at the start of each run -----------------
 Book = namedtuple("Book", ["shares", "held", "where"])
 """shares per ticker; held[:n_held] the tickers with shares != 0; where[j] = j's position in
 held, or -1."""
+
+Working = namedtuple("Working", ["rest", "placed", "took", "took_bar", "listed", "at"])
+"""Rule 9's orders: rest[j] the signed shares j's order still wants; placed[j] the bar it was
+placed on; took[j] the shares j filled on bar took_bar[j] (the cap left for a delisting exit);
+listed[:n_work] the tickers with a working order, at[j] = j's position there, or -1."""
 
 Pending = namedtuple("Pending", ["target", "touched", "names", "est", "slots", "spare"])
 """One bar's orders: target weight per ticker, touched (named on this bar), names (the
@@ -55,9 +77,30 @@ tickers named, then those with a price), est (their estimated order values), slo
 call order), spare (sorting scratch)."""
 
 # -- a run's state, returned anew by each rule that changes it ---------------------------
-Account = namedtuple("Account", ["cash", "n_held", "n_orders", "traded", "fees", "interest"])
-"""cash, the number of holdings, and the run's totals so far: orders filled, traded value
-before fees, fees paid, net interest."""
+Account = namedtuple(
+    "Account",
+    [
+        "cash",
+        "n_held",
+        "n_work",
+        "n_orders",
+        "traded",
+        "fees",
+        "interest",
+        "slipped",
+        "impact",
+        "max_share",
+        "sum_share",
+        "n_share",
+        "n_partial",
+        "max_wait",
+    ],
+)
+"""cash, the number of holdings and of working orders, and the run's totals so far: fills,
+traded value before fees, fees paid, net interest, slippage and impact paid (against the
+unslipped fill price), the largest and the sum of the shares of a bar's volume a fill took and
+the number of such fills (fills of tickers with a volume), fills cut by the cap, and the most
+bars a fill came after its order was placed."""
 
 Tally = namedtuple(
     "Tally", ["prev", "peak", "max_dd", "sum_r", "sum_r2", "sum_down2", "sum_equity", "sum_exposure"]
@@ -67,9 +110,13 @@ one), the deepest drawdown, sums of returns, squared returns, squared downside e
 equity and gross exposure / equity."""
 
 # -- outputs ------------------------------------------------------------------------------
-Outputs = namedtuple("Outputs", ["acc", "equity", "cash", "shares", "orders", "order_lo", "order_n"])
+Outputs = namedtuple(
+    "Outputs", ["acc", "equity", "cash", "shares", "orders", "order_lo", "order_cap", "order_n", "binds"]
+)
 """acc (N_ACC x runs); equity/cash (days x runs) and shares (days x runs x tickers) when they
-have rows; orders (rows ORDER_FIELDS) from orders[order_lo[r]] on, their count in order_n[r]."""
+have rows; orders (rows ORDER_FIELDS) from orders[order_lo[r]] on, at most order_cap[r] of
+them written, their count in order_n[r] (more than order_cap[r]: the caller runs it again with
+room); binds (runs x tickers, when it has rows) the bars on which the cap held an order back."""
 
 # Accumulators, one column per run, rows in this order (engine.analytics.run_stats reads them by name):
 ACC_FIELDS = (
@@ -86,11 +133,18 @@ ACC_FIELDS = (
     "fees",  # fees paid
     "interest",  # net interest: cash earned, minus financing and borrow fees paid
     "wiped_out",  # 1 if equity reached 0
+    "slippage",  # slippage paid: shares x unslipped fill price x slippage, summed
+    "impact",  # impact paid (rule 9): shares x unslipped fill price x I, summed
+    "max_share",  # the largest share of a bar's volume one fill took (fills with a volume)
+    "sum_share",  # the sum of those shares
+    "n_share",  # the number of those fills
+    "n_partial",  # fills cut by the volume cap (rule 9)
+    "max_wait",  # the most bars between an order's placement and one of its fills
 )
 FINAL, SUM_R, SUM_R2, N, SUM_DOWN2, MAX_DD, N_ORDERS, TRADED, SUM_EQUITY, SUM_EXPOSURE, FEES = range(11)
-INTEREST, WIPED_OUT = 11, 12
+INTEREST, WIPED_OUT, SLIPPAGE, IMPACT, MAX_SHARE, SUM_SHARE, N_SHARE, N_PARTIAL, MAX_WAIT = range(11, 20)
 N_ACC = len(ACC_FIELDS)
-ORDER_FIELDS = ("bar", "col", "side", "shares", "price", "fees")  # side: 1 buy, -1 sell
+ORDER_FIELDS = ("bar", "col", "side", "shares", "price", "fees", "impact")  # side: 1 buy, -1 sell
 MIN_SHARES = 1e-12  # rule 5: orders of at most this many shares are not placed
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -111,7 +165,22 @@ def accrue_interest(a, prev_cash, prev_short, c):
     short market value prev_short (>= 0) pays c.d_borrow. Credited to cash and to the net
     interest total."""
     paid = prev_cash * (c.d_cash if prev_cash >= 0.0 else c.d_financing) - prev_short * c.d_borrow
-    return Account(a.cash + paid, a.n_held, a.n_orders, a.traded, a.fees, a.interest + paid)
+    return Account(
+        a.cash + paid,
+        a.n_held,
+        a.n_work,
+        a.n_orders,
+        a.traded,
+        a.fees,
+        a.interest + paid,
+        a.slipped,
+        a.impact,
+        a.max_share,
+        a.sum_share,
+        a.n_share,
+        a.n_partial,
+        a.max_wait,
+    )
 
 
 @nb.njit(**_JIT)
@@ -136,39 +205,70 @@ def collect_targets(d, e, e_end, bar, col, weight, carried, target, touched, nam
 
 
 @nb.njit(inline="always", **_JIT)
-def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, a):
-    """Rule 5, sizing: equity V = cash + holdings at the mark price, once, before the bar's
-    first order. With V > 0, each of the n tickers in names with a fill price on bar d is
-    kept in names[:k], its estimated order value target * V - shares * fill (unslipped) in
-    est[:k]; with V <= 0 none is (no order is placed). Clears touched. Returns (k, V)."""
+def unlist(j, listed, at, n_work):
+    """Rule 9: j's working order ends (filled, replaced or cancelled); the last working order
+    takes its slot. Returns the new number of working orders."""
+    n_work -= 1
+    last = listed[n_work]
+    listed[at[j]] = last
+    at[last] = at[j]
+    at[j] = -1
+    return n_work
+
+
+@nb.njit(inline="always", **_JIT)
+def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, rest, placed, listed, at, a):
+    """Rules 5 and 9, sizing: equity V = cash + holdings at the mark price, once, before the
+    bar's first order. Each of the n tickers named on this bar (names[:n]) ends its working
+    order; with V > 0 those with a fill price on bar d place a new one, w.rest = the shares
+    reaching target * V / fill, placed on d. Then, with V > 0, every working order with a fill
+    price joins them. The bar's orders are names[:k], their estimated values (target * V -
+    shares * fill for a new order, rest * fill for a working one; unslipped) est[:k]. Clears
+    touched. Returns (k, V, the number of working orders)."""
     value = a.cash
     for h in range(a.n_held):
         j = held[h]
         value += shares[j] * mark[d, j]
+    n_work = a.n_work
     k = 0
     n_live = 0 if value <= 0.0 else n
     for i in range(n):
         j = names[i]
         touched[j] = False
+        if at[j] >= 0:  # a new decision replaces the working order
+            n_work = unlist(j, listed, at, n_work)
         px = fill[d, j]
         if i < n_live and px == px:  # a ticker without a price at this bar is not traded
             names[k] = j
             est[k] = target[j] * value - shares[j] * px
+            rest[j] = target[j] * value / px - shares[j]
+            placed[j] = d
             k += 1
-    return k, value
+    if value > 0.0:
+        for i in range(n_work):
+            j = listed[i]
+            px = fill[d, j]
+            if px == px:
+                names[k] = j
+                est[k] = rest[j] * px
+                k += 1
+    return k, value, n_work
 
 
 @nb.njit(**_JIT)
-def call_order(est, k, slots, spare):
-    """Rule 5, call order: slots[:k] = positions 0..k-1 in ascending est, ties in position
-    (column) order: the biggest sell first, the biggest buy last (vectorbt's call_seq="auto").
-    A stable sort: insertion up to 64 orders, bottom-up merges through spare beyond."""
+def call_order(est, names, k, slots, spare):
+    """Rule 5, call order: slots[:k] = positions 0..k-1 in ascending est, ties in column
+    (names[position]) order: the biggest sell first, the biggest buy last (vectorbt's
+    call_seq="auto"). A stable sort: insertion up to 64 orders, bottom-up merges through spare
+    beyond."""
     for i in range(k):
         slots[i] = i
     if k <= 64:
         for i in range(1, k):
             b = i - 1
-            while b >= 0 and est[slots[b]] > est[i]:
+            while b >= 0 and (
+                est[slots[b]] > est[i] or (est[slots[b]] == est[i] and names[slots[b]] > names[i])
+            ):
                 slots[b + 1] = slots[b]
                 b -= 1
             slots[b + 1] = i
@@ -181,7 +281,13 @@ def call_order(est, k, slots, spare):
             hi = min(lo + 2 * width, k)
             i, j = lo, mid
             for o in range(lo, hi):
-                if j >= hi or (i < mid and est[slots[i]] <= est[slots[j]]):
+                if j >= hi or (
+                    i < mid
+                    and (
+                        est[slots[i]] < est[slots[j]]
+                        or (est[slots[i]] == est[slots[j]] and names[slots[i]] <= names[slots[j]])
+                    )
+                ):
                     spare[o] = slots[i]
                     i += 1
                 else:
@@ -193,49 +299,185 @@ def call_order(est, k, slots, spare):
 
 
 @nb.njit(inline="always", **_JIT)
-def execute_orders(d, k, value, fill, c, target, names, slots, shares, held, where, a, orders):
-    """Rule 5, fills: the orders of names[:k] (size_orders) in call order (slots), each the
-    shares that reach target * V / fill (V = `value`); an order of at most MIN_SHARES is not
-    placed. Buys fill at fill * (1 + slippage), sells at fill * (1 - slippage), each paying
-    fees on its traded value. Without borrowing (c.can_borrow) a buy that needs more than the
-    cash left (fee included) is cut to what the cash pays for (cash then exactly 0), and none
-    is placed with no cash left. Keeps held/where in step with shares and records each order
-    in `orders` when it has rows. Returns the account after the bar."""
+def allowed(d, j, q, volume, adv, sigma, took, took_bar, c):
+    """Rule 9: (the shares of an order for q shares of ticker j that bar d allows, whether the
+    cap cut them, the impact fraction I at that quantity). Under the cap p, at most p x the
+    bar's volume less what j already filled on d, nothing without a volume; with impact k,
+    nothing while ADV or sigma is missing or ADV is 0."""
+    capped = False
+    if c.participation > 0.0:
+        room = c.participation * volume[d, j]
+        if took_bar[j] == d:
+            room -= took[j]
+        if not room > 0.0:  # no volume (NaN or 0), or the cap is used up
+            room = 0.0
+        if q > room:
+            q = room
+            capped = True
+    impact = 0.0
+    if c.impact > 0.0:
+        m = adv[d, j]
+        s = sigma[d, j]
+        if not (m > 0.0 and s == s):
+            q = 0.0
+        else:
+            impact = c.impact * s * np.sqrt(q / m)
+    return q, capped, impact
+
+
+@nb.njit(**_JIT)
+def cash_cut(q, px, slip, fees, impact, cash):
+    """Rule 9's cash limit with impact: the q' <= q whose cost q' x price(q') x (1 + fees) is
+    `cash`, price(q') = px * (1 + slip + I(q')), I(q') = impact * sqrt(q' / q) (the impact
+    fraction scales with the square root of the quantity). Newton's method on x = sqrt(q'):
+    the cost a x^2 + b x^3 is convex and rising, so from x = sqrt(q) (cost above cash) it falls
+    to the root without overshooting; it stops when x no longer falls."""
+    a = px * (1.0 + slip) * (1.0 + fees)
+    b = px * impact * (1.0 + fees) / np.sqrt(q)
+    x = np.sqrt(q)
+    for _ in range(200):
+        g = a * x * x + b * x * x * x - cash
+        step = g / (2.0 * a * x + 3.0 * b * x * x)
+        if not step > 0.0:
+            break
+        x -= step
+    return x * x, impact * x / np.sqrt(q)
+
+
+@nb.njit(inline="always", **_JIT)
+def record(orders, n_orders, d, j, qty, price, fee, impact_paid):
+    """One fill as a row of ORDER_FIELDS, when `orders` has room for it (its rows: the run's
+    order_cap); qty signed."""
+    if n_orders < orders.shape[0]:
+        orders[n_orders, 0] = d
+        orders[n_orders, 1] = j
+        orders[n_orders, 2] = 1.0 if qty > 0 else -1.0
+        orders[n_orders, 3] = abs(qty)
+        orders[n_orders, 4] = price
+        orders[n_orders, 5] = fee
+        orders[n_orders, 6] = impact_paid
+
+
+@nb.njit(inline="always", **_JIT)
+def took_share(q, vol, a_max, a_sum, a_n):
+    """A fill of q shares on a bar with volume `vol` into the volume-share totals (the largest,
+    the sum, the count); a bar without a finite volume above 0 adds nothing."""
+    if vol > 0.0 and vol < np.inf:
+        share = q / vol
+        return (share if share > a_max else a_max), a_sum + share, a_n + 1
+    return a_max, a_sum, a_n
+
+
+@nb.njit(inline="always", **_JIT)
+def execute_orders(
+    d,
+    k,
+    value,
+    fill,
+    volume,
+    adv,
+    sigma,
+    c,
+    names,
+    slots,
+    shares,
+    held,
+    where,
+    rest,
+    placed,
+    took,
+    took_bar,
+    listed,
+    at,
+    a,
+    orders,
+    binds,
+):
+    """Rules 5 and 9, fills: the orders of names[:k] (size_orders) in call order (slots). An
+    order whose rest is at most MIN_SHARES ends unfilled. Otherwise it offers what the bar
+    allows (`allowed`: the cap, and no volume statistics under impact); a cap cut counts in
+    binds[r, j] when it has rows. Buys fill at fill * (1 + slippage + I), sells at
+    fill * max(1 - slippage - I, 0), each paying fees on its traded value. Without borrowing
+    (c.can_borrow) a buy that needs more than the cash left (fee included) is cut to what the
+    cash pays for (`cash_cut`; cash then exactly 0), and none is placed with no cash left; the
+    cut part is dropped. What was not offered stays working. Keeps held/where and the working
+    list in step and records each fill in `orders`. Returns the account after the bar."""
     fees, slip = c.fees, c.slippage
-    cash, n_held, n_orders, traded, fees_paid = a.cash, a.n_held, a.n_orders, a.traded, a.fees
+    rule9 = c.participation > 0.0 or c.impact > 0.0
+    cash, n_held, n_work, n_orders = a.cash, a.n_held, a.n_work, a.n_orders
+    traded, fees_paid, slipped, impact_paid = a.traded, a.fees, a.slipped, a.impact
+    max_share, sum_share, n_share, n_partial, max_wait = (
+        a.max_share,
+        a.sum_share,
+        a.n_share,
+        a.n_partial,
+        a.max_wait,
+    )
     for i in range(k):
         j = names[slots[i]]
         px = fill[d, j]
-        delta = target[j] * value / px - shares[j]
-        if abs(delta) <= MIN_SHARES:
+        want = rest[j]
+        if abs(want) <= MIN_SHARES:
+            if at[j] >= 0:
+                n_work = unlist(j, listed, at, n_work)
+            continue
+        q, capped, impact = abs(want), False, 0.0
+        if rule9:
+            q, capped, impact = allowed(d, j, q, volume, adv, sigma, took, took_bar, c)
+            if capped and binds.shape[0] > 0:
+                binds[j] += 1.0
+        left = want - q if want > 0.0 else want + q  # what the bar does not offer stays working
+        rest[j] = left
+        if abs(left) <= MIN_SHARES:
+            if at[j] >= 0:
+                n_work = unlist(j, listed, at, n_work)
+        elif at[j] < 0:
+            at[j] = n_work
+            listed[n_work] = j
+            n_work += 1
+        if q <= MIN_SHARES:
             continue
         cut = False
-        if delta < 0.0:
-            price = px * (1.0 - slip)
+        if want < 0.0:
+            factor = 1.0 - slip - impact
+            price = px * (factor if factor > 0.0 else 0.0)
         else:
-            price = px * (1.0 + slip)
+            price = px * (1.0 + slip + impact)
             if not c.can_borrow:
                 if cash <= 0.0:
                     continue
-                if delta * price * (1.0 + fees) > cash:
-                    delta = cash / (1.0 + fees) / price
+                if q * price * (1.0 + fees) > cash:
+                    if impact > 0.0:
+                        q, impact = cash_cut(q, px, slip, fees, impact, cash)
+                        price = px * (1.0 + slip + impact)
+                    else:
+                        q = cash / (1.0 + fees) / price
                     cut = True
-        worth = abs(delta) * price
+        worth = q * price
         fee = worth * fees
         traded += worth
         fees_paid += fee
+        slipped += q * px * slip
+        paid = q * px * impact
+        impact_paid += paid
+        delta = q if want > 0.0 else -q
         cash = cash - delta * price - fee
         if cut:
             cash = 0.0  # a cut buy spends the cash exactly
         shares[j] += delta
-        if orders.shape[0] > 0:
-            orders[n_orders, 0] = d
-            orders[n_orders, 1] = j
-            orders[n_orders, 2] = 1.0 if delta > 0 else -1.0
-            orders[n_orders, 3] = abs(delta)
-            orders[n_orders, 4] = price
-            orders[n_orders, 5] = fee
+        record(orders, n_orders, d, j, delta, price, fee, paid)
         n_orders += 1
+        max_share, sum_share, n_share = took_share(q, volume[d, j], max_share, sum_share, n_share)
+        if rule9:
+            if capped:
+                n_partial += 1
+            if d - placed[j] > max_wait:
+                max_wait = d - placed[j]
+            if took_bar[j] == d:
+                took[j] += q
+            else:
+                took_bar[j] = d
+                took[j] = q
         if shares[j] != 0.0:  # held[:n_held]: the tickers with shares, in the order bought
             if where[j] < 0:
                 where[j] = n_held
@@ -247,16 +489,36 @@ def execute_orders(d, k, value, fill, c, target, names, slots, shares, held, whe
             held[where[j]] = last
             where[last] = where[j]
             where[j] = -1
-    return Account(cash, n_held, n_orders, traded, fees_paid, a.interest)
+    return Account(
+        cash,
+        n_held,
+        n_work,
+        n_orders,
+        traded,
+        fees_paid,
+        a.interest,
+        slipped,
+        impact_paid,
+        max_share,
+        sum_share,
+        n_share,
+        n_partial,
+        max_wait,
+    )
 
 
 @nb.njit(inline="always", **_JIT)
-def delist(d, close, last_bar, c, shares, held, where, a, orders):
-    """Rule 6: after bar d's orders, each holding whose ticker's last bar is d (last_bar) is
-    closed in full at d's close: a sale at close * (1 - slippage), or a cover of a short at
-    close * (1 + slippage), paying fees, even if the cover takes cash below zero. Returns the
-    account after the closes."""
-    cash, n_held, n_orders, traded, fees_paid = a.cash, a.n_held, a.n_orders, a.traded, a.fees
+def delist(d, m, c, shares, held, where, w, a, orders):
+    """Rules 6 and 9: after bar d's orders, each holding whose ticker's last bar is d
+    (last_bar) is closed at d's close, in full or as far as rule 9 allows (`allowed`; the
+    rest is held on, valued at its last close): a sale at close * max(1 - slippage - I, 0), or
+    a cover of a short at close * (1 + slippage + I), paying fees, even if the cover takes
+    cash below zero. Then the working orders of tickers delisted on d are cancelled. Returns
+    the account after the closes."""
+    close, last_bar = m.close, m.last_bar
+    cash, n_held, n_work, n_orders = a.cash, a.n_held, a.n_work, a.n_orders
+    traded, fees_paid, slipped, impact_paid = a.traded, a.fees, a.slipped, a.impact
+    max_share, sum_share, n_share, n_partial = a.max_share, a.sum_share, a.n_share, a.n_partial
     h = 0
     while h < n_held:
         j = held[h]
@@ -264,27 +526,64 @@ def delist(d, close, last_bar, c, shares, held, where, a, orders):
             h += 1
             continue
         qty = -shares[j]
-        price = close[d, j] * ((1.0 + c.slippage) if qty > 0.0 else (1.0 - c.slippage))
-        worth = abs(qty) * price
+        q, capped, impact = abs(qty), False, 0.0
+        if c.participation > 0.0 or c.impact > 0.0:
+            q, capped, impact = allowed(d, j, q, m.volume, m.adv, m.sigma, w.took, w.took_bar, c)
+        if q <= MIN_SHARES:
+            h += 1
+            continue
+        px = close[d, j]
+        if qty > 0.0:
+            price = px * (1.0 + c.slippage + impact)
+        else:
+            factor = 1.0 - c.slippage - impact
+            price = px * (factor if factor > 0.0 else 0.0)
+        worth = q * price
         fee = worth * c.fees
         traded += worth
         fees_paid += fee
-        cash = cash - qty * price - fee
-        shares[j] = 0.0
-        if orders.shape[0] > 0:
-            orders[n_orders, 0] = d
-            orders[n_orders, 1] = j
-            orders[n_orders, 2] = 1.0 if qty > 0 else -1.0
-            orders[n_orders, 3] = abs(qty)
-            orders[n_orders, 4] = price
-            orders[n_orders, 5] = fee
+        slipped += q * px * c.slippage
+        paid = q * px * impact
+        impact_paid += paid
+        delta = q if qty > 0.0 else -q
+        cash = cash - delta * price - fee
+        record(orders, n_orders, d, j, delta, price, fee, paid)
         n_orders += 1
+        max_share, sum_share, n_share = took_share(q, m.volume[d, j], max_share, sum_share, n_share)
+        if capped:
+            n_partial += 1
+            shares[j] += delta  # held on past its last bar (rule 9)
+            h += 1
+            continue
+        shares[j] = 0.0
         n_held -= 1  # the last holding takes slot h, which is looked at next
         last = held[n_held]
         held[h] = last
         where[last] = h
         where[j] = -1
-    return Account(cash, n_held, n_orders, traded, fees_paid, a.interest)
+    i = 0
+    while i < n_work:
+        j = w.listed[i]
+        if last_bar[j] == d:
+            n_work = unlist(j, w.listed, w.at, n_work)  # the last one takes slot i
+        else:
+            i += 1
+    return Account(
+        cash,
+        n_held,
+        n_work,
+        n_orders,
+        traded,
+        fees_paid,
+        a.interest,
+        slipped,
+        impact_paid,
+        max_share,
+        sum_share,
+        n_share,
+        n_partial,
+        a.max_wait,
+    )
 
 
 @nb.njit(inline="always", **_JIT)
@@ -305,14 +604,31 @@ def value_at_close(d, close, shares, held, a):
 
 
 @nb.njit(inline="always", **_JIT)
-def wipe_out(shares, held, where, a):
-    """Rule 8 (the caller has seen equity <= 0 at a close): the positions are written off and
-    cash is 0; the run's equity is 0 from this close on and it places no more orders (the
-    caller stops executing bars). Returns the emptied account."""
+def wipe_out(shares, held, where, w, a):
+    """Rule 8 (the caller has seen equity <= 0 at a close): the positions are written off, the
+    working orders cancelled and cash is 0; the run's equity is 0 from this close on and it
+    places no more orders (the caller stops executing bars). Returns the emptied account."""
     for h in range(a.n_held):
         shares[held[h]] = 0.0
         where[held[h]] = -1
-    return Account(0.0, 0, a.n_orders, a.traded, a.fees, a.interest)
+    for i in range(a.n_work):
+        w.at[w.listed[i]] = -1
+    return Account(
+        0.0,
+        0,
+        0,
+        a.n_orders,
+        a.traded,
+        a.fees,
+        a.interest,
+        a.slipped,
+        a.impact,
+        a.max_share,
+        a.sum_share,
+        a.n_share,
+        a.n_partial,
+        a.max_wait,
+    )
 
 
 @nb.njit(inline="always", **_JIT)
@@ -340,17 +656,22 @@ def tally_close(t, equity, gross, rf_d):
 
 # -- a run, and every run ------------------------------------------------------------------
 @nb.njit(**_JIT)
-def run_one(r, first, stop, t, m, c, rf_d, book, p, out):
+def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
     """Simulate run r (entries t.lo[r]:t.hi[r]) on bars first..stop - 1 of market m with
     frictions c (rf_d: the risk-free rate per period, for the downside accumulator); scratch
-    book and p; writes out.acc[:, r], its daily rows (row d - first) and its orders (see
-    Outputs)."""
+    book, w and p; writes out.acc[:, r], its daily rows (row d - first), its orders and its
+    cap counts (see Outputs)."""
     n_tk = m.close.shape[1]
     bar, col, weight = t.bar, t.col, t.weight
-    fill, mark, close, last_bar, delist_day = m.fill, m.mark, m.close, m.last_bar, m.delist_day
+    close, delist_day = m.close, m.delist_day
     shares, held, where = book.shares, book.held, book.where
     target, touched, names, est, slots, spare = p.target, p.touched, p.names, p.est, p.slots, p.spare
-    orders = out.orders[out.order_lo[r] :] if out.orders.shape[0] > 0 else out.orders
+    if out.orders.shape[0] > 0:
+        lo = out.order_lo[r]
+        orders = out.orders[lo : lo + out.order_cap[r]]
+    else:
+        orders = out.orders
+    binds = out.binds[r] if out.binds.shape[0] > 0 else np.empty(0)
     equity_out, cash_out, shares_out = out.equity, out.cash, out.shares
     rec_equity = equity_out.shape[0] > 0
     rec_shares = shares_out.shape[0] > 0
@@ -359,9 +680,12 @@ def run_one(r, first, stop, t, m, c, rf_d, book, p, out):
         shares[j] = 0.0
         where[j] = -1
         touched[j] = False
-    a = Account(c.init_cash, 0, 0, 0.0, 0.0, 0.0)
-    tally = Tally(c.init_cash, c.init_cash, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    prev_cash = c.init_cash
+        w.at[j] = -1
+        w.took_bar[j] = -1
+    init_cash = c.init_cash[r]
+    a = Account(init_cash, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
+    tally = Tally(init_cash, init_cash, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    prev_cash = init_cash
     prev_short = 0.0
     wiped = False
     e, e_end = t.lo[r], t.hi[r]
@@ -369,17 +693,55 @@ def run_one(r, first, stop, t, m, c, rf_d, book, p, out):
         if not wiped:
             if accrue:
                 a = accrue_interest(a, prev_cash, prev_short, c)  # rule 4
-            if e < e_end and bar[e] <= d:  # rules 1, 3 and 5
-                e, n = collect_targets(d, e, e_end, bar, col, weight, d == first, target, touched, names)
-                k, value = size_orders(d, n, fill, mark, target, touched, names, est, shares, held, a)
-                call_order(est, k, slots, spare)
-                a = execute_orders(d, k, value, fill, c, target, names, slots, shares, held, where, a, orders)
-        if delist_day[d] and a.n_held > 0:
-            a = delist(d, close, last_bar, c, shares, held, where, a, orders)  # rule 6
+            new = e < e_end and bar[e] <= d
+            if new or a.n_work > 0:  # rules 1, 3, 5 and 9
+                n = 0
+                if new:
+                    e, n = collect_targets(d, e, e_end, bar, col, weight, d == first, target, touched, names)
+                k, value, n_work = size_orders(
+                    d,
+                    n,
+                    m.fill,
+                    m.mark,
+                    target,
+                    touched,
+                    names,
+                    est,
+                    shares,
+                    held,
+                    w.rest,
+                    w.placed,
+                    w.listed,
+                    w.at,
+                    a,
+                )
+                a = Account(
+                    a.cash,
+                    a.n_held,
+                    n_work,
+                    a.n_orders,
+                    a.traded,
+                    a.fees,
+                    a.interest,
+                    a.slipped,
+                    a.impact,
+                    a.max_share,
+                    a.sum_share,
+                    a.n_share,
+                    a.n_partial,
+                    a.max_wait,
+                )
+                call_order(est, names, k, slots, spare)
+                a = execute_orders(
+                    d, k, value, m.fill, m.volume, m.adv, m.sigma, c, names, slots, shares, held, where,
+                    w.rest, w.placed, w.took, w.took_bar, w.listed, w.at, a, orders, binds,
+                )  # fmt: skip
+        if delist_day[d] and (a.n_held > 0 or a.n_work > 0):
+            a = delist(d, m, c, shares, held, where, w, a, orders)  # rules 6 and 9
         equity, gross, short = value_at_close(d, close, shares, held, a)  # rule 7
         if not wiped and equity <= 0.0:  # rule 8
             wiped = True
-            a = wipe_out(shares, held, where, a)
+            a = wipe_out(shares, held, where, w, a)
             equity, gross, short = 0.0, 0.0, 0.0
         tally = tally_close(tally, equity, gross, rf_d)
         prev_cash = a.cash
@@ -406,6 +768,13 @@ def run_one(r, first, stop, t, m, c, rf_d, book, p, out):
     acc[FEES, r] = a.fees
     acc[INTEREST, r] = a.interest
     acc[WIPED_OUT, r] = 1.0 if wiped else 0.0
+    acc[SLIPPAGE, r] = a.slipped
+    acc[IMPACT, r] = a.impact
+    acc[MAX_SHARE, r] = a.max_share
+    acc[SUM_SHARE, r] = a.sum_share
+    acc[N_SHARE, r] = a.n_share
+    acc[N_PARTIAL, r] = a.n_partial
+    acc[MAX_WAIT, r] = a.max_wait
     out.order_n[r] = a.n_orders
 
 
@@ -417,6 +786,14 @@ def simulate(n_threads, first, stop, t, m, c, rf_d, out):
     n_tk = m.close.shape[1]
     for b in nb.prange(n_threads):
         book = Book(np.empty(n_tk), np.empty(n_tk, dtype=np.int64), np.empty(n_tk, dtype=np.int64))
+        w = Working(
+            np.zeros(n_tk),
+            np.zeros(n_tk, dtype=np.int64),
+            np.zeros(n_tk),
+            np.empty(n_tk, dtype=np.int64),
+            np.empty(n_tk, dtype=np.int64),
+            np.empty(n_tk, dtype=np.int64),
+        )
         p = Pending(
             np.empty(n_tk),
             np.empty(n_tk, dtype=np.bool_),
@@ -426,4 +803,4 @@ def simulate(n_threads, first, stop, t, m, c, rf_d, out):
             np.empty(n_tk, dtype=np.int64),
         )
         for r in range(b, t.lo.size, n_threads):
-            run_one(r, first[r], stop[r], t, m, c, rf_d, book, p, out)
+            run_one(r, first[r], stop[r], t, m, c, rf_d, book, w, p, out)

@@ -43,6 +43,33 @@ written from this text, not from the code):
 8. Equity at or below zero at a close ends the run: it is wiped out, its positions are
    written off, its equity is 0 from that close on (that day's return is -100%, later
    ones 0) and it places no more orders.
+9. Volume and impact, with `Costs.participation` p or `Costs.impact` k set (without either,
+   no order is ever carried over and rules 1-8 are all there is). For each ticker and bar d,
+   ADV_d is the mean volume and sigma_d the sample standard deviation (ddof 1) of the
+   close-to-close returns, both over the 20 bars before d (d-20..d-1; so both are known
+   before bar d), missing while any of those bars lacks a volume or a return.
+   - Orders. An order's size is fixed when it is placed (rule 5: the shares reaching
+     w * V / fill_price). Each bar it fills at most what the bar allows; the rest stays a
+     working order on the next bars, filled in turn, until nothing is left. A new decision
+     for the ticker replaces its working order (even one that cannot be placed); a run's
+     working orders are cancelled when it is wiped out (rule 8), and a ticker's when it is
+     delisted (after rule 6). Working orders run with the bar's new orders in rule 5's
+     order, their estimated value the rest x the unslipped fill price; at V <= 0 none fills.
+   - The cap (p). The fills of a ticker on one bar (its order and a delisting exit together)
+     take at most p x that bar's volume; a ticker with no volume, or 0, at a bar fills
+     nothing there. A fill cut by the cap is a partial fill.
+   - Impact (k). A fill of q shares moves its price against the order by the fraction
+     I = k * sigma_d * sqrt(q / ADV_d), on top of the slippage: a buy fills at
+     fill_price * (1 + slippage + I), a sale at fill_price * max(1 - slippage - I, 0). A ticker
+     whose ADV_d or sigma_d is missing, or ADV_d is 0, fills nothing at d.
+   - Cash. Rule 5's cash limit applies to what the bar allows (the capped quantity): a buy
+     cut for cash buys the q whose cost q x price(q) x (1 + fees) is the cash left (the price
+     with its impact at q), and what the cash cut is dropped, not carried; what the cap cut
+     still is.
+   - Delisting. Rule 6's exit is capped like any fill: what the cap leaves is held on,
+     valued at its last close (rule 7), and can no longer be traded.
+   - Close-only tickers have no volume: with p or k set a schedule naming one is refused,
+     unless `Costs.no_volume == "ok"`, which fills them without cap and impact.
 Every run (parameter set) has its own cash; all runs of a call are simulated together,
 spread over the CPU's threads.
 """
@@ -85,6 +112,13 @@ class Costs:
         buys may borrow cash.
     cash_rate, financing, borrow_fee: annual rates (fractions) earned on positive cash, paid
         on borrowed cash, paid on the market value of short positions (rule 4).
+    participation: the largest fraction of a bar's volume one ticker's fills may take (rule 9;
+        0.1 = 10 %), above 0 and at most 1; None: no cap (rules 1-8 exactly).
+    impact: the coefficient k of rule 9's square-root impact, k * sigma * sqrt(q / ADV) as a
+        fraction of the fill price; 0: none.
+    no_volume: "refuse" (a schedule naming a close-only ticker, which has no volume, is
+        refused when participation or impact is set) or "ok" (such tickers fill uncapped and
+        without impact; the run lists them).
     """
 
     fees: float = 0.0005
@@ -95,10 +129,24 @@ class Costs:
     cash_rate: float = 0.0
     financing: float = 0.0
     borrow_fee: float = 0.0
+    participation: float | None = None
+    impact: float = 0.0
+    no_volume: str = "refuse"
 
     def __post_init__(self):
         if self.fill not in ("open", "close"):
             raise AishockError(f"fill must be 'open' or 'close', got '{self.fill}'")
+        p = self.participation
+        if p is not None and not (isinstance(p, int | float) and not isinstance(p, bool) and 0 < p <= 1):
+            raise AishockError(
+                f"participation must be a fraction of a bar's volume above 0 and at most 1 "
+                f"(0.1 = 10 %), got {p}"
+            )
+        k = self.impact
+        if not (isinstance(k, int | float) and not isinstance(k, bool) and 0 <= k <= 100):
+            raise AishockError(f"impact must be a coefficient from 0 to 100 (e.g. 1.0), got {k}")
+        if self.no_volume not in ("refuse", "ok"):
+            raise AishockError(f"no_volume must be 'refuse' or 'ok', got '{self.no_volume}'")
         for name in ("fees", "slippage"):
             _fraction(name, getattr(self, name), 0.5)
         for name in ("cash_rate", "financing", "borrow_fee"):
@@ -111,16 +159,24 @@ class Costs:
         if not (isinstance(self.max_gross, int | float) and 0 < self.max_gross <= 100):
             raise AishockError(f"max_gross must be a number above 0 and at most 100, got {self.max_gross}")
 
-    def frictions(self, periods: int) -> kernel.Frictions:
-        """What the kernel reads (engine.sim.kernel.Frictions), the rates per period (rule 4)."""
+    @property
+    def volume_aware(self) -> bool:
+        """Whether rule 9 applies: a cap or an impact is set."""
+        return self.participation is not None or self.impact > 0
+
+    def frictions(self, periods: int, cash: np.ndarray) -> kernel.Frictions:
+        """What the kernel reads (engine.sim.kernel.Frictions), the rates per period (rule 4),
+        `cash` the initial cash of each run."""
         return kernel.Frictions(
             self.fees,
             self.slippage,
-            self.init_cash,
+            np.ascontiguousarray(cash, dtype=np.float64),
             self.max_gross > 1.0,
             per_period(self.cash_rate, periods),
             per_period(self.financing, periods),
             per_period(self.borrow_fee, periods),
+            float(self.participation or 0.0),
+            float(self.impact),
         )
 
 
@@ -129,12 +185,27 @@ def per_period(rate: float, periods: int) -> float:
     return (1.0 + rate) ** (1.0 / periods) - 1.0
 
 
+VOLUME_BARS = 20  # rule 9: ADV and sigma are taken over the 20 bars before a bar
+
+
+def volume_stats(close: pd.DataFrame, volume: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rule 9's (ADV, sigma) at each bar (days x tickers): the mean volume and the sample
+    standard deviation (ddof 1) of the close-to-close returns over the VOLUME_BARS bars before
+    it, NaN while any of those bars lacks a volume or a return."""
+    returns = close.pct_change(fill_method=None)
+    adv = volume.rolling(VOLUME_BARS, min_periods=VOLUME_BARS).mean().shift(1)
+    sigma = returns.rolling(VOLUME_BARS, min_periods=VOLUME_BARS).std(ddof=1).shift(1)
+    return adv.to_numpy(np.float64, copy=True), sigma.to_numpy(np.float64, copy=True)
+
+
 @dataclass(frozen=True)
 class Market:
-    """The price arrays the kernel reads for `tickers` (days x tickers, float64):
-    fill (NaN: not tradable that bar), mark (sizing price: fill, else last close), close
-    (last close, NaN before the first), last_bar (a delisted ticker's last bar, else
-    len(index)) and delist_day (any delisting that day)."""
+    """The arrays the kernel reads for `tickers` (days x tickers, float64): fill (NaN: not
+    tradable that bar), mark (sizing price: fill, else last close), close (last close, NaN
+    before the first; a delisted ticker keeps its last), last_bar (a delisted ticker's last
+    bar, else len(index)), delist_day (any delisting that day), and rule 9's volume, ADV and
+    sigma (`volume_stats`); for the `uncapped` tickers (close-only, filled without cap or
+    impact) an infinite volume and ADV and a sigma of 0."""
 
     index: pd.DatetimeIndex
     tickers: list[str]
@@ -143,9 +214,12 @@ class Market:
     close: np.ndarray
     last_bar: np.ndarray
     delist_day: np.ndarray
+    volume: np.ndarray
+    adv: np.ndarray
+    sigma: np.ndarray
 
     @classmethod
-    def of(cls, prices: Prices, tickers: list[str], fill: str) -> Market:
+    def of(cls, prices: Prices, tickers: list[str], fill: str, uncapped: tuple[str, ...] = ()) -> Market:
         missing = [t for t in tickers if t not in prices.close.columns]
         if missing:
             raise AishockError(f"weights name tickers with no prices: {', '.join(missing[:5])}")
@@ -158,19 +232,23 @@ class Market:
         last_bar = np.where(last < n - 1, last, n).astype(np.int64)
         delist_day = np.zeros(n, dtype=np.bool_)
         delist_day[last_bar[last_bar < n]] = True
-        # after a delisting the ticker has no price: it is neither traded nor marked
+        # after a delisting the ticker has no price: it is not traded (what rule 9's cap left
+        # held is valued at the last close)
         after = np.arange(n)[:, None] > last_bar[None, :]
         fill_px = np.where(after, np.nan, fill_px)
-        last_close = np.where(after, np.nan, last_close)
         mark = np.where(np.isnan(fill_px), last_close, fill_px)
+        volume = prices.volume.reindex(columns=tickers)
+        adv, sigma = volume_stats(prices.close[tickers], volume)
+        volume = volume.to_numpy(np.float64, copy=True)
+        free = [i for i, t in enumerate(tickers) if t in set(uncapped)]
+        volume[:, free], adv[:, free], sigma[:, free] = np.inf, np.inf, 0.0
         return cls(
             prices.index,
             list(tickers),
-            np.ascontiguousarray(fill_px),
-            np.ascontiguousarray(mark),
-            np.ascontiguousarray(last_close),
+            *(np.ascontiguousarray(a) for a in (fill_px, mark, last_close)),
             last_bar,
             delist_day,
+            *(np.ascontiguousarray(a) for a in (volume, adv, sigma)),
         )
 
 
@@ -178,8 +256,9 @@ class Market:
 class Raw:
     """What `run_schedule` returns: accumulators (N_ACC x runs, rows kernel.ACC_FIELDS); when
     recorded, equity, cash and daily returns (days x runs), shares (days x runs x tickers) and
-    orders (a list per run of rows kernel.ORDER_FIELDS); the market arrays and the first bar
-    the runs were simulated from."""
+    orders (a list per run of rows kernel.ORDER_FIELDS) and the bars on which rule 9's cap held
+    an order back (runs x tickers); the market arrays, the first bar the runs were simulated
+    from, their initial cash, and the close-only tickers filled without cap (rule 9)."""
 
     acc: np.ndarray
     equity: np.ndarray | None
@@ -187,8 +266,11 @@ class Raw:
     returns: np.ndarray | None
     shares: np.ndarray | None
     orders: list[np.ndarray] | None
+    binds: np.ndarray | None
     market: Market
     first: int
+    init_cash: np.ndarray
+    uncapped: tuple[str, ...] = ()
 
 
 def daily_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
@@ -202,7 +284,7 @@ def daily_returns(equity: np.ndarray, init_cash: float) -> np.ndarray:
         return np.where(prev > 0, equity / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
 
 
-def _returns(equity: np.ndarray, init_cash: float, lengths: np.ndarray) -> np.ndarray:
+def _returns(equity: np.ndarray, init_cash, lengths: np.ndarray) -> np.ndarray:
     """daily_returns of runs whose rows end at `lengths` (0 after them)."""
     out = daily_returns(equity, init_cash)
     out[np.arange(len(out))[:, None] >= lengths[None, :]] = 0.0
@@ -219,6 +301,7 @@ def run_schedule(
     record: str = "stats",
     parallel: bool = True,
     bars: tuple[np.ndarray, np.ndarray] | None = None,
+    cash: np.ndarray | None = None,
 ) -> Raw:
     """Simulate every run of `schedule` (built on `prices`) from the first bar on or after
     `start`: the one path from a schedule to a simulation. Refuses a decision above
@@ -233,10 +316,24 @@ def run_schedule(
     window instead: run r is simulated on bars first[r] .. stop[r] - 1 only, exactly as if the
     data began at first[r] (rule 3 carries its earlier targets in) and ended at stop[r] - 1
     (`start` is then ignored; Raw.first is the smallest first). Its daily rows are rows 0 ..
-    stop[r] - first[r] - 1 of the recorded arrays (zeros after them)."""
+    stop[r] - first[r] - 1 of the recorded arrays (zeros after them).
+
+    `cash` gives each run its own initial cash (one entry per run; default costs.init_cash for
+    every run): the capital of a capacity curve is a run's column like any parameter.
+    With rule 9 on, close-only tickers are refused unless costs.no_volume == "ok"."""
     tickers, fill = schedule.tickers, costs.fill
-    market = per_panel(prices, ("market", tuple(tickers), fill), lambda: Market.of(prices, tickers, fill))
+    uncapped = no_volume(prices, tickers, costs)
+    market = per_panel(
+        prices, ("market", tuple(tickers), fill, uncapped), lambda: Market.of(prices, tickers, fill, uncapped)
+    )
     n_runs, n_tk = schedule.n_runs, len(tickers)
+    init_cash = (
+        np.full(n_runs, float(costs.init_cash)) if cash is None else np.asarray(cash, dtype=np.float64)
+    )
+    if init_cash.shape != (n_runs,) or not ((init_cash > 0) & (init_cash <= MAX_CASH)).all():
+        raise AishockError(
+            f"cash needs one initial cash per run ({n_runs}), each above 0 and at most {MAX_CASH:.0e}"
+        )
     if bars is None:
         first = first_bar(prices.index, start)
         firsts = np.full(n_runs, first, dtype=np.int64)
@@ -254,26 +351,31 @@ def run_schedule(
     rec_eq = record in ("equity", "full")
     full = record == "full"
     equity = np.zeros((n_days if rec_eq else 0, n_runs))
-    cash = np.zeros_like(equity)
+    cash_out = np.zeros_like(equity)
     shares = np.zeros((n_days if full else 0, n_runs, n_tk))
-    if full:
-        bound = schedule.hi - schedule.lo + n_tk
-        order_lo = np.concatenate([[0], np.cumsum(bound)[:-1]]).astype(np.int64)
-        orders = np.zeros((int(bound.sum()), len(kernel.ORDER_FIELDS)))
-    else:
-        order_lo = np.zeros(n_runs, dtype=np.int64)
-        orders = np.zeros((0, len(kernel.ORDER_FIELDS)))
-    order_n = np.zeros(n_runs, dtype=np.int64)
-    kernel.simulate(
+    binds = np.zeros((n_runs if full else 0, n_tk))
+    # rules 1-8 fill at most one order per entry and one delisting per ticker; rule 9's
+    # working orders may fill on many bars: a run that outgrows its room runs again with more
+    bound = (schedule.hi - schedule.lo + n_tk) if full else np.zeros(n_runs, dtype=np.int64)
+    args = (
         max(min(nb.get_num_threads(), n_runs), 1) if parallel else 1,
         firsts,
         stops,
         kernel.Targets(schedule.lo, schedule.hi, schedule.bar, schedule.col, schedule.weight),
-        kernel.MarketArrays(market.fill, market.mark, market.close, market.last_bar, market.delist_day),
-        costs.frictions(periods),
+        kernel.MarketArrays(*(getattr(market, f) for f in kernel.MarketArrays._fields)),
+        costs.frictions(periods, init_cash),
         per_period(rf, periods),
-        kernel.Outputs(acc, equity, cash, shares, orders, order_lo, order_n),
     )
+    while True:
+        order_lo = np.concatenate([[0], np.cumsum(bound)[:-1]]).astype(np.int64)
+        orders = np.zeros((int(bound.sum()), len(kernel.ORDER_FIELDS)))
+        order_n = np.zeros(n_runs, dtype=np.int64)
+        out = kernel.Outputs(acc, equity, cash_out, shares, orders, order_lo, bound, order_n, binds)
+        kernel.simulate(*args, out)
+        if not full or (order_n <= bound).all():
+            break
+        bound = np.maximum(bound, order_n).astype(np.int64)
+        binds[:] = 0.0
     overflowed = ~np.isfinite(acc).all(axis=0)
     if overflowed.any():  # never NaN equity reported as a result
         raise AishockError(
@@ -285,13 +387,34 @@ def run_schedule(
     return Raw(
         acc,
         equity if rec_eq else None,
-        cash if rec_eq else None,
-        _returns(equity, costs.init_cash, stops - firsts) if rec_eq else None,
+        cash_out if rec_eq else None,
+        _returns(equity, init_cash, stops - firsts) if rec_eq else None,
         shares if full else None,
         per_run,
+        binds if full else None,
         market,
         first,
+        init_cash,
+        uncapped,
     )
+
+
+def no_volume(prices: Prices, tickers: list[str], costs: Costs) -> tuple[str, ...]:
+    """Rule 9's close-only tickers: with a cap or impact set, the tickers of `tickers` without
+    any volume are refused in one line naming them, or, with costs.no_volume == "ok",
+    returned (they fill uncapped and without impact). Without rule 9: ()."""
+    if not costs.volume_aware:
+        return ()
+    volume = prices.volume.reindex(columns=tickers)
+    missing = tuple(t for t in tickers if t in prices.close_only or not volume[t].gt(0).any())
+    if missing and costs.no_volume != "ok":
+        names = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+        raise AishockError(
+            f"{len(missing)} ticker(s) have no volume (close-only data), so the volume cap and impact "
+            f"cannot apply: {names}; drop them, or pass --no-volume ok (Costs(no_volume='ok')) to fill "
+            "them uncapped"
+        )
+    return missing
 
 
 @dataclass(frozen=True)
@@ -305,6 +428,8 @@ class Simulation:
     holdings: pd.DataFrame
     orders: pd.DataFrame
     acc: np.ndarray
+    binds: pd.DataFrame | None = None
+    uncapped: tuple[str, ...] = ()
 
 
 def first_bar(index: pd.DatetimeIndex, start) -> int:
@@ -357,6 +482,7 @@ def simulate(
                     "price": rows[:, 4],
                     "value": rows[:, 3] * rows[:, 4],
                     "fees": rows[:, 5],
+                    "impact": rows[:, 6],
                 }
             )
         )
@@ -368,4 +494,6 @@ def simulate(
         holdings=holdings,
         orders=orders,
         acc=raw.acc,
+        binds=pd.DataFrame(raw.binds, index=runs, columns=tickers),
+        uncapped=raw.uncapped,
     )
