@@ -26,7 +26,7 @@ from engine.data.universe import resolve
 from engine.errors import AishockError
 from engine.events.shocks import shock_days
 from engine.strategy import registry
-from reports.artifacts import writable_folder, write_event, write_generalization, write_run
+from reports.artifacts import writable_folder, write_capacity, write_event, write_generalization, write_run
 from reports.charts import equity_chart
 from reports.index_page import INDEX, write_index
 from reports.manifest import manifest, write_manifest
@@ -71,6 +71,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
     linked = lambda path: path.relative_to(cfg.reports_dir).as_posix()  # noqa: E731
     event_links = {d: linked(event_page(cfg, d)) for d in marks}
     general = linked(generalize_page(cfg))
+    capacity = {label: (linked(path), finding) for label, (path, finding) in capacity_pages(cfg).items()}
     notes = [
         f"Data: {len(prices.tickers)} tickers from {', '.join(str(d) for d in cfg.data_dirs)}.",
         f"Span {start} → {end}; fills at the next bar's open (close for close-only tickers); "
@@ -96,6 +97,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
         stats=stats,
         trades=trades,
         exposures=exposures,
+        capacity=capacity,
     )
     write_manifest(
         index,
@@ -109,6 +111,7 @@ def run_demo(cfg: Config, progress: bool = True) -> tuple[Path, dict[str, float]
             benchmark=cfg.benchmark,
             event_pages=event_links,
             generalize_page=general,
+            capacity_pages={label: href for label, (href, _) in capacity.items()},
             tearsheets=links,
             run_pages=run_pages,
             conventions={"periods_per_year": cfg.trading_days, "risk_free": cfg.risk_free},
@@ -141,3 +144,24 @@ def generalize_page(cfg: Config) -> Path:
     its page's path."""
     g = engine.generalize("oversold_rebound", "ai", "role", grid=DEMO_GRID, config=cfg)
     return write_generalization(cfg.reports_dir, g)
+
+
+# The theses whose capacity the demo measures: their default parameters over the span.
+CAPACITY = {
+    "Thesis 1, oversold rebound": "oversold_rebound",
+    "Thesis 2, inference rotation": "inference_rotation",
+}
+
+
+def capacity_pages(cfg: Config) -> dict[str, tuple[Path, str]]:
+    """Each thesis's capacity study (engine.capacity: $100k to $10B, 10 % of a bar's volume,
+    square-root impact k = 1; close-only names, which have no volume, fill uncapped and are
+    listed) as a report set beside the tearsheets, as `aishock capacity STRATEGY --no-volume
+    ok` writes it: {label: (its page's path, its finding in a sentence)}."""
+    start, end = cfg.span
+    out = {}
+    for label, strategy in CAPACITY.items():
+        c = engine.capacity(strategy, start=start, end=end, costs=engine.Costs(no_volume="ok"), config=cfg)
+        binding = f"; binding name {c.binding}" if c.binding else "; the cap never binds"
+        out[label] = (write_capacity(cfg.reports_dir, c), c.note + binding)
+    return out

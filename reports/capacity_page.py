@@ -176,6 +176,7 @@ def render(c, plotlyjs: bool | str = True) -> str:
     title = f"Capacity: {c.strategy}"
     table = c.table.copy()
     table.index = [money(a) for a in table.index]
+    table["binding"] = [b if isinstance(b, str) else "–" for b in table["binding"]]
     charts = [
         figures.div(sharpe_figure(c), "capacity-sharpe", plotlyjs),
         figures.div(return_figure(c), "capacity-return", False),

@@ -203,6 +203,21 @@ def generalize_html(pages: dict[str, str]) -> str:
     return f"<h2>Does the thesis generalise?</h2><ul>{items}</ul>"
 
 
+def capacity_html(pages: dict[str, tuple[str, str]]) -> str:
+    """Links to capacity pages ({label: (href, finding)}), or nothing."""
+    if not pages:
+        return ""
+    items = "".join(
+        f'<li><a href="{html.escape(href)}">{html.escape(label)}</a>: {html.escape(finding)}</li>'
+        for label, (href, finding) in pages.items()
+    )
+    return (
+        "<h2>Can it be traded at size?</h2><p>Each thesis at starting capital from $100k to $10B, "
+        "filling at most 10 % of a bar's volume with square-root impact (k = 1).</p>"
+        f"<ul>{items}</ul>"
+    )
+
+
 RELATIVE_COLUMNS = {
     "run": ("Run", "text"),
     "beta": ("Beta", "num"),
@@ -309,6 +324,7 @@ def write_index(
     stats: dict[str, pd.Series] | None = None,
     trades: dict[str, pd.DataFrame] | None = None,
     exposures: dict[str, pd.DataFrame] | None = None,
+    capacity: dict[str, tuple[str, str]] | None = None,
 ) -> Path:
     """Write the index page to `path` (whole file or nothing) and return it. `chart` is the
     equity figure (reports.charts.equity_chart), the page's only one: div id "index-equity".
@@ -319,7 +335,8 @@ def write_index(
     plotly.js from the reports folder `shared` when inside it (reports.figures.plotly_js).
     `run_pages`, `stats`, `trades` and `exposures` (by run label) are each run's run page,
     stats row (with its benchmark-relative figures), trade summary by role and daily exposure;
-    the exposure chart's div id is "index-exposure"."""
+    the exposure chart's div id is "index-exposure". `capacity` maps a label to a capacity
+    page and its finding in a sentence."""
     from reports import figures
 
     body = [
@@ -348,6 +365,7 @@ def write_index(
         brinson_html(brinson or {}, windows),
         events_html(events or {}),
         generalize_html(generalize or {}),
+        capacity_html(capacity or {}),
         "<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>",
     ]
     page = (

@@ -246,7 +246,7 @@ def test_the_sets_tables_hold_the_runs_exposure_orders_trades_and_weights(tmp_pa
     assert len(trades) == len(r.trades) > 0
     np.testing.assert_allclose(trades["pnl"], r.trades["pnl"], rtol=1e-9)
     orders = pd.read_csv(paths["orders_csv"])
-    assert list(orders.columns) == ["date", "ticker", "side", "shares", "price", "value", "fees"]
+    assert list(orders.columns) == ["date", "ticker", "side", "shares", "price", "value", "fees", "impact"]
     assert len(orders) == r.stats.iloc[0]["n_trades"]
     weights = pd.read_csv(paths["weights_csv"], index_col=0)
     assert set(weights.columns) == set(trades["ticker"])

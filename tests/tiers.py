@@ -244,6 +244,18 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
         },
     ),
     "test_volume_rules.py": "unit",
+    "test_capacity.py": (
+        "integration",
+        {
+            "unit": (
+                "test_capital_levels",
+                "test_bad_capital_levels_are_refused_in_one_line",
+                "test_the_halving_capital",
+                "test_days_to_liquidate_are_shares_over_the_cap_times_the_20_day_adv",
+                "test_every_capital_level_in_one_call_equals_its_own_run",
+            )
+        },
+    ),
     "test_relative.py": (
         "unit",
         {

@@ -14,7 +14,6 @@ from engine.backtest.run import needed_tickers
 from engine.config import load_config
 from engine.strategy import params
 from reports.artifacts import writable_folder, write_capacity
-from reports.capacity_page import money
 
 
 def add(sub) -> None:
@@ -53,6 +52,8 @@ def handle(args) -> int:
 
 def shown(table) -> list[list[str]]:
     """The capacity table as text rows: capital, then each figure with its unit."""
+    from reports.capacity_page import money  # plotly loads with the page, not with the CLI
+
     out = []
     for aum, row in table.iterrows():
         cells = [money(aum)]

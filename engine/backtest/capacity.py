@@ -236,7 +236,9 @@ def capacity(
         days = liquidation_days(shares, prices, costs.participation, raw.uncapped)
         liq.append(float(np.nanmax(days.to_numpy(), initial=0.0)))
     stats["liquidation_days"] = liq
-    stats["binding"] = [row.idxmax() if row.max() > 0 else None for _, row in binds.iterrows()]
+    stats["binding"] = pd.Series(
+        [str(row.idxmax()) if row.max() > 0 else None for _, row in binds.iterrows()], dtype=object
+    )
     table = stats[list(TABLE_COLUMNS)].set_axis(pd.Index(capital, name="aum"))
     total = binds.sum(axis=0)
     binding = str(total.idxmax()) if len(total) and total.max() > 0 else None

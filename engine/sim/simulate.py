@@ -327,13 +327,14 @@ def run_schedule(
         prices, ("market", tuple(tickers), fill, uncapped), lambda: Market.of(prices, tickers, fill, uncapped)
     )
     n_runs, n_tk = schedule.n_runs, len(tickers)
-    init_cash = (
-        np.full(n_runs, float(costs.init_cash)) if cash is None else np.asarray(cash, dtype=np.float64)
-    )
-    if init_cash.shape != (n_runs,) or not ((init_cash > 0) & (init_cash <= MAX_CASH)).all():
-        raise AishockError(
-            f"cash needs one initial cash per run ({n_runs}), each above 0 and at most {MAX_CASH:.0e}"
-        )
+    if cash is None:
+        init_cash = np.full(n_runs, float(costs.init_cash))  # Costs bounds it
+    else:
+        init_cash = np.asarray(cash, dtype=np.float64)
+        if init_cash.shape != (n_runs,) or not ((init_cash > 0) & (init_cash <= MAX_CASH)).all():
+            raise AishockError(
+                f"cash needs one initial cash per run ({n_runs}), each above 0 and at most {MAX_CASH:.0e}"
+            )
     if bars is None:
         first = first_bar(prices.index, start)
         firsts = np.full(n_runs, first, dtype=np.int64)
