@@ -224,6 +224,7 @@ TIERS: dict[str, str | tuple[str, dict[str, tuple[str, ...]]]] = {
     ),
     "test_palette.py": "unit",
     "test_peer_bt.py": "integration",
+    "test_peer_zipline.py": "unit",
     "test_plateau.py": "unit",
     "test_point_in_time.py": ("integration", {"unit": ("test_membership_file_gives_both_dates",)}),
     "test_readme.py": (
