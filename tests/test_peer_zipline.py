@@ -20,22 +20,28 @@ zipline's numbers below were printed by zipline-reloaded 3.2.1 itself (in a sepa
 its pandas<3 pin conflicts with ours), on a one-asset csvdir bundle at a constant price of
 100 with set_slippage(us_equities=VolumeShareSlippage(volume_limit=0.1, price_impact=0.1))
 and no commission, one market order placed in handle_data on the first session:
-    /tmp/zl/venv/bin/python /tmp/zl/run_zipline.py whole
-    /tmp/zl/venv/bin/python /tmp/zl/run_zipline.py rounding
-(a scratch script, not in this repository; it writes the bundle as a csvdir bundle).
+    /tmp/zl/venv/bin/python tests/peers/zipline_volume_share.py whole
+    /tmp/zl/venv/bin/python tests/peers/zipline_volume_share.py rounding
+(the script writes a one-asset csvdir bundle; its docstring says how to make that venv). With
+AISHOCK_ZIPLINE_PYTHON naming that venv's python, `test_zipline_side_by_side` runs it again
+and compares its fills with the pinned ones and with aishock's.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import nyse_sessions
 
 from engine.data.panel import Prices
 from engine.sim.simulate import Costs, simulate
-from tests.synthetic import nyse_sessions
 
 
 def volume_share_fills(order_shares: int, volumes, volume_limit: float) -> list[int]:
@@ -137,3 +143,30 @@ def test_aishock_fills_the_same_quantities_as_zipline():
     expected = pd.Series([float(f) for _, f, _ in ZIPLINE_WHOLE.values()], index=index)
     pd.testing.assert_series_equal(per_day, expected, check_names=False, check_freq=False)
     assert sim.shares[(0, "AAA")].iloc[-1] == 1000.0
+
+
+ZIPLINE_PYTHON = os.environ.get("AISHOCK_ZIPLINE_PYTHON")
+
+
+@pytest.mark.skipif(
+    not ZIPLINE_PYTHON,
+    reason="zipline-reloaded runs in a venv of its own: set AISHOCK_ZIPLINE_PYTHON to its python",
+)
+@pytest.mark.parametrize("case, printed", [("whole", ZIPLINE_WHOLE), ("rounding", ZIPLINE_ROUNDING)])
+def test_zipline_side_by_side(case, printed, tmp_path):
+    """zipline itself, now: its fills are the pinned ones (so the comparisons above stand)."""
+    script = Path(__file__).parent / "peers" / "zipline_volume_share.py"
+    done = subprocess.run(
+        [ZIPLINE_PYTHON, str(script), case],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "ZL_ROOT": str(tmp_path)},
+        check=True,
+    )
+    fills = json.loads(done.stdout)["fills"]
+    for day, (_, filled, price) in printed.items():
+        amount, prices = fills.get(day, [0, []])
+        assert amount == filled, day
+        if filled:
+            assert prices == [pytest.approx(price, rel=1e-12)]
