@@ -100,7 +100,7 @@ def market(fill, mark=None, close=None, last_bar=None, volume=None) -> kernel.Ma
     delist_day = np.zeros(n_days, dtype=np.bool_)
     delist_day[last[last < n_days]] = True
     vol = np.full_like(fill, 1e6) if volume is None else np.atleast_2d(np.array(volume, dtype=np.float64))
-    return kernel.MarketArrays(fill, mark, close, last, delist_day, vol, vol.copy(), np.full_like(fill, 0.02))
+    return kernel.MarketArrays(fill, mark, close, last, delist_day, vol, 0.02 / np.sqrt(vol))
 
 
 def pending(n_tk: int, targets: dict[int, float]) -> tuple[kernel.Pending, int]:
@@ -145,7 +145,7 @@ def execute_bar(d, n, m, c, p, b, a, orders, w=None) -> kernel.Account:
     a = a._replace(n_work=n_work)
     kernel.call_order(p.est, p.names, k, p.slots, p.spare)
     return kernel.execute_orders(
-        d, k, value, m.fill, m.volume, m.adv, m.sigma, c, p.names, p.slots, *b, *w, a, orders, np.empty(0)
+        d, k, value, m.fill, m.volume, m.scale, c, p.names, p.slots, *b, *w, a, orders, np.empty(0)
     )
 
 

@@ -39,9 +39,11 @@ Targets = namedtuple("Targets", ["lo", "hi", "bar", "col", "weight"])
 on execution bar bar[e] (sorted by (bar, col) within a run; a later entry wins)."""
 
 MarketArrays = namedtuple(
-    "MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day", "volume", "adv", "sigma"]
+    "MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day", "volume", "scale"]
 )
-"""engine.sim.simulate.Market's arrays (days x tickers; last_bar per ticker; delist_day per day)."""
+"""engine.sim.simulate.Market's arrays (days x tickers; last_bar per ticker; delist_day per day;
+scale = sigma / sqrt(ADV), rule 9's impact per unit of k * sqrt(shares), NaN where the ticker
+may not trade under impact)."""
 
 Frictions = namedtuple(
     "Frictions",
@@ -299,11 +301,11 @@ def call_order(est, names, k, slots, spare):
 
 
 @nb.njit(inline="always", **_JIT)
-def allowed(d, j, q, volume, adv, sigma, took, took_bar, c):
+def allowed(d, j, q, volume, scale, took, took_bar, c):
     """Rule 9: (the shares of an order for q shares of ticker j that bar d allows, whether the
-    cap cut them, the impact fraction I at that quantity). Under the cap p, at most p x the
-    bar's volume less what j already filled on d, nothing without a volume; with impact k,
-    nothing while ADV or sigma is missing or ADV is 0."""
+    cap cut them, the impact fraction I = k * sigma * sqrt(q / ADV) at that quantity). Under
+    the cap p, at most p x the bar's volume less what j already filled on d, nothing without
+    a volume; with impact k, nothing while ADV or sigma is missing or ADV is 0 (scale NaN)."""
     capped = False
     if c.participation > 0.0:
         room = c.participation * volume[d, j]
@@ -316,12 +318,11 @@ def allowed(d, j, q, volume, adv, sigma, took, took_bar, c):
             capped = True
     impact = 0.0
     if c.impact > 0.0:
-        m = adv[d, j]
-        s = sigma[d, j]
-        if not (m > 0.0 and s == s):
+        s = scale[d, j]
+        if s != s:
             q = 0.0
         else:
-            impact = c.impact * s * np.sqrt(q / m)
+            impact = c.impact * s * np.sqrt(q)
     return q, capped, impact
 
 
@@ -330,17 +331,21 @@ def cash_cut(q, px, slip, fees, impact, cash):
     """Rule 9's cash limit with impact: the q' <= q whose cost q' x price(q') x (1 + fees) is
     `cash`, price(q') = px * (1 + slip + I(q')), I(q') = impact * sqrt(q' / q) (the impact
     fraction scales with the square root of the quantity). Newton's method on x = sqrt(q'):
-    the cost a x^2 + b x^3 is convex and rising, so from x = sqrt(q) (cost above cash) it falls
-    to the root without overshooting; it stops when x no longer falls."""
+    the cost a x^2 + b x^3 is convex and rising, so from above the root it falls to it without
+    overshooting. It starts from the smaller of sqrt(q) and the root without impact
+    sqrt(cash / a) (both above the root), and stops once a step no longer moves x by more
+    than a few units in the last place (rounding then decides the sign of the cost's excess)."""
     a = px * (1.0 + slip) * (1.0 + fees)
     b = px * impact * (1.0 + fees) / np.sqrt(q)
-    x = np.sqrt(q)
-    for _ in range(200):
+    x = np.sqrt(min(q, cash / a))
+    for _ in range(100):
         g = a * x * x + b * x * x * x - cash
         step = g / (2.0 * a * x + 3.0 * b * x * x)
         if not step > 0.0:
             break
         x -= step
+        if step <= 4e-16 * x:
+            break
     return x * x, impact * x / np.sqrt(q)
 
 
@@ -375,8 +380,7 @@ def execute_orders(
     value,
     fill,
     volume,
-    adv,
-    sigma,
+    scale,
     c,
     names,
     slots,
@@ -423,7 +427,7 @@ def execute_orders(
             continue
         q, capped, impact = abs(want), False, 0.0
         if rule9:
-            q, capped, impact = allowed(d, j, q, volume, adv, sigma, took, took_bar, c)
+            q, capped, impact = allowed(d, j, q, volume, scale, took, took_bar, c)
             if capped and binds.shape[0] > 0:
                 binds[j] += 1.0
         left = want - q if want > 0.0 else want + q  # what the bar does not offer stays working
@@ -473,11 +477,12 @@ def execute_orders(
                 n_partial += 1
             if d - placed[j] > max_wait:
                 max_wait = d - placed[j]
-            if took_bar[j] == d:
-                took[j] += q
-            else:
-                took_bar[j] = d
-                took[j] = q
+            if c.participation > 0.0:  # what the cap has left on this bar
+                if took_bar[j] == d:
+                    took[j] += q
+                else:
+                    took_bar[j] = d
+                    took[j] = q
         if shares[j] != 0.0:  # held[:n_held]: the tickers with shares, in the order bought
             if where[j] < 0:
                 where[j] = n_held
@@ -528,7 +533,7 @@ def delist(d, m, c, shares, held, where, w, a, orders):
         qty = -shares[j]
         q, capped, impact = abs(qty), False, 0.0
         if c.participation > 0.0 or c.impact > 0.0:
-            q, capped, impact = allowed(d, j, q, m.volume, m.adv, m.sigma, w.took, w.took_bar, c)
+            q, capped, impact = allowed(d, j, q, m.volume, m.scale, w.took, w.took_bar, c)
         if q <= MIN_SHARES:
             h += 1
             continue
@@ -733,7 +738,7 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
                 )
                 call_order(est, names, k, slots, spare)
                 a = execute_orders(
-                    d, k, value, m.fill, m.volume, m.adv, m.sigma, c, names, slots, shares, held, where,
+                    d, k, value, m.fill, m.volume, m.scale, c, names, slots, shares, held, where,
                     w.rest, w.placed, w.took, w.took_bar, w.listed, w.at, a, orders, binds,
                 )  # fmt: skip
         if delist_day[d] and (a.n_held > 0 or a.n_work > 0):

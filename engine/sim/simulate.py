@@ -203,9 +203,10 @@ class Market:
     """The arrays the kernel reads for `tickers` (days x tickers, float64): fill (NaN: not
     tradable that bar), mark (sizing price: fill, else last close), close (last close, NaN
     before the first; a delisted ticker keeps its last), last_bar (a delisted ticker's last
-    bar, else len(index)), delist_day (any delisting that day), and rule 9's volume, ADV and
-    sigma (`volume_stats`); for the `uncapped` tickers (close-only, filled without cap or
-    impact) an infinite volume and ADV and a sigma of 0."""
+    bar, else len(index)), delist_day (any delisting that day), and rule 9's volume and impact
+    scale sigma / sqrt(ADV) (`volume_stats`; NaN where either is missing or ADV is 0); for the
+    `uncapped` tickers (close-only, filled without cap or impact) an infinite volume and a
+    scale of 0."""
 
     index: pd.DatetimeIndex
     tickers: list[str]
@@ -215,8 +216,7 @@ class Market:
     last_bar: np.ndarray
     delist_day: np.ndarray
     volume: np.ndarray
-    adv: np.ndarray
-    sigma: np.ndarray
+    scale: np.ndarray
 
     @classmethod
     def of(cls, prices: Prices, tickers: list[str], fill: str, uncapped: tuple[str, ...] = ()) -> Market:
@@ -239,16 +239,18 @@ class Market:
         mark = np.where(np.isnan(fill_px), last_close, fill_px)
         volume = prices.volume.reindex(columns=tickers)
         adv, sigma = volume_stats(prices.close[tickers], volume)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(adv > 0, sigma / np.sqrt(adv), np.nan)
         volume = volume.to_numpy(np.float64, copy=True)
         free = [i for i, t in enumerate(tickers) if t in set(uncapped)]
-        volume[:, free], adv[:, free], sigma[:, free] = np.inf, np.inf, 0.0
+        volume[:, free], scale[:, free] = np.inf, 0.0
         return cls(
             prices.index,
             list(tickers),
             *(np.ascontiguousarray(a) for a in (fill_px, mark, last_close)),
             last_bar,
             delist_day,
-            *(np.ascontiguousarray(a) for a in (volume, adv, sigma)),
+            *(np.ascontiguousarray(a) for a in (volume, scale)),
         )
 
 
