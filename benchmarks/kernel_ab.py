@@ -67,8 +67,8 @@ def calls(old, schedule, market, first, costs, n_threads):
         return acc
 
     targets = kernel.Targets(s.lo, s.hi, s.bar, s.col, s.weight)
-    arrays = kernel.MarketArrays(m.fill, m.mark, m.close, m.last_bar, m.delist_day)
-    frictions = costs.frictions(252)
+    arrays = kernel.MarketArrays(m.fill, m.mark, m.close, m.last_bar, m.delist_day, m.vs)
+    frictions = costs.frictions(252, np.full(n_runs, costs.init_cash))
     firsts = np.full(n_runs, first, dtype=np.int64)  # every run on the same window
     stops = np.full(n_runs, len(market.index), dtype=np.int64)
 
@@ -76,7 +76,10 @@ def calls(old, schedule, market, first, costs, n_threads):
         acc = np.zeros((kernel.N_ACC, n_runs))
         none = np.zeros((0, n_runs))
         idx = np.zeros(n_runs, np.int64)
-        out = kernel.Outputs(acc, none, none, np.zeros((0, n_runs, n_tk)), np.zeros((0, 6)), idx, idx.copy())
+        orders = np.zeros((0, len(kernel.ORDER_FIELDS)))
+        out = kernel.Outputs(
+            acc, none, none, np.zeros((0, n_runs, n_tk)), orders, idx, idx.copy(), idx.copy(), none
+        )
         kernel.simulate(n_threads, firsts, stops, targets, arrays, frictions, 0.0, out)
         return acc
 

@@ -79,14 +79,9 @@ def frictions(
 
 def working(n_tk: int) -> kernel.Working:
     """Rule 9's scratch with no working order."""
-    return kernel.Working(
-        np.zeros(n_tk),
-        np.zeros(n_tk, dtype=np.int64),
-        np.zeros(n_tk),
-        np.full(n_tk, -1, dtype=np.int64),
-        np.zeros(n_tk, dtype=np.int64),
-        np.full(n_tk, -1, dtype=np.int64),
-    )
+    index = np.zeros((4, n_tk), dtype=np.int64)
+    index[kernel.AT] = index[kernel.TOOK_BAR] = -1
+    return kernel.Working(np.zeros((3, n_tk)), index)
 
 
 def market(fill, mark=None, close=None, last_bar=None, volume=None) -> kernel.MarketArrays:
@@ -100,7 +95,7 @@ def market(fill, mark=None, close=None, last_bar=None, volume=None) -> kernel.Ma
     delist_day = np.zeros(n_days, dtype=np.bool_)
     delist_day[last[last < n_days]] = True
     vol = np.full_like(fill, 1e6) if volume is None else np.atleast_2d(np.array(volume, dtype=np.float64))
-    return kernel.MarketArrays(fill, mark, close, last, delist_day, vol, 0.02 / np.sqrt(vol))
+    return kernel.MarketArrays(fill, mark, close, last, delist_day, np.stack([vol, 0.02 / np.sqrt(vol)]))
 
 
 def pending(n_tk: int, targets: dict[int, float]) -> tuple[kernel.Pending, int]:
@@ -136,17 +131,12 @@ def execute_bar(d, n, m, c, p, b, a, orders, w=None) -> kernel.Account:
         p.est,
         b.shares,
         b.held,
-        w.rest,
-        w.placed,
-        w.listed,
-        w.at,
+        *w,
         a,
     )
     a = a._replace(n_work=n_work)
     kernel.call_order(p.est, p.names, k, p.slots, p.spare)
-    return kernel.execute_orders(
-        d, k, value, m.fill, m.volume, m.scale, c, p.names, p.slots, *b, *w, a, orders, np.empty(0)
-    )
+    return kernel.execute_orders(d, k, value, m.fill, m.vs, c, p.names, p.slots, *b, *w, a, orders)
 
 
 def test_accumulator_rows_are_named_as_the_stats_read_them():
@@ -300,14 +290,14 @@ def test_delist_closes_the_ticker_s_holdings_at_its_last_close():
     out = orders_table()
     c = frictions(fees=0.001, slippage=0.01)
     w = working(3)
-    a = kernel.delist(1, m, c, *b, w, account(0.0, n_held), out)
+    a = kernel.delist(1, m, c, *b, *w, account(0.0, n_held), out)
     assert out[:2, 1].tolist() == [0, 1] and out[:2, 2].tolist() == [-1.0, 1.0]
     np.testing.assert_allclose(out[:2, 4], [9.9, 20.2], rtol=1e-15)
     assert a.cash == pytest.approx(99.0 - 101.0 - 0.2 * 0.001 * 1000, rel=1e-12)
     assert a.cash < 0 and a.n_orders == 2 and a.fees == pytest.approx(0.2, rel=1e-12)
     assert list(b.shares) == [0.0, 0.0, 3.0]
     assert a.n_held == 1 and b.held[0] == 2 and list(b.where) == [-1, -1, 0]
-    assert kernel.delist(0, m, c, *b, w, a, out) == a  # nothing ends on bar 0
+    assert kernel.delist(0, m, c, *b, *w, a, out) == a  # nothing ends on bar 0
 
 
 # -- rules 7 and 8 --------------------------------------------------------------------------
@@ -318,7 +308,7 @@ def test_value_at_close_and_wipe_out():
     close = np.array([[10.0, 20.0, NAN]])
     equity, gross, short = kernel.value_at_close(0, close, b.shares, b.held, account(50.0, n_held))
     assert (equity, gross, short) == (50.0, 200.0, 100.0)
-    a = kernel.wipe_out(*b, working(3), account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
+    a = kernel.wipe_out(*b, working(3).index, account(-5.0, n_held, 4, 300.0, 1.5, -2.0))
     assert a == account(0.0, 0, 4, 300.0, 1.5, -2.0)  # totals kept, positions written off
     assert list(b.shares) == [0.0, 0.0, 0.0] and list(b.where) == [-1, -1, -1]
     assert kernel.value_at_close(0, close, b.shares, b.held, a) == (0.0, 0.0, 0.0)

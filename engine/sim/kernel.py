@@ -38,12 +38,13 @@ Targets = namedtuple("Targets", ["lo", "hi", "bar", "col", "weight"])
 """A Schedule's arrays: run r's entries lo[r]:hi[r], each setting ticker col[e] to weight[e]
 on execution bar bar[e] (sorted by (bar, col) within a run; a later entry wins)."""
 
-MarketArrays = namedtuple(
-    "MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day", "volume", "scale"]
-)
+MarketArrays = namedtuple("MarketArrays", ["fill", "mark", "close", "last_bar", "delist_day", "vs"])
 """engine.sim.simulate.Market's arrays (days x tickers; last_bar per ticker; delist_day per day;
-scale = sigma / sqrt(ADV), rule 9's impact per unit of k * sqrt(shares), NaN where the ticker
-may not trade under impact)."""
+vs: rule 9's volume, vs[VOLUME], and impact scale sigma / sqrt(ADV), vs[SCALE] (the impact per
+unit of k * sqrt(shares), NaN where the ticker may not trade under impact), 2 x days x
+tickers: one array, since every array a rule function takes costs reference counting per
+call)."""
+VOLUME, SCALE = 0, 1
 
 Frictions = namedtuple(
     "Frictions",
@@ -68,10 +69,14 @@ Book = namedtuple("Book", ["shares", "held", "where"])
 """shares per ticker; held[:n_held] the tickers with shares != 0; where[j] = j's position in
 held, or -1."""
 
-Working = namedtuple("Working", ["rest", "placed", "took", "took_bar", "listed", "at"])
-"""Rule 9's orders: rest[j] the signed shares j's order still wants; placed[j] the bar it was
-placed on; took[j] the shares j filled on bar took_bar[j] (the cap left for a delisting exit);
-listed[:n_work] the tickers with a working order, at[j] = j's position there, or -1."""
+Working = namedtuple("Working", ["real", "index"])
+"""Rule 9's orders, in two arrays (3 x n_tickers float, 4 x n_tickers int): real[REST, j] the
+signed shares j's order still wants, real[TOOK, j] the shares j filled on bar index[TOOK_BAR, j]
+(what the cap has left for a later fill on that bar), real[BINDS, j] the bars the cap held j
+back; index[PLACED, j] the bar j's order was placed on, index[LISTED, :n_work] the tickers
+with a working order, index[AT, j] = j's position there, or -1."""
+REST, TOOK, BINDS = 0, 1, 2
+PLACED, TOOK_BAR, LISTED, AT = 0, 1, 2, 3
 
 Pending = namedtuple("Pending", ["target", "touched", "names", "est", "slots", "spare"])
 """One bar's orders: target weight per ticker, touched (named on this bar), names (the
@@ -207,23 +212,23 @@ def collect_targets(d, e, e_end, bar, col, weight, carried, target, touched, nam
 
 
 @nb.njit(inline="always", **_JIT)
-def unlist(j, listed, at, n_work):
+def unlist(j, wi, n_work):
     """Rule 9: j's working order ends (filled, replaced or cancelled); the last working order
-    takes its slot. Returns the new number of working orders."""
+    takes its slot (wi: Working.index). Returns the new number of working orders."""
     n_work -= 1
-    last = listed[n_work]
-    listed[at[j]] = last
-    at[last] = at[j]
-    at[j] = -1
+    last = wi[LISTED, n_work]
+    wi[LISTED, wi[AT, j]] = last
+    wi[AT, last] = wi[AT, j]
+    wi[AT, j] = -1
     return n_work
 
 
 @nb.njit(inline="always", **_JIT)
-def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, rest, placed, listed, at, a):
+def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, wr, wi, a):
     """Rules 5 and 9, sizing: equity V = cash + holdings at the mark price, once, before the
     bar's first order. Each of the n tickers named on this bar (names[:n]) ends its working
-    order; with V > 0 those with a fill price on bar d place a new one, w.rest = the shares
-    reaching target * V / fill, placed on d. Then, with V > 0, every working order with a fill
+    order; with V > 0 those with a fill price on bar d place a new one (Working: wr, wi), its
+    rest the shares reaching target * V / fill, placed on d. Then, with V > 0, every working order with a fill
     price joins them. The bar's orders are names[:k], their estimated values (target * V -
     shares * fill for a new order, rest * fill for a working one; unslipped) est[:k]. Clears
     touched. Returns (k, V, the number of working orders)."""
@@ -237,22 +242,22 @@ def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, res
     for i in range(n):
         j = names[i]
         touched[j] = False
-        if at[j] >= 0:  # a new decision replaces the working order
-            n_work = unlist(j, listed, at, n_work)
+        if wi[AT, j] >= 0:  # a new decision replaces the working order
+            n_work = unlist(j, wi, n_work)
         px = fill[d, j]
         if i < n_live and px == px:  # a ticker without a price at this bar is not traded
             names[k] = j
             est[k] = target[j] * value - shares[j] * px
-            rest[j] = target[j] * value / px - shares[j]
-            placed[j] = d
+            wr[REST, j] = target[j] * value / px - shares[j]
+            wi[PLACED, j] = d
             k += 1
     if value > 0.0:
         for i in range(n_work):
-            j = listed[i]
+            j = wi[LISTED, i]
             px = fill[d, j]
             if px == px:
                 names[k] = j
-                est[k] = rest[j] * px
+                est[k] = wr[REST, j] * px
                 k += 1
     return k, value, n_work
 
@@ -301,16 +306,16 @@ def call_order(est, names, k, slots, spare):
 
 
 @nb.njit(inline="always", **_JIT)
-def allowed(d, j, q, volume, scale, took, took_bar, c):
+def allowed(d, j, q, vs, wr, wi, c):
     """Rule 9: (the shares of an order for q shares of ticker j that bar d allows, whether the
     cap cut them, the impact fraction I = k * sigma * sqrt(q / ADV) at that quantity). Under
     the cap p, at most p x the bar's volume less what j already filled on d, nothing without
     a volume; with impact k, nothing while ADV or sigma is missing or ADV is 0 (scale NaN)."""
     capped = False
     if c.participation > 0.0:
-        room = c.participation * volume[d, j]
-        if took_bar[j] == d:
-            room -= took[j]
+        room = c.participation * vs[VOLUME, d, j]
+        if wi[TOOK_BAR, j] == d:
+            room -= wr[TOOK, j]
         if not room > 0.0:  # no volume (NaN or 0), or the cap is used up
             room = 0.0
         if q > room:
@@ -318,7 +323,7 @@ def allowed(d, j, q, volume, scale, took, took_bar, c):
             capped = True
     impact = 0.0
     if c.impact > 0.0:
-        s = scale[d, j]
+        s = vs[SCALE, d, j]
         if s != s:
             q = 0.0
         else:
@@ -374,33 +379,11 @@ def took_share(q, vol, a_max, a_sum, a_n):
 
 
 @nb.njit(inline="always", **_JIT)
-def execute_orders(
-    d,
-    k,
-    value,
-    fill,
-    volume,
-    scale,
-    c,
-    names,
-    slots,
-    shares,
-    held,
-    where,
-    rest,
-    placed,
-    took,
-    took_bar,
-    listed,
-    at,
-    a,
-    orders,
-    binds,
-):
+def execute_orders(d, k, value, fill, vs, c, names, slots, shares, held, where, wr, wi, a, orders):
     """Rules 5 and 9, fills: the orders of names[:k] (size_orders) in call order (slots). An
     order whose rest is at most MIN_SHARES ends unfilled. Otherwise it offers what the bar
     allows (`allowed`: the cap, and no volume statistics under impact); a cap cut counts in
-    binds[r, j] when it has rows. Buys fill at fill * (1 + slippage + I), sells at
+    wr[BINDS, j]. Buys fill at fill * (1 + slippage + I), sells at
     fill * max(1 - slippage - I, 0), each paying fees on its traded value. Without borrowing
     (c.can_borrow) a buy that needs more than the cash left (fee included) is cut to what the
     cash pays for (`cash_cut`; cash then exactly 0), and none is placed with no cash left; the
@@ -420,24 +403,24 @@ def execute_orders(
     for i in range(k):
         j = names[slots[i]]
         px = fill[d, j]
-        want = rest[j]
+        want = wr[REST, j]
         if abs(want) <= MIN_SHARES:
-            if at[j] >= 0:
-                n_work = unlist(j, listed, at, n_work)
+            if wi[AT, j] >= 0:
+                n_work = unlist(j, wi, n_work)
             continue
         q, capped, impact = abs(want), False, 0.0
         if rule9:
-            q, capped, impact = allowed(d, j, q, volume, scale, took, took_bar, c)
-            if capped and binds.shape[0] > 0:
-                binds[j] += 1.0
+            q, capped, impact = allowed(d, j, q, vs, wr, wi, c)
+            if capped:
+                wr[BINDS, j] += 1.0
         left = want - q if want > 0.0 else want + q  # what the bar does not offer stays working
-        rest[j] = left
+        wr[REST, j] = left
         if abs(left) <= MIN_SHARES:
-            if at[j] >= 0:
-                n_work = unlist(j, listed, at, n_work)
-        elif at[j] < 0:
-            at[j] = n_work
-            listed[n_work] = j
+            if wi[AT, j] >= 0:
+                n_work = unlist(j, wi, n_work)
+        elif wi[AT, j] < 0:
+            wi[AT, j] = n_work
+            wi[LISTED, n_work] = j
             n_work += 1
         if q <= MIN_SHARES:
             continue
@@ -471,18 +454,18 @@ def execute_orders(
         shares[j] += delta
         record(orders, n_orders, d, j, delta, price, fee, paid)
         n_orders += 1
-        max_share, sum_share, n_share = took_share(q, volume[d, j], max_share, sum_share, n_share)
+        max_share, sum_share, n_share = took_share(q, vs[VOLUME, d, j], max_share, sum_share, n_share)
         if rule9:
             if capped:
                 n_partial += 1
-            if d - placed[j] > max_wait:
-                max_wait = d - placed[j]
+            if d - wi[PLACED, j] > max_wait:
+                max_wait = d - wi[PLACED, j]
             if c.participation > 0.0:  # what the cap has left on this bar
-                if took_bar[j] == d:
-                    took[j] += q
+                if wi[TOOK_BAR, j] == d:
+                    wr[TOOK, j] += q
                 else:
-                    took_bar[j] = d
-                    took[j] = q
+                    wi[TOOK_BAR, j] = d
+                    wr[TOOK, j] = q
         if shares[j] != 0.0:  # held[:n_held]: the tickers with shares, in the order bought
             if where[j] < 0:
                 where[j] = n_held
@@ -513,7 +496,7 @@ def execute_orders(
 
 
 @nb.njit(inline="always", **_JIT)
-def delist(d, m, c, shares, held, where, w, a, orders):
+def delist(d, m, c, shares, held, where, wr, wi, a, orders):
     """Rules 6 and 9: after bar d's orders, each holding whose ticker's last bar is d
     (last_bar) is closed at d's close, in full or as far as rule 9 allows (`allowed`; the
     rest is held on, valued at its last close): a sale at close * max(1 - slippage - I, 0), or
@@ -533,7 +516,7 @@ def delist(d, m, c, shares, held, where, w, a, orders):
         qty = -shares[j]
         q, capped, impact = abs(qty), False, 0.0
         if c.participation > 0.0 or c.impact > 0.0:
-            q, capped, impact = allowed(d, j, q, m.volume, m.scale, w.took, w.took_bar, c)
+            q, capped, impact = allowed(d, j, q, m.vs, wr, wi, c)
         if q <= MIN_SHARES:
             h += 1
             continue
@@ -554,7 +537,7 @@ def delist(d, m, c, shares, held, where, w, a, orders):
         cash = cash - delta * price - fee
         record(orders, n_orders, d, j, delta, price, fee, paid)
         n_orders += 1
-        max_share, sum_share, n_share = took_share(q, m.volume[d, j], max_share, sum_share, n_share)
+        max_share, sum_share, n_share = took_share(q, m.vs[VOLUME, d, j], max_share, sum_share, n_share)
         if capped:
             n_partial += 1
             shares[j] += delta  # held on past its last bar (rule 9)
@@ -568,9 +551,9 @@ def delist(d, m, c, shares, held, where, w, a, orders):
         where[j] = -1
     i = 0
     while i < n_work:
-        j = w.listed[i]
+        j = wi[LISTED, i]
         if last_bar[j] == d:
-            n_work = unlist(j, w.listed, w.at, n_work)  # the last one takes slot i
+            n_work = unlist(j, wi, n_work)  # the last one takes slot i
         else:
             i += 1
     return Account(
@@ -609,7 +592,7 @@ def value_at_close(d, close, shares, held, a):
 
 
 @nb.njit(inline="always", **_JIT)
-def wipe_out(shares, held, where, w, a):
+def wipe_out(shares, held, where, wi, a):
     """Rule 8 (the caller has seen equity <= 0 at a close): the positions are written off, the
     working orders cancelled and cash is 0; the run's equity is 0 from this close on and it
     places no more orders (the caller stops executing bars). Returns the emptied account."""
@@ -617,7 +600,7 @@ def wipe_out(shares, held, where, w, a):
         shares[held[h]] = 0.0
         where[held[h]] = -1
     for i in range(a.n_work):
-        w.at[w.listed[i]] = -1
+        wi[AT, wi[LISTED, i]] = -1
     return Account(
         0.0,
         0,
@@ -676,7 +659,7 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
         orders = out.orders[lo : lo + out.order_cap[r]]
     else:
         orders = out.orders
-    binds = out.binds[r] if out.binds.shape[0] > 0 else np.empty(0)
+    wr, wi = w.real, w.index
     equity_out, cash_out, shares_out = out.equity, out.cash, out.shares
     rec_equity = equity_out.shape[0] > 0
     rec_shares = shares_out.shape[0] > 0
@@ -685,8 +668,9 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
         shares[j] = 0.0
         where[j] = -1
         touched[j] = False
-        w.at[j] = -1
-        w.took_bar[j] = -1
+        wi[AT, j] = -1
+        wi[TOOK_BAR, j] = -1
+        wr[BINDS, j] = 0.0
     init_cash = c.init_cash[r]
     a = Account(init_cash, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
     tally = Tally(init_cash, init_cash, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -714,10 +698,8 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
                     est,
                     shares,
                     held,
-                    w.rest,
-                    w.placed,
-                    w.listed,
-                    w.at,
+                    wr,
+                    wi,
                     a,
                 )
                 a = Account(
@@ -738,15 +720,14 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
                 )
                 call_order(est, names, k, slots, spare)
                 a = execute_orders(
-                    d, k, value, m.fill, m.volume, m.scale, c, names, slots, shares, held, where,
-                    w.rest, w.placed, w.took, w.took_bar, w.listed, w.at, a, orders, binds,
-                )  # fmt: skip
+                    d, k, value, m.fill, m.vs, c, names, slots, shares, held, where, wr, wi, a, orders
+                )
         if delist_day[d] and (a.n_held > 0 or a.n_work > 0):
-            a = delist(d, m, c, shares, held, where, w, a, orders)  # rules 6 and 9
+            a = delist(d, m, c, shares, held, where, wr, wi, a, orders)  # rules 6 and 9
         equity, gross, short = value_at_close(d, close, shares, held, a)  # rule 7
         if not wiped and equity <= 0.0:  # rule 8
             wiped = True
-            a = wipe_out(shares, held, where, w, a)
+            a = wipe_out(shares, held, where, wi, a)
             equity, gross, short = 0.0, 0.0, 0.0
         tally = tally_close(tally, equity, gross, rf_d)
         prev_cash = a.cash
@@ -781,6 +762,9 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
     acc[N_PARTIAL, r] = a.n_partial
     acc[MAX_WAIT, r] = a.max_wait
     out.order_n[r] = a.n_orders
+    if out.binds.shape[0] > 0:
+        for j in range(n_tk):
+            out.binds[r, j] = wr[BINDS, j]
 
 
 @nb.njit(parallel=True, **_JIT)
@@ -791,14 +775,7 @@ def simulate(n_threads, first, stop, t, m, c, rf_d, out):
     n_tk = m.close.shape[1]
     for b in nb.prange(n_threads):
         book = Book(np.empty(n_tk), np.empty(n_tk, dtype=np.int64), np.empty(n_tk, dtype=np.int64))
-        w = Working(
-            np.zeros(n_tk),
-            np.zeros(n_tk, dtype=np.int64),
-            np.zeros(n_tk),
-            np.empty(n_tk, dtype=np.int64),
-            np.empty(n_tk, dtype=np.int64),
-            np.empty(n_tk, dtype=np.int64),
-        )
+        w = Working(np.zeros((3, n_tk)), np.zeros((4, n_tk), dtype=np.int64))
         p = Pending(
             np.empty(n_tk),
             np.empty(n_tk, dtype=np.bool_),

@@ -206,7 +206,7 @@ class Market:
     bar, else len(index)), delist_day (any delisting that day), and rule 9's volume and impact
     scale sigma / sqrt(ADV) (`volume_stats`; NaN where either is missing or ADV is 0); for the
     `uncapped` tickers (close-only, filled without cap or impact) an infinite volume and a
-    scale of 0."""
+    scale of 0; vs the two stacked, as the kernel reads them (kernel.MarketArrays)."""
 
     index: pd.DatetimeIndex
     tickers: list[str]
@@ -217,6 +217,7 @@ class Market:
     delist_day: np.ndarray
     volume: np.ndarray
     scale: np.ndarray
+    vs: np.ndarray
 
     @classmethod
     def of(cls, prices: Prices, tickers: list[str], fill: str, uncapped: tuple[str, ...] = ()) -> Market:
@@ -251,6 +252,7 @@ class Market:
             last_bar,
             delist_day,
             *(np.ascontiguousarray(a) for a in (volume, scale)),
+            np.ascontiguousarray(np.stack([volume, scale])),
         )
 
 
