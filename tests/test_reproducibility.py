@@ -64,11 +64,13 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind, r
     assert len(m["data"]["fingerprint"]) == 16 and m["data"]["tickers"]
     assert {"python", "vectorbt", "pandas", "numpy", "quantstats"} <= set(m["versions"])
     assert m["start"] <= m["end"]
-    if kind == "demo":  # the index links every tearsheet, the event study and the generalisation page
+    if kind == "demo":  # the index links every tearsheet, the event, generalisation and capacity pages
         index = first["index.html"].decode()
         kinds = {n: json.loads(first[n])["kind"] for n in first if n.endswith(".manifest.json") and "/" in n}
         sets = {n.split("/")[0]: k for n, k in kinds.items()}  # one set folder per report
-        assert sorted(sets.values()) == sorted(["run"] * len(m["runs"]) + ["event", "generalize"])
+        assert sorted(sets.values()) == sorted(
+            ["run"] * len(m["runs"]) + ["event", "generalize"] + ["capacity"] * 2
+        )
         assert len(m["runs"]) == 9
         for name in sets:
             assert f'href="{name}/{name}.html"' in index, name
@@ -76,13 +78,14 @@ def test_same_inputs_give_byte_identical_files_with_a_manifest(tmp_path, kind, r
 
 def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports):
     """Every Plotly page of the demo (the index at the top, the event and generalisation pages
-    and the run pages in their set folders) loads the folder's one copy of plotly.js by a relative path."""
+    the two capacity pages and the run pages in their set folders) loads the folder's one copy of
+    plotly.js by a relative path."""
     bundle = plotly.offline.get_plotlyjs()
     (js,) = [p for p in demo_reports.rglob("*") if p.name.endswith(".js")]
     assert js.parent == demo_reports and js.name == f"plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
     assert js.read_text(encoding="utf-8") == bundle
     pages = sorted(demo_reports.rglob("*.html"))
-    assert len(pages) == 21  # the index, 9 tearsheets, 9 run pages, the event study, the generalisation page
+    assert len(pages) == 23  # the index, 9 tearsheets, 9 run pages, event, generalisation, 2 capacity pages
     plotly_pages = 0
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -90,12 +93,13 @@ def test_the_demo_folder_holds_one_plotly_js_and_no_page_inlines_it(demo_reports
         for src in re.findall(r'<script[^>]*\bsrc="([^"]+)"', text):
             assert (page.parent / src).resolve() == js.resolve(), (page.name, src)
             plotly_pages += 1
-    assert plotly_pages == 12  # the index, the event and generalisation pages, the 9 run pages
+    assert plotly_pages == 14  # the index, the event, generalisation and capacity pages, the 9 run pages
 
 
 def demo_commands(cfg) -> list[list[str]]:
     """The commands that make the demo's reports one by one: each run (`aishock run` with the
-    run's parameters), the event study of the shock and the generalisation page."""
+    run's parameters), the event study of the shock, the generalisation page and each thesis's
+    capacity page."""
     from aishock.demo import DEMO_GRID
 
     out = []
@@ -105,6 +109,9 @@ def demo_commands(cfg) -> list[list[str]]:
     out.append(["event", "2025-01-27", "--json"])
     grid = [a for k, v in DEMO_GRID.items() for a in ("--grid", f"{k}={','.join(map(str, v))}")]
     out.append(["generalize", "oversold_rebound", "--universe", "ai", "--by", "role", *grid, "--json"])
+    out += [
+        ["capacity", s, "--no-volume", "ok", "--json"] for s in ("oversold_rebound", "inference_rotation")
+    ]
     return out
 
 
@@ -120,7 +127,8 @@ def test_the_commands_find_the_demos_report_sets_and_never_overwrite_them(
     demo_reports, cfg, tmp_path, monkeypatch, capsys
 ):
     """Every page the demo index links to is a keyed report set with its manifest; running
-    each of the demo's reports again from its command (`aishock run`, `event`, `generalize`)
+    each of the demo's reports again from its command (`aishock run`, `event`, `generalize`,
+    `capacity`)
     into the demo's folder names the very set the index links to and writes nothing (not a
     second set, not a byte, not a modification time); a command with other inputs writes a
     set of its own beside them."""
@@ -131,7 +139,7 @@ def test_the_commands_find_the_demos_report_sets_and_never_overwrite_them(
     shutil.copytree(demo_reports, folder)
     index = (folder / "index.html").read_text(encoding="utf-8")
     linked = re.findall(r'href="([^"]+\.html)"', index)
-    assert len(linked) == 20  # 9 tearsheets, 9 run pages, the event study, the generalisation page
+    assert len(linked) == 22  # 9 tearsheets, 9 run pages, event, generalisation, 2 capacity pages
     for href in linked:
         name, page = href.split("/")
         assert page in (f"{name}.html", f"{name}.run.html")

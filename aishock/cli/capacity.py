@@ -100,7 +100,7 @@ def _capacity(args) -> int:
                 {"aum": float(aum), **{k: plain(v) for k, v in row.items()}}
                 for aum, row in c.table.iterrows()
             ],
-            "page": str(page),
+            "html": str(page),
         }
         print(dumps(out, indent=2))
         return 0
