@@ -94,6 +94,7 @@ def _capacity(args) -> int:
             "participation": c.costs.participation,
             "impact": c.costs.impact,
             "half_sharpe_aum": c.half_sharpe_aum,
+            "half_return_aum": c.half_return_aum,
             "binding": c.binding,
             "uncapped": list(c.uncapped),
             "levels": [
