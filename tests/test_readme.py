@@ -49,6 +49,16 @@ def test_python_api_example_runs(cfg):
     assert list(r.stats.index.names) == ["top_k", "hold_days"] and len(r) == 4
 
 
+def test_capacity_example_runs(cfg, out_dir):
+    code = python_blocks("**Capacity** is the same strategy")[0]
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    c, one = namespace["c"], namespace["one"]
+    assert len(c.table) == 12 and c.binding in set(c.table["binding"]) and namespace["page"].is_file()
+    assert namespace["page"].is_relative_to(out_dir)
+    assert one.stats["partial_fills"].iloc[0] == 0 and namespace["slowest"].max() > 0
+
+
 def pd_ts(day: str):
     import pandas as pd
 
