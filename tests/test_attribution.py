@@ -168,6 +168,35 @@ def test_open_fills_split_the_trade_from_its_costs_by_hand():
     np.testing.assert_allclose(daily.sum(axis=1), r.returns.iloc[:, 0], rtol=0, atol=1e-15)
 
 
+def test_impact_is_a_cost_not_a_role_s_return():
+    """Rule 9's impact, like slippage, goes to "cash & costs": on the fill day the role earns
+    its shares x (close - the open before slippage and impact), and "cash & costs" is minus
+    the fees, slippage and impact paid over the previous equity."""
+    from test_volume_rules import alternating, one_ticker
+
+    n = 40
+    path = alternating(n, 0.02)
+    prices = one_ticker(n, 5_000.0, sigma_path=path, open_=path * 0.995)
+    rows = {prices.index[24]: {"A": 0.8}}
+
+    def schedule(p, sets):
+        frame = pd.DataFrame(rows).T.reindex(columns=["A"])
+        return Schedule.from_frames([frame] * len(sets), p.index)
+
+    spec = StrategySpec("one_name", Fixed, schedule, lambda p: ["A"], "one name")
+    costs = Costs(fees=0.001, slippage=0.002, init_cash=1e6, fill="open", impact=1.0)
+    r = engine.run(spec, costs=costs, prices=prices, benchmark=False)
+    (fill,) = r.orders.itertuples()
+    assert fill.impact > 0
+    day = prices.index.get_loc(fill.date)
+    opened, closed = prices.open["A"].iloc[day], prices.close["A"].iloc[day]
+    daily = at.daily_contributions(r, roles={"A": "alpha"})
+    prev = r.equity.iloc[day - 1, 0]
+    assert daily["alpha"].iloc[day] == pytest.approx(fill.shares * (closed - opened) / prev, rel=1e-12)
+    paid = fill.fees + fill.shares * opened * 0.002 + fill.impact
+    assert daily[at.CASH].iloc[day] == pytest.approx(-paid / prev, rel=1e-12)
+
+
 def test_a_wipe_out_day_books_the_write_off_below_zero_in_cash_and_costs():
     """Short 1x B2 (1000 of it at 5), which goes to 12: the role loses 1.4 x equity; equity
     would be -400, is written off to 0 (rule 8), the day's return is -100 %: the +0.4

@@ -207,3 +207,12 @@ def test_a_finished_runs_days_to_liquidate(cfg):
     )
     adv = capacity.adv_at_close(result.prices, ["NVDA"])["NVDA"].reindex(days.index)
     np.testing.assert_allclose(days.iloc[:, 0], shares.abs() / (0.1 * adv), rtol=1e-9)
+
+
+def test_vectorbt_cannot_reproduce_the_volume_rules_and_says_so(cfg):
+    import engine
+
+    costs = Costs(participation=0.1, impact=1.0)
+    r = engine.run("buy_and_hold", {"hold": "NVDA"}, "2025-01-02", "2025-03-31", costs=costs, config=cfg)
+    with pytest.raises(AishockError, match="vectorbt cannot express a volume cap or market impact"):
+        r.to_vectorbt()

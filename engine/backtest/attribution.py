@@ -19,7 +19,8 @@ Daily contribution of a segment (an AI role basket, "other" for tickers outside 
 
 where s_i,t-1 are the shares held at the previous close (its market value / C_i,t-1),
 C the close each holding is valued at (the last close for a ticker without a close that day),
-q an order's signed shares (buys +, sells -) and F its fill price *before slippage*. With
+q an order's signed shares (buys +, sells -) and F its fill price *before slippage* (and
+before rule 9's impact). With
 `fill="close"` the second term is 0 and c_seg,t is exactly (previous close's market value of
 the segment / V_{t-1}) x the day's return of those holdings; with `fill="open"` it adds what
 the shares traded that day made from the open to the close. "cash & costs" is the rest of the
@@ -150,8 +151,12 @@ def _ticker_pnl(r: Result) -> tuple[np.ndarray, np.ndarray, list[str]]:
         if (day < 0).any() or (col < 0).any():
             raise AishockError("the result's orders name dates or tickers outside its holdings")
         sign = np.where(o["side"].to_numpy() == "buy", 1.0, -1.0)
-        unslipped = o["price"].to_numpy(dtype=float) / (1.0 + sign * r.costs.slippage)
-        np.add.at(pnl, (day, col), sign * o["shares"].to_numpy(dtype=float) * (close[day, col] - unslipped))
+        q = o["shares"].to_numpy(dtype=float)
+        # price = F (1 + sign (slippage + I)) and the order's impact column is q F I, so
+        # F = (price - sign impact / q) / (1 + sign slippage): slippage and impact stay costs
+        impact = o["impact"].to_numpy(dtype=float) if "impact" in o else np.zeros(len(o))
+        unslipped = (o["price"].to_numpy(dtype=float) - sign * impact / q) / (1.0 + sign * r.costs.slippage)
+        np.add.at(pnl, (day, col), sign * q * (close[day, col] - unslipped))
     if not np.isfinite(pnl).all():
         raise AishockError("a holding has no price to value it at; attribution cannot be computed")
     return pnl, held_prev, tickers

@@ -25,7 +25,8 @@ class Result:
 
     equity: dates x runs, currency, valued at each close.
     cash: dates x runs. holdings: dates x (run labels..., ticker), currency.
-    orders: one row per fill: run (position), date, ticker, side, shares, price, value, fees.
+    orders: one row per fill: run (position), date, ticker, side, shares, price, value, fees,
+        impact (currency, rule 9 of engine.sim.simulate).
     stats: runs x metrics (see engine.analytics.run_stats.UNITS for units; `stats_table()` to read).
     params: runs x parameter names, the full parameters of every run.
     schedule, prices: the target weights and the price panel the runs were simulated on.
@@ -165,12 +166,16 @@ class Result:
         `periods` trading days (vectorbt's default is 365 calendar days, which made its Sharpe
         -0.242 where aishock's was -0.201): its `stats()` and returns figures annualise as
         aishock does. Refused for what vectorbt cannot express: leverage (max_gross > 1),
-        interest, a ticker delisted inside the data."""
+        interest, a ticker delisted inside the data, the volume cap and impact (rule 9)."""
 
         c = self.costs
         if c.max_gross > 1 or c.cash_rate or c.financing or c.borrow_fee:
             raise AishockError(
                 "vectorbt cannot express leverage or interest; run with max_gross 1 and no rates"
+            )
+        if c.volume_aware:
+            raise AishockError(
+                "vectorbt cannot express a volume cap or market impact; run without participation and impact"
             )
         if self.schedule is None or self.prices is None:
             raise AishockError("this result carries no schedule and prices to rebuild in vectorbt")

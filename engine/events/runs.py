@@ -131,7 +131,7 @@ def evaluate(job: Job, prices: Prices, chunk: Chunk) -> RunStats:
     bars = (chunk.first, chunk.stop)
     record = "equity" if job.keep_paths else "stats"
     net = run_schedule(prices, schedule, job.costs, bars=bars, periods=job.periods, record=record)
-    frictionless = replace(job.costs, fees=0.0, slippage=0.0)
+    frictionless = replace(job.costs, fees=0.0, slippage=0.0, impact=0.0)  # the cap is no cost: kept
     gross = run_schedule(prices, schedule, frictionless, bars=bars, periods=job.periods)
     entry, exit_, traded = _holding(
         schedule.lo, schedule.hi, schedule.bar, schedule.weight, chunk.first, chunk.stop
