@@ -124,6 +124,20 @@ def test_generalisation_page_linked_from_the_index(demo, open_page):
     assert {c["kind"] for c in charts} == {"plotly"}  # this page has always been Plotly
 
 
+def test_capacity_pages_linked_from_the_index(demo, open_page):
+    """Both theses' capacity pages: every chart drawn, Sharpe against capital on a log axis,
+    one point per capital level, and the close-only names listed."""
+    for nth in (0, 1):
+        page = open_page(linked(open_page, demo, f"a[href^='capacity-'] >> nth={nth}"))
+        check(page, f"capacity-{nth}", least=3)
+        axis, points = page.evaluate(
+            "() => { const f = document.getElementById('capacity-sharpe');"
+            " return [f._fullLayout.xaxis.type, f.calcdata[0].length]; }"
+        )
+        assert (axis, points) == ("log", 12)
+        assert "Filled without cap or impact" in page.page.content()
+
+
 def test_sweep_page(sweep_page, open_page):
     page = open_page(sweep_page.as_uri())
     check(page, "sweep", least=1)
@@ -167,6 +181,7 @@ PAGE_TYPES = {
     "generalize": lambda request, open_page, demo: linked(open_page, demo, "a[href^='generalize-']"),
     "sweep": lambda request, open_page, demo: request.getfixturevalue("sweep_page").as_uri(),
     "run": lambda request, open_page, demo: linked(open_page, demo, "a[href$='.run.html']"),
+    "capacity": lambda request, open_page, demo: linked(open_page, demo, "a[href^='capacity-']"),
 }
 
 
