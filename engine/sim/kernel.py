@@ -19,11 +19,12 @@ engine.sim.simulate.run_schedule (Schedule.check); its "NaN means no order" is t
 schedule itself.
 
 The inputs are named tuples (numba compiles and caches them; a jitclass could not be cached):
-read-only Targets (a Schedule's arrays), MarketArrays and Frictions, per-thread scratch Book
-and Pending, and Outputs; run_one unpacks them once per run. The run's scalar state is an
-Account and its accumulators a Tally, each returned anew by the function that changes it.
-Runs are independent (each has its own cash), so they are spread over threads with prange.
-Nothing here allocates per day; per run only small scratch arrays.
+read-only Targets (a Schedule's arrays), MarketArrays and Frictions, per-thread scratch Book,
+Working (rule 9's orders) and Pending, and Outputs; run_one unpacks them once per run. The
+run's scalar state is an Account and its accumulators a Tally, each returned anew by the
+function that changes it. Runs are independent (each has its own cash and initial cash), so
+they are spread over threads with prange. Nothing here allocates per day or per run, beyond
+the per-thread scratch.
 """
 
 from __future__ import annotations
