@@ -398,3 +398,29 @@ def test_scaled_rule_needs_enough_history():
     group, counts, market = _frame(n=50)
     group.iloc[30, 0] = -0.2  # 30 days of history < SD_MIN_DAYS
     assert shocks.scaled_shocks(group, counts, market).empty
+
+
+def test_an_event_under_the_volume_rules_equals_a_single_run_with_them(out_dir, capsys):
+    """Rule 9 inside generalize: with a 10 % cap and impact at $1B, a traded event equals one
+    `aishock run` with the same options, its costs (gross minus net) include the impact, and
+    it differs from the same event without the volume rules."""
+    costs = engine.Costs(init_cash=1e9, participation=0.1, impact=1.0, no_volume="ok")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = generalize("oversold_rebound", "ai", "role", placebo=0, costs=costs)
+        plain = generalize("oversold_rebound", "ai", "role", placebo=0, costs=engine.Costs(init_cash=1e9))
+    event = g.events[g.events["traded"]].iloc[0]
+    argv = [
+        "run", "oversold_rebound", "--set", f"universe={','.join(event['members'])}",
+        "--set", f"event_date={event['date'].date()}", "--start", str(event["start"].date()),
+        "--end", str(event["end"].date()), "--cash", "1e9", "--participation", "0.1", "--impact", "1",
+        "--no-volume", "ok", "--no-tearsheet", "--json",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert single["metrics"]["total_return"] == pytest.approx(event["strategy_return"], abs=1e-12)
+    same = plain.events[
+        (plain.events["date"] == event["date"]) & (plain.events["group"] == event["group"])
+    ].iloc[0]
+    assert event["costs"] > same["costs"]  # impact paid on top of fees and slippage
+    assert event["strategy_return"] != same["strategy_return"]
