@@ -42,23 +42,11 @@ def book(shares) -> tuple[kernel.Book, int]:
 
 
 def account(cash, n_held=0, n_orders=0, traded=0.0, fees=0.0, interest=0.0) -> kernel.Account:
-    """An account with no working orders and no rule-9 totals."""
-    return kernel.Account(
-        float(cash),
-        n_held,
-        0,
-        n_orders,
-        float(traded),
-        float(fees),
-        float(interest),
-        0.0,
-        0.0,
-        0.0,
-        0.0,
-        0,
-        0,
-        0,
-    )
+    """An account with no working orders."""
+    return kernel.Account(float(cash), n_held, 0, n_orders, float(traded), float(fees), float(interest))
+
+
+NO_FILLS = kernel.Fills(0.0, 0.0, 0.0, 0.0, 0, 0, 0)
 
 
 def frictions(
@@ -120,7 +108,7 @@ def orders_table(n: int = 16) -> np.ndarray:
 def execute_bar(d, n, m, c, p, b, a, orders, w=None) -> kernel.Account:
     """Rules 5 and 9 as run_one runs them: size_orders, call_order, execute_orders."""
     w = w or working(len(b.shares))
-    k, value, n_work = kernel.size_orders(
+    k, value, a = kernel.size_orders(
         d,
         n,
         m.fill,
@@ -134,9 +122,9 @@ def execute_bar(d, n, m, c, p, b, a, orders, w=None) -> kernel.Account:
         *w,
         a,
     )
-    a = a._replace(n_work=n_work)
     kernel.call_order(p.est, p.names, k, p.slots, p.spare)
-    return kernel.execute_orders(d, k, value, m.fill, m.vs, c, p.names, p.slots, *b, *w, a, orders)
+    a, _ = kernel.execute_orders(d, k, value, m.fill, m.vs, c, p.names, p.slots, *b, *w, a, NO_FILLS, orders)
+    return a
 
 
 def test_accumulator_rows_are_named_as_the_stats_read_them():
@@ -290,14 +278,14 @@ def test_delist_closes_the_ticker_s_holdings_at_its_last_close():
     out = orders_table()
     c = frictions(fees=0.001, slippage=0.01)
     w = working(3)
-    a = kernel.delist(1, m, c, *b, *w, account(0.0, n_held), out)
+    a, _ = kernel.delist(1, m, c, *b, *w, account(0.0, n_held), NO_FILLS, out)
     assert out[:2, 1].tolist() == [0, 1] and out[:2, 2].tolist() == [-1.0, 1.0]
     np.testing.assert_allclose(out[:2, 4], [9.9, 20.2], rtol=1e-15)
     assert a.cash == pytest.approx(99.0 - 101.0 - 0.2 * 0.001 * 1000, rel=1e-12)
     assert a.cash < 0 and a.n_orders == 2 and a.fees == pytest.approx(0.2, rel=1e-12)
     assert list(b.shares) == [0.0, 0.0, 3.0]
     assert a.n_held == 1 and b.held[0] == 2 and list(b.where) == [-1, -1, 0]
-    assert kernel.delist(0, m, c, *b, *w, a, out) == a  # nothing ends on bar 0
+    assert kernel.delist(0, m, c, *b, *w, a, NO_FILLS, out) == (a, NO_FILLS)  # nothing ends on bar 0
 
 
 # -- rules 7 and 8 --------------------------------------------------------------------------

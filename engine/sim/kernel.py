@@ -21,10 +21,10 @@ schedule itself.
 The inputs are named tuples (numba compiles and caches them; a jitclass could not be cached):
 read-only Targets (a Schedule's arrays), MarketArrays and Frictions, per-thread scratch Book,
 Working (rule 9's orders) and Pending, and Outputs; run_one unpacks them once per run. The
-run's scalar state is an Account and its accumulators a Tally, each returned anew by the
-function that changes it. Runs are independent (each has its own cash and initial cash), so
-they are spread over threads with prange. Nothing here allocates per day or per run, beyond
-the per-thread scratch.
+run's scalar state is an Account, its fill totals Fills and its accumulators a Tally, each
+returned anew by the function that changes it. Runs are independent (each has its own cash
+and initial cash), so they are spread over threads with prange. Nothing here allocates per
+day or per run, beyond the per-thread scratch.
 """
 
 from __future__ import annotations
@@ -85,30 +85,17 @@ tickers named, then those with a price), est (their estimated order values), slo
 call order), spare (sorting scratch)."""
 
 # -- a run's state, returned anew by each rule that changes it ---------------------------
-Account = namedtuple(
-    "Account",
-    [
-        "cash",
-        "n_held",
-        "n_work",
-        "n_orders",
-        "traded",
-        "fees",
-        "interest",
-        "slipped",
-        "impact",
-        "max_share",
-        "sum_share",
-        "n_share",
-        "n_partial",
-        "max_wait",
-    ],
-)
+Account = namedtuple("Account", ["cash", "n_held", "n_work", "n_orders", "traded", "fees", "interest"])
 """cash, the number of holdings and of working orders, and the run's totals so far: fills,
-traded value before fees, fees paid, net interest, slippage and impact paid (against the
-unslipped fill price), the largest and the sum of the shares of a bar's volume a fill took and
-the number of such fills (fills of tickers with a volume), fills cut by the cap, and the most
-bars a fill came after its order was placed."""
+traded value before fees, fees paid, net interest."""
+
+Fills = namedtuple(
+    "Fills", ["slipped", "impact", "max_share", "sum_share", "n_share", "n_partial", "max_wait"]
+)
+"""The run's fill totals so far (only the fills change them): slippage and impact paid (against
+the unslipped fill price), the largest and the sum of the shares of a bar's volume a fill took
+and the number of such fills (fills of tickers with a volume), fills cut by the cap, and the
+most bars a fill came after its order was placed."""
 
 Tally = namedtuple(
     "Tally", ["prev", "peak", "max_dd", "sum_r", "sum_r2", "sum_down2", "sum_equity", "sum_exposure"]
@@ -173,22 +160,7 @@ def accrue_interest(a, prev_cash, prev_short, c):
     short market value prev_short (>= 0) pays c.d_borrow. Credited to cash and to the net
     interest total."""
     paid = prev_cash * (c.d_cash if prev_cash >= 0.0 else c.d_financing) - prev_short * c.d_borrow
-    return Account(
-        a.cash + paid,
-        a.n_held,
-        a.n_work,
-        a.n_orders,
-        a.traded,
-        a.fees,
-        a.interest + paid,
-        a.slipped,
-        a.impact,
-        a.max_share,
-        a.sum_share,
-        a.n_share,
-        a.n_partial,
-        a.max_wait,
-    )
+    return Account(a.cash + paid, a.n_held, a.n_work, a.n_orders, a.traded, a.fees, a.interest + paid)
 
 
 @nb.njit(**_JIT)
@@ -232,7 +204,7 @@ def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, wr,
     rest the shares reaching target * V / fill, placed on d. Then, with V > 0, every working order with a fill
     price joins them. The bar's orders are names[:k], their estimated values (target * V -
     shares * fill for a new order, rest * fill for a working one; unslipped) est[:k]. Clears
-    touched. Returns (k, V, the number of working orders)."""
+    touched. Returns (k, V, the account with the working orders left)."""
     value = a.cash
     for h in range(a.n_held):
         j = held[h]
@@ -260,7 +232,7 @@ def size_orders(d, n, fill, mark, target, touched, names, est, shares, held, wr,
                 names[k] = j
                 est[k] = wr[REST, j] * px
                 k += 1
-    return k, value, n_work
+    return k, value, Account(a.cash, a.n_held, n_work, a.n_orders, a.traded, a.fees, a.interest)
 
 
 @nb.njit(**_JIT)
@@ -380,7 +352,7 @@ def took_share(q, vol, a_max, a_sum, a_n):
 
 
 @nb.njit(inline="always", **_JIT)
-def execute_orders(d, k, value, fill, vs, c, names, slots, shares, held, where, wr, wi, a, orders):
+def execute_orders(d, k, value, fill, vs, c, names, slots, shares, held, where, wr, wi, a, f, orders):
     """Rules 5 and 9, fills: the orders of names[:k] (size_orders) in call order (slots). An
     order whose rest is at most MIN_SHARES ends unfilled. Otherwise it offers what the bar
     allows (`allowed`: the cap, and no volume statistics under impact); a cap cut counts in
@@ -389,18 +361,13 @@ def execute_orders(d, k, value, fill, vs, c, names, slots, shares, held, where, 
     (c.can_borrow) a buy that needs more than the cash left (fee included) is cut to what the
     cash pays for (`cash_cut`; cash then exactly 0), and none is placed with no cash left; the
     cut part is dropped. What was not offered stays working. Keeps held/where and the working
-    list in step and records each fill in `orders`. Returns the account after the bar."""
+    list in step and records each fill in `orders`. Returns the account and the fill totals
+    (Fills `f`) after the bar."""
     fees, slip = c.fees, c.slippage
     rule9 = c.participation > 0.0 or c.impact > 0.0
     cash, n_held, n_work, n_orders = a.cash, a.n_held, a.n_work, a.n_orders
-    traded, fees_paid, slipped, impact_paid = a.traded, a.fees, a.slipped, a.impact
-    max_share, sum_share, n_share, n_partial, max_wait = (
-        a.max_share,
-        a.sum_share,
-        a.n_share,
-        a.n_partial,
-        a.max_wait,
-    )
+    traded, fees_paid = a.traded, a.fees
+    slipped, impact_paid, max_share, sum_share, n_share, n_partial, max_wait = f
     for i in range(k):
         j = names[slots[i]]
         px = fill[d, j]
@@ -478,36 +445,24 @@ def execute_orders(d, k, value, fill, vs, c, names, slots, shares, held, where, 
             held[where[j]] = last
             where[last] = where[j]
             where[j] = -1
-    return Account(
-        cash,
-        n_held,
-        n_work,
-        n_orders,
-        traded,
-        fees_paid,
-        a.interest,
-        slipped,
-        impact_paid,
-        max_share,
-        sum_share,
-        n_share,
-        n_partial,
-        max_wait,
+    return (
+        Account(cash, n_held, n_work, n_orders, traded, fees_paid, a.interest),
+        Fills(slipped, impact_paid, max_share, sum_share, n_share, n_partial, max_wait),
     )
 
 
 @nb.njit(inline="always", **_JIT)
-def delist(d, m, c, shares, held, where, wr, wi, a, orders):
+def delist(d, m, c, shares, held, where, wr, wi, a, f, orders):
     """Rules 6 and 9: after bar d's orders, each holding whose ticker's last bar is d
     (last_bar) is closed at d's close, in full or as far as rule 9 allows (`allowed`; the
     rest is held on, valued at its last close): a sale at close * max(1 - slippage - I, 0), or
     a cover of a short at close * (1 + slippage + I), paying fees, even if the cover takes
     cash below zero. Then the working orders of tickers delisted on d are cancelled. Returns
-    the account after the closes."""
+    the account and the fill totals after the closes."""
     close, last_bar = m.close, m.last_bar
     cash, n_held, n_work, n_orders = a.cash, a.n_held, a.n_work, a.n_orders
-    traded, fees_paid, slipped, impact_paid = a.traded, a.fees, a.slipped, a.impact
-    max_share, sum_share, n_share, n_partial = a.max_share, a.sum_share, a.n_share, a.n_partial
+    traded, fees_paid = a.traded, a.fees
+    slipped, impact_paid, max_share, sum_share, n_share, n_partial, max_wait = f
     h = 0
     while h < n_held:
         j = held[h]
@@ -557,21 +512,9 @@ def delist(d, m, c, shares, held, where, wr, wi, a, orders):
             n_work = unlist(j, wi, n_work)  # the last one takes slot i
         else:
             i += 1
-    return Account(
-        cash,
-        n_held,
-        n_work,
-        n_orders,
-        traded,
-        fees_paid,
-        a.interest,
-        slipped,
-        impact_paid,
-        max_share,
-        sum_share,
-        n_share,
-        n_partial,
-        a.max_wait,
+    return (
+        Account(cash, n_held, n_work, n_orders, traded, fees_paid, a.interest),
+        Fills(slipped, impact_paid, max_share, sum_share, n_share, n_partial, max_wait),
     )
 
 
@@ -602,22 +545,7 @@ def wipe_out(shares, held, where, wi, a):
         where[held[h]] = -1
     for i in range(a.n_work):
         wi[AT, wi[LISTED, i]] = -1
-    return Account(
-        0.0,
-        0,
-        0,
-        a.n_orders,
-        a.traded,
-        a.fees,
-        a.interest,
-        a.slipped,
-        a.impact,
-        a.max_share,
-        a.sum_share,
-        a.n_share,
-        a.n_partial,
-        a.max_wait,
-    )
+    return Account(0.0, 0, 0, a.n_orders, a.traded, a.fees, a.interest)
 
 
 @nb.njit(inline="always", **_JIT)
@@ -673,7 +601,8 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
         wi[TOOK_BAR, j] = -1
         wr[BINDS, j] = 0.0
     init_cash = c.init_cash[r]
-    a = Account(init_cash, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, 0, 0)
+    a = Account(init_cash, 0, 0, 0, 0.0, 0.0, 0.0)
+    f = Fills(0.0, 0.0, 0.0, 0.0, 0, 0, 0)
     tally = Tally(init_cash, init_cash, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     prev_cash = init_cash
     prev_short = 0.0
@@ -688,7 +617,7 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
                 n = 0
                 if new:
                     e, n = collect_targets(d, e, e_end, bar, col, weight, d == first, target, touched, names)
-                k, value, n_work = size_orders(
+                k, value, a = size_orders(
                     d,
                     n,
                     m.fill,
@@ -703,28 +632,12 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
                     wi,
                     a,
                 )
-                a = Account(
-                    a.cash,
-                    a.n_held,
-                    n_work,
-                    a.n_orders,
-                    a.traded,
-                    a.fees,
-                    a.interest,
-                    a.slipped,
-                    a.impact,
-                    a.max_share,
-                    a.sum_share,
-                    a.n_share,
-                    a.n_partial,
-                    a.max_wait,
-                )
                 call_order(est, names, k, slots, spare)
-                a = execute_orders(
-                    d, k, value, m.fill, m.vs, c, names, slots, shares, held, where, wr, wi, a, orders
+                a, f = execute_orders(
+                    d, k, value, m.fill, m.vs, c, names, slots, shares, held, where, wr, wi, a, f, orders
                 )
         if delist_day[d] and (a.n_held > 0 or a.n_work > 0):
-            a = delist(d, m, c, shares, held, where, wr, wi, a, orders)  # rules 6 and 9
+            a, f = delist(d, m, c, shares, held, where, wr, wi, a, f, orders)  # rules 6 and 9
         equity, gross, short = value_at_close(d, close, shares, held, a)  # rule 7
         if not wiped and equity <= 0.0:  # rule 8
             wiped = True
@@ -755,13 +668,13 @@ def run_one(r, first, stop, t, m, c, rf_d, book, w, p, out):
     acc[FEES, r] = a.fees
     acc[INTEREST, r] = a.interest
     acc[WIPED_OUT, r] = 1.0 if wiped else 0.0
-    acc[SLIPPAGE, r] = a.slipped
-    acc[IMPACT, r] = a.impact
-    acc[MAX_SHARE, r] = a.max_share
-    acc[SUM_SHARE, r] = a.sum_share
-    acc[N_SHARE, r] = a.n_share
-    acc[N_PARTIAL, r] = a.n_partial
-    acc[MAX_WAIT, r] = a.max_wait
+    acc[SLIPPAGE, r] = f.slipped
+    acc[IMPACT, r] = f.impact
+    acc[MAX_SHARE, r] = f.max_share
+    acc[SUM_SHARE, r] = f.sum_share
+    acc[N_SHARE, r] = f.n_share
+    acc[N_PARTIAL, r] = f.n_partial
+    acc[MAX_WAIT, r] = f.max_wait
     out.order_n[r] = a.n_orders
     if out.binds.shape[0] > 0:
         for j in range(n_tk):
