@@ -100,18 +100,25 @@ def adv_at_close(prices: Prices, tickers: list[str]) -> pd.DataFrame:
     return volume.rolling(VOLUME_BARS, min_periods=VOLUME_BARS).mean()
 
 
+def days_to_sell(held: np.ndarray, adv: np.ndarray, participation: float, free: np.ndarray) -> np.ndarray:
+    """|held| / (participation x adv), elementwise (held's last axis: tickers, `free` a mask of
+    them, filled uncapped); 0 where nothing is held or for a free ticker, NaN where the ADV is
+    unknown."""
+    held = np.abs(held)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        days = np.where(held == 0, 0.0, held / (participation * adv))
+    days[..., free] = 0.0
+    return days
+
+
 def liquidation_days(shares: pd.DataFrame, prices: Prices, participation: float, free=()) -> pd.DataFrame:
-    """Days to liquidate each holding at `participation` of its ADV: |shares| / (participation
-    x ADV) for a frame of shares (dates x tickers, or dates x (run..., ticker)); 0 where nothing
-    is held or for the `free` tickers (filled uncapped), NaN where the ADV is unknown."""
+    """Days to liquidate each holding at `participation` of its ADV (`days_to_sell`) for a frame
+    of shares (dates x tickers, or dates x (run..., ticker))."""
     tickers = list(shares.columns.get_level_values(-1))
     adv = adv_at_close(prices, list(dict.fromkeys(tickers))).reindex(shares.index)
     adv = adv.reindex(columns=tickers).to_numpy()
-    held = np.abs(shares.to_numpy(dtype=np.float64))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        days = held / (participation * adv)
-    days = np.where(held == 0, 0.0, days)
-    days[:, [t in set(free) for t in tickers]] = 0.0
+    mask = np.array([t in set(free) for t in tickers], dtype=bool)
+    days = days_to_sell(shares.to_numpy(dtype=np.float64), adv, participation, mask)
     return pd.DataFrame(days, index=shares.index, columns=shares.columns)
 
 
@@ -230,12 +237,10 @@ def capacity(
     mean_equity = raw.equity.mean(axis=0)
     costs_paid = stats["fees_paid"] + stats["slippage_paid"] + stats["impact_paid"]
     stats["cost_drag"] = costs_paid.to_numpy() / mean_equity / years
-    liq = []
-    for r in range(len(capital)):
-        shares = pd.DataFrame(raw.shares[:, r, :], index=index, columns=tickers)
-        days = liquidation_days(shares, prices, costs.participation, raw.uncapped)
-        liq.append(float(np.nanmax(days.to_numpy(), initial=0.0)))
-    stats["liquidation_days"] = liq
+    adv = adv_at_close(prices, tickers).reindex(index).to_numpy()  # once for every level
+    free = np.array([t in set(raw.uncapped) for t in tickers], dtype=bool)
+    days = days_to_sell(raw.shares, adv[:, None, :], costs.participation, free)  # days x levels x tickers
+    stats["liquidation_days"] = np.nanmax(days, axis=(0, 2), initial=0.0)
     stats["binding"] = pd.Series(
         [str(row.idxmax()) if row.max() > 0 else None for _, row in binds.iterrows()], dtype=object
     )
