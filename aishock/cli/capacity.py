@@ -35,12 +35,9 @@ def add(sub) -> None:
         help="starting capitals: LO:HI:logN (N levels on a log scale), LO:HI:N or A,B,C "
         f"(default {capacity_mod.DEFAULT_AUM})",
     )
-    execution.add_options(p)
-    defaults = {"participation": capacity_mod.DEFAULT_PARTICIPATION, "impact": capacity_mod.DEFAULT_IMPACT}
-    for action in p._actions:  # a capacity study always runs with the cap (and, unless 0, impact)
-        if action.dest in defaults:
-            action.default = defaults[action.dest]
-            action.help = action.help.split(" (default")[0] + f" (default {defaults[action.dest]:g})"
+    execution.add_options(
+        p, participation=capacity_mod.DEFAULT_PARTICIPATION, impact=capacity_mod.DEFAULT_IMPACT
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(handler=handle)
 

@@ -22,10 +22,11 @@ def add_set_option(p, help: str) -> None:
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE", help=help)
 
 
-def add_options(p, warmup: bool = True) -> None:
+def add_options(p, warmup: bool = True, participation: float | None = None, impact: float = 0.0) -> None:
     """--fees, --slippage, --cash, --fill, --max-gross, --participation, --impact, --no-volume,
     --cash-rate, --financing, --borrow-fee and (unless warmup=False: a command whose strategy
-    always sees the whole history) --warmup on parser `p`."""
+    always sees the whole history) --warmup on parser `p`; `participation` and `impact` are the
+    defaults of --participation and --impact (a capacity study always runs with a cap)."""
     p.add_argument("--fees", type=float, default=Costs.fees, help="fraction of traded value (default 0.0005)")
     p.add_argument("--slippage", type=float, default=Costs.slippage, help="fraction (default 0.0005)")
     p.add_argument("--cash", type=float, default=Costs.init_cash, help="initial equity (default 100000)")
@@ -45,16 +46,18 @@ def add_options(p, warmup: bool = True) -> None:
     p.add_argument(
         "--participation",
         type=float,
+        default=participation,
         metavar="P",
         help="largest fraction of a bar's volume one name's fills may take, the rest carried to the "
-        "next bars (e.g. 0.1; default: no cap)",
+        f"next bars (default {'no cap' if participation is None else f'{participation:g}'})",
     )
     p.add_argument(
         "--impact",
         type=float,
-        default=0.0,
+        default=impact,
         metavar="K",
-        help="square-root impact: fills move k * sigma * sqrt(shares / ADV) against the order (default 0)",
+        help="square-root impact: fills move k * sigma * sqrt(shares / ADV) against the order "
+        f"(default {impact:g})",
     )
     p.add_argument(
         "--no-volume",

@@ -203,10 +203,11 @@ class Market:
     """The arrays the kernel reads for `tickers` (days x tickers, float64): fill (NaN: not
     tradable that bar), mark (sizing price: fill, else last close), close (last close, NaN
     before the first; a delisted ticker keeps its last), last_bar (a delisted ticker's last
-    bar, else len(index)), delist_day (any delisting that day), and rule 9's volume and impact
-    scale sigma / sqrt(ADV) (`volume_stats`; NaN where either is missing or ADV is 0); for the
+    bar, else len(index)), delist_day (any delisting that day), and vs, rule 9's volume and
+    impact scale sigma / sqrt(ADV) stacked (2 x days x tickers, as kernel.MarketArrays reads
+    them; `volume_stats`; the scale NaN where either is missing or ADV is 0); for the
     `uncapped` tickers (close-only, filled without cap or impact) an infinite volume and a
-    scale of 0; vs the two stacked, as the kernel reads them (kernel.MarketArrays)."""
+    scale of 0."""
 
     index: pd.DatetimeIndex
     tickers: list[str]
@@ -215,8 +216,6 @@ class Market:
     close: np.ndarray
     last_bar: np.ndarray
     delist_day: np.ndarray
-    volume: np.ndarray
-    scale: np.ndarray
     vs: np.ndarray
 
     @classmethod
@@ -251,7 +250,6 @@ class Market:
             *(np.ascontiguousarray(a) for a in (fill_px, mark, last_close)),
             last_bar,
             delist_day,
-            *(np.ascontiguousarray(a) for a in (volume, scale)),
             np.ascontiguousarray(np.stack([volume, scale])),
         )
 
@@ -380,7 +378,6 @@ def run_schedule(
         if not full or (order_n <= bound).all():
             break
         bound = np.maximum(bound, order_n).astype(np.int64)
-        binds[:] = 0.0
     overflowed = ~np.isfinite(acc).all(axis=0)
     if overflowed.any():  # never NaN equity reported as a result
         raise AishockError(
